@@ -1,0 +1,72 @@
+/**
+ * `blc serve`: runs any built Azure Functions v4 Node app on the local host, prints its functions
+ * the way `func start` does, and shuts down cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { startHost } from '../host/host';
+import { projectRoot } from './version';
+
+const HELP = `Usage: blc serve [--app DIR] [--port N] [--host ADDR] [--data DIR] [--memory] [--virtual-time]
+
+  --app DIR        App directory with package.json and host.json (default: this project)
+  --port N         HTTP port (default: local.settings.json Host.LocalHttpPort, else 7071; 0 = any free port)
+  --host ADDR      Address to listen on (default 127.0.0.1)
+  --data DIR       Where durable history is kept (default: <app>/.data)
+  --memory         Keep history in memory only (lost on exit)
+  --virtual-time   Run on a virtual clock that jumps to the next timer whenever the host is idle
+  --quiet          Print only warnings and errors from functions`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        app: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        memory: { type: 'boolean', default: false },
+        'virtual-time': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`blc serve: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = args.port === undefined ? undefined : Number(args.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    console.error(`blc serve: --port must be a number between 0 and 65535, got '${args.port}'`);
+    return 2;
+  }
+  const host = await startHost({
+    appDir: args.app ?? projectRoot(),
+    port,
+    hostname: args.host,
+    dataDir: args.data,
+    memory: args.memory,
+    virtualTime: args['virtual-time'] ? 'auto' : undefined,
+    quiet: args.quiet,
+  });
+  console.log(`\nFunctions:\n`);
+  for (const line of host.describeFunctions()) console.log(`\t${line}\n`);
+  console.log(`Host started on ${host.url} (admin: ${host.url}/admin/host/status)`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      console.log(`Received ${signal}; shutting down.`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await host.close();
+  return 0;
+}

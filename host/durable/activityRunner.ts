@@ -1,0 +1,181 @@
+/**
+ * Runs activity work items (and durable HTTP calls) with the concurrency limit from host.json, and
+ * turns each outcome into a TaskCompleted/TaskFailed message for its orchestration. Completions
+ * that finish close together are committed in one transaction. A work item stays in the store
+ * until its completion is committed, so one in flight at a crash runs again (at least once).
+ */
+import type { Clock } from '../clock';
+import type { WorkerCore } from '../worker/coreApi';
+import { fromTypedData, invokeFunction } from '../worker/invoke';
+import type { HttpRequestAction } from './actions';
+import type { FunctionIndex } from './functionIndex';
+import { EventType, FailureDetails, HistoryEvent, event } from './history';
+import type { ActivityWork, NewActivityWork, Store } from './store';
+
+export interface ActivityRunnerOptions {
+  store: Store;
+  core: WorkerCore;
+  functions: FunctionIndex;
+  clock: Clock;
+  maxConcurrent: number;
+  deliver: (instanceId: string) => void;
+  onIdle: () => void;
+}
+
+interface Completion {
+  work: ActivityWork;
+  event: HistoryEvent;
+}
+
+export class ActivityRunner {
+  private readonly queue: ActivityWork[] = [];
+  /** Enqueued inside an uncommitted transaction; released by flushQueued(). */
+  private readonly staged: ActivityWork[] = [];
+  private active = 0;
+  private completions: Completion[] = [];
+  private flushScheduled = false;
+  private stopped = true;
+
+  constructor(private readonly options: ActivityRunnerOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.queue.push(...this.options.store.allActivities());
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.active > 0) await new Promise((r) => setTimeout(r, 5));
+    this.flush();
+  }
+
+  isIdle(): boolean {
+    return this.queue.length === 0 && this.staged.length === 0 && this.active === 0 && this.completions.length === 0;
+  }
+
+  /** Persists a work item; call inside the transaction that schedules it, then flushQueued(). */
+  enqueue(work: NewActivityWork): void {
+    this.staged.push(this.options.store.addActivity(work));
+  }
+
+  flushQueued(): void {
+    if (this.staged.length === 0) return;
+    this.queue.push(...this.staged.splice(0));
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.options.maxConcurrent && this.queue.length > 0) {
+      const work = this.queue.shift() as ActivityWork;
+      this.active++;
+      this.execute(work)
+        .then((e) => this.complete(work, e))
+        .finally(() => {
+          this.active--;
+          this.pump();
+        });
+    }
+  }
+
+  private async execute(work: ActivityWork): Promise<HistoryEvent> {
+    const now = (): number => this.options.clock.now();
+    try {
+      const value = work.kind === 'http' ? await this.callHttp(JSON.parse(work.input ?? '{}') as HttpRequestAction) : await this.callActivity(work);
+      return event(EventType.TaskCompleted, now(), { TaskScheduledId: work.taskId, Result: JSON.stringify(value ?? null) ?? 'null' });
+    } catch (err) {
+      const details = failureDetails(err);
+      return event(EventType.TaskFailed, now(), {
+        TaskScheduledId: work.taskId,
+        Reason: `Activity function '${work.name}' failed: ${details.ErrorMessage}`,
+        Details: JSON.stringify({ name: details.ErrorType, message: details.ErrorMessage, stack: details.StackTrace }),
+        FailureDetails: details,
+      });
+    }
+  }
+
+  private async callActivity(work: ActivityWork): Promise<unknown> {
+    const fn = this.options.functions.find('activityTrigger', work.name);
+    if (!fn) throw new Error(`The function '${work.name}' doesn't exist, is disabled, or is not an activity function.`);
+    const result = await invokeFunction(this.options.core, fn.fn, {
+      inputData: [{ name: fn.triggerKey, data: work.input === null ? {} : { string: work.input } }],
+    });
+    return fromTypedData(result.returnValue);
+  }
+
+  private async callHttp(request: HttpRequestAction): Promise<unknown> {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(request.headers ?? {})) {
+      for (const item of Array.isArray(v) ? v : [v]) headers.append(k, item);
+    }
+    const response = await fetch(request.uri, {
+      method: request.method,
+      headers,
+      body: request.content === undefined || request.content === null ? undefined : request.content,
+    });
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      responseHeaders[key] = value;
+    });
+    return { statusCode: response.status, headers: responseHeaders, content: await response.text() };
+  }
+
+  private complete(work: ActivityWork, e: HistoryEvent): void {
+    this.completions.push({ work, event: e });
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Commits every completion gathered since the last flush in one transaction. */
+  private flush(): void {
+    const batch = this.completions;
+    if (batch.length === 0) return;
+    this.completions = [];
+    const { store } = this.options;
+    store.transaction(() => {
+      for (const c of batch) {
+        store.deleteActivity(c.work.id);
+        store.addInbox({ instanceId: c.work.instanceId, executionId: c.work.executionId, event: c.event, visibleAt: this.options.clock.now() });
+      }
+    });
+    for (const c of batch) this.options.deliver(c.work.instanceId);
+    this.options.onIdle();
+  }
+}
+
+function failureDetails(err: unknown): FailureDetails {
+  if (err instanceof Error) {
+    // With df.app.setExceptionPropertiesProvider the library puts a JSON description in the message.
+    const lifted = liftSerializedFailure(err.message);
+    if (lifted) return lifted;
+    return { ErrorType: err.name || 'Error', ErrorMessage: err.message, StackTrace: err.stack };
+  }
+  return { ErrorType: 'Error', ErrorMessage: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
+}
+
+function liftSerializedFailure(message: string): FailureDetails | undefined {
+  if (!message.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(message) as {
+      errorType?: string;
+      errorMessage?: string;
+      stackTrace?: string;
+      isNonRetriable?: boolean;
+      properties?: Record<string, unknown>;
+    };
+    if (typeof parsed.errorType !== 'string' || typeof parsed.errorMessage !== 'string') return undefined;
+    return {
+      ErrorType: parsed.errorType,
+      ErrorMessage: parsed.errorMessage,
+      StackTrace: parsed.stackTrace,
+      IsNonRetriable: parsed.isNonRetriable ?? false,
+      Properties: parsed.properties,
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,744 @@
+/**
+ * The durable engine: takes orchestration, entity and activity work from the store, runs it through
+ * the app's own registered handlers (so replay is done by the real `durable-functions` library) and
+ * commits each step's results in one transaction. In-memory queues are only a cache of what the
+ * store holds; after a crash `start()` rebuilds them, so nothing accepted is lost. It never serves
+ * HTTP and never parses user payloads beyond the wire formats of the Durable extension.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock';
+import type { WorkerCore } from '../worker/coreApi';
+import { fromTypedData, invokeFunction } from '../worker/invoke';
+import type { OrchestratorState } from './actions';
+import { ActivityRunner } from './activityRunner';
+import { EntityRunner } from './entityRunner';
+import {
+  DEFAULT_HTTP_POLL_MS,
+  Effect,
+  EpisodeResult,
+  RuntimeState,
+  decideEpisode,
+  newRuntimeState,
+  orderNewEvents,
+} from './episode';
+import { FunctionIndex } from './functionIndex';
+import { EventType, FailureDetails, HistoryEvent, event } from './history';
+import { InstanceRow, RuntimeStatus, Store, isTerminal } from './store';
+
+export interface EngineOptions {
+  store: Store;
+  core: WorkerCore;
+  clock: Clock;
+  hubName: string;
+  maxConcurrentOrchestrations: number;
+  maxConcurrentActivities: number;
+  /** Called for engine-level problems that have no caller to report to. */
+  log?: (level: 'information' | 'warning' | 'error', message: string) => void;
+  /** Schema the library is told the host supports; V4 (3) enables entity locks. */
+  upperSchemaVersion?: number;
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'CONFLICT' | 'GONE' | 'BAD_REQUEST' | 'PRECONDITION_FAILED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const OUT_OF_PROC_MARKER = '$OutOfProcData$:';
+/** SQLite has no message-visibility limit, so timers never need splitting into segments. */
+const MAX_SHORT_TIMER = '3650.00:00:00';
+
+export class Engine {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly functions: FunctionIndex;
+  readonly hubName: string;
+  private readonly core: WorkerCore;
+  private readonly options: EngineOptions;
+  private readonly ready = new Set<string>();
+  private readonly running = new Set<string>();
+  /** Instances that got new messages while an episode was running. */
+  private readonly dirty = new Set<string>();
+  private readonly scheduledWakeups = new Map<string, { at: number; cancel: () => void }>();
+  private readonly activities: ActivityRunner;
+  private readonly entities: EntityRunner;
+  private pumpScheduled = false;
+  private stopped = true;
+  private lastEpisodeTime = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(options: EngineOptions) {
+    this.options = options;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.core = options.core;
+    this.hubName = options.hubName;
+    this.functions = new FunctionIndex(options.core);
+    this.activities = new ActivityRunner({
+      store: this.store,
+      core: this.core,
+      functions: this.functions,
+      clock: this.clock,
+      maxConcurrent: options.maxConcurrentActivities,
+      deliver: (instanceId) => this.notify(instanceId, this.clock.now()),
+      onIdle: () => this.checkIdle(),
+    });
+    this.entities = new EntityRunner({
+      store: this.store,
+      core: this.core,
+      functions: this.functions,
+      clock: this.clock,
+      notify: (id, at) => this.notify(id, at),
+    });
+  }
+
+  log(level: 'information' | 'warning' | 'error', message: string): void {
+    this.options.log?.(level, message);
+  }
+
+  /** Rebuilds the in-memory queues from the store and starts dispatching. */
+  start(): void {
+    this.stopped = false;
+    for (const { instanceId, due } of this.store.pendingInboxes()) this.notify(instanceId, due);
+    this.activities.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of this.scheduledWakeups.values()) w.cancel();
+    this.scheduledWakeups.clear();
+    await this.activities.stop();
+    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** True when nothing is runnable now (timers in the future may still be pending). */
+  isIdle(): boolean {
+    return this.ready.size === 0 && this.running.size === 0 && this.activities.isIdle();
+  }
+
+  /** Resolves once the engine has nothing runnable; used by the virtual clock and tests. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  /** Marks an instance (or entity) as having work visible at `visibleAt`. */
+  notify(instanceId: string, visibleAt: number): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    if (visibleAt > now) {
+      const existing = this.scheduledWakeups.get(instanceId);
+      if (existing && existing.at <= visibleAt) return;
+      existing?.cancel();
+      const cancel = this.clock.schedule(visibleAt, () => {
+        this.scheduledWakeups.delete(instanceId);
+        this.notify(instanceId, this.clock.now());
+      });
+      this.scheduledWakeups.set(instanceId, { at: visibleAt, cancel });
+      return;
+    }
+    if (this.running.has(instanceId)) {
+      this.dirty.add(instanceId);
+      return;
+    }
+    this.ready.add(instanceId);
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    for (const id of this.ready) {
+      if (this.running.size >= this.options.maxConcurrentOrchestrations) return;
+      this.ready.delete(id);
+      if (this.running.has(id)) {
+        this.dirty.add(id);
+        continue;
+      }
+      this.running.add(id);
+      const work = id.startsWith('@') ? this.entities.run(id) : this.runEpisode(id);
+      work
+        .catch((err: unknown) => this.log('error', `Episode of '${id}' failed in the host: ${describe(err)}`))
+        .finally(() => {
+          this.running.delete(id);
+          if (this.dirty.delete(id)) this.notify(id, this.clock.now());
+          this.schedulePump();
+          this.checkIdle();
+        });
+    }
+    this.checkIdle();
+  }
+
+  /** A timestamp for a new OrchestratorStarted event: never earlier than the previous one. */
+  private episodeTime(): number {
+    const now = Math.max(this.clock.now(), this.lastEpisodeTime);
+    this.lastEpisodeTime = now;
+    return now;
+  }
+
+  private async runEpisode(instanceId: string): Promise<void> {
+    const instance = this.store.getInstance(instanceId);
+    const now = this.episodeTime();
+    const messages = this.store.inbox(instanceId, now);
+    if (!instance) {
+      this.store.clearInbox(instanceId);
+      return;
+    }
+    if (messages.length === 0) return;
+
+    let status: RuntimeStatus = instance.status;
+    const consumed: number[] = [];
+    const controlEvents: HistoryEvent[] = [];
+    const newEvents: HistoryEvent[] = [];
+    let terminateReason: string | undefined;
+
+    for (const msg of messages) {
+      const e = msg.event;
+      if (isTerminal(status) || (msg.executionId && msg.executionId !== instance.executionId)) {
+        consumed.push(msg.id);
+        continue;
+      }
+      if (e.EventType === EventType.ExecutionTerminated) {
+        consumed.push(msg.id);
+        terminateReason = e.Input ?? '';
+        break;
+      }
+      if (e.EventType === EventType.ExecutionSuspended) {
+        consumed.push(msg.id);
+        if (status !== 'Suspended') controlEvents.push(e);
+        status = 'Suspended';
+        continue;
+      }
+      if (e.EventType === EventType.ExecutionResumed) {
+        consumed.push(msg.id);
+        if (status === 'Suspended') {
+          controlEvents.push(e);
+          status = 'Running';
+        }
+        continue;
+      }
+      // While suspended, events wait in the inbox until resume (or terminate).
+      if (status === 'Suspended') continue;
+      consumed.push(msg.id);
+      newEvents.push({ ...e, IsPlayed: false });
+    }
+
+    if (terminateReason !== undefined) {
+      this.terminateNow(instance, terminateReason, consumed, now);
+      return;
+    }
+
+    const runtime: RuntimeState = instance.runtime ? (JSON.parse(instance.runtime) as RuntimeState) : newRuntimeState();
+    const skipped = messages.length - consumed.length;
+    if (newEvents.length === 0 || status === 'Suspended') {
+      // Only control messages (or events held by a suspension): record them, run no user code.
+      this.store.transaction(() => {
+        this.store.appendHistory(instanceId, this.store.historyLength(instanceId), controlEvents);
+        this.store.deleteInbox(consumed);
+        const next: RuntimeStatus = status === 'Suspended' ? 'Suspended' : instance.status === 'Suspended' ? 'Running' : instance.status;
+        this.store.putInstance({ ...instance, status: next, updatedAt: now });
+      });
+      // Events that waited out a suspension now get their turn.
+      if (status !== 'Suspended' && skipped > 0) this.notify(instanceId, this.clock.now());
+      return;
+    }
+
+    const fn = this.functions.find('orchestrationTrigger', instance.name);
+    const old = this.store.history(instanceId);
+    const ordered = orderNewEvents(newEvents, runtime);
+    const replayed = [...controlEvents, event(EventType.OrchestratorStarted, now), ...ordered];
+    let result: EpisodeResult;
+    if (!fn) {
+      result = { ok: false, message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
+    } else {
+      result = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, [...old, ...replayed]);
+    }
+    const outcome = decideEpisode(
+      { instanceId, executionId: instance.executionId, orchestrationName: instance.name, now, runtime, replayed },
+      result,
+    );
+
+    const created: Effect[] = [];
+    this.store.transaction(() => {
+      const current = this.store.getInstance(instanceId);
+      if (!current || current.executionId !== instance.executionId) return;
+      this.store.deleteInbox(consumed);
+      const updated: InstanceRow = {
+        ...current,
+        status: 'Running',
+        customStatus: outcome.customStatus,
+        updatedAt: now,
+        runtime: JSON.stringify(outcome.runtime),
+      };
+      if (outcome.end?.status === 'ContinuedAsNew') {
+        const executionId = newExecutionId();
+        this.store.replaceHistory(instanceId, []);
+        this.store.addInbox({
+          instanceId,
+          executionId,
+          event: event(EventType.ExecutionStarted, now, {
+            Name: instance.name,
+            Input: outcome.end.input,
+            OrchestrationInstance: { InstanceId: instanceId, ExecutionId: executionId },
+          }),
+          visibleAt: now,
+        });
+        Object.assign(updated, {
+          executionId,
+          status: 'ContinuedAsNew',
+          input: outcome.end.input,
+          output: null,
+          customStatus: null,
+          runtime: null,
+        });
+      } else {
+        this.store.appendHistory(instanceId, old.length, outcome.append);
+        if (outcome.end) {
+          updated.status = outcome.end.status;
+          updated.output = outcome.end.output;
+          this.store.clearInbox(instanceId);
+          this.notifyParent(updated, outcome.end.status, outcome.end.output, 'failureDetails' in outcome.end ? outcome.end.failureDetails : undefined, now);
+        }
+      }
+      this.store.putInstance(updated);
+      for (const effect of outcome.effects) {
+        this.applyEffect(updated, effect, now);
+        created.push(effect);
+      }
+    });
+    this.afterCommit(instanceId, created);
+    if (skipped > 0) this.notify(instanceId, this.clock.now());
+  }
+
+  private async invokeOrchestrator(
+    name: string,
+    triggerKey: string,
+    instance: InstanceRow,
+    history: HistoryEvent[],
+  ): Promise<EpisodeResult> {
+    const fn = this.core.functions.get(name);
+    if (!fn) return { ok: false, message: `Orchestrator '${name}' is not registered.` };
+    const payload = {
+      history,
+      input: instance.input === null ? null : safeParse(instance.input),
+      instanceId: instance.instanceId,
+      isReplaying: false,
+      parentInstanceId: instance.parentInstanceId,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: this.options.upperSchemaVersion ?? 3,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: MAX_SHORT_TIMER,
+      defaultHttpAsyncRequestSleepTimeMillseconds: DEFAULT_HTTP_POLL_MS,
+    };
+    try {
+      const res = await invokeFunction(this.core, fn, {
+        inputData: [{ name: triggerKey, data: { string: JSON.stringify(payload) } }],
+      });
+      const state = fromTypedData(res.returnValue) as OrchestratorState | undefined;
+      if (!state || typeof state !== 'object' || !Array.isArray(state.actions)) {
+        return { ok: false, message: 'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?' };
+      }
+      return { ok: true, state };
+    } catch (err) {
+      return orchestratorFailure(err);
+    }
+  }
+
+  private terminateNow(instance: InstanceRow, reason: string, consumed: number[], now: number): void {
+    const output = reason;
+    this.store.transaction(() => {
+      this.store.deleteInbox(consumed);
+      this.store.clearInbox(instance.instanceId);
+      const length = this.store.historyLength(instance.instanceId);
+      this.store.appendHistory(instance.instanceId, length, [
+        event(EventType.ExecutionTerminated, now, { Input: JSON.stringify(reason) }),
+      ]);
+      const updated: InstanceRow = { ...instance, status: 'Terminated', output: JSON.stringify(output), updatedAt: now };
+      this.store.putInstance(updated);
+      this.notifyParent(updated, 'Terminated', JSON.stringify(output), undefined, now);
+    });
+    if (instance.parentInstanceId) this.notify(instance.parentInstanceId, now);
+  }
+
+  private notifyParent(
+    child: InstanceRow,
+    status: 'Completed' | 'Failed' | 'Terminated',
+    output: string,
+    failureDetails: FailureDetails | undefined,
+    now: number,
+  ): void {
+    if (!child.parentInstanceId || child.parentTaskId === null) return;
+    const taskId = child.parentTaskId;
+    const e =
+      status === 'Completed'
+        ? event(EventType.SubOrchestrationInstanceCompleted, now, { TaskScheduledId: taskId, Result: output })
+        : event(EventType.SubOrchestrationInstanceFailed, now, {
+            TaskScheduledId: taskId,
+            Reason: status === 'Failed' ? output : `Sub-orchestration '${child.instanceId}' was terminated: ${safeParse(output)}`,
+            Details: `Message: ${status === 'Failed' ? failureDetails?.ErrorMessage ?? output : String(safeParse(output))}, StackTrace: ${failureDetails?.StackTrace ?? ''}`,
+            FailureDetails: failureDetails ?? { ErrorType: 'OrchestrationTerminated', ErrorMessage: String(safeParse(output)) },
+          });
+    this.store.addInbox({ instanceId: child.parentInstanceId, executionId: child.parentExecutionId, event: e, visibleAt: now });
+  }
+
+  private applyEffect(instance: InstanceRow, effect: Effect, now: number): void {
+    const { instanceId, executionId } = instance;
+    switch (effect.kind) {
+      case 'activity':
+        this.activities.enqueue({ instanceId, executionId, taskId: effect.taskId, name: effect.name, input: effect.input, kind: 'activity' });
+        return;
+      case 'http':
+        this.activities.enqueue({
+          instanceId,
+          executionId,
+          taskId: effect.taskId,
+          name: 'BuiltIn::HttpActivity',
+          input: JSON.stringify(effect.request),
+          kind: 'http',
+        });
+        return;
+      case 'timer':
+        this.store.addInbox({
+          instanceId,
+          executionId,
+          event: event(EventType.TimerFired, effect.fireAt, { TimerId: effect.timerId, FireAt: new Date(effect.fireAt).toISOString() }),
+          visibleAt: effect.fireAt,
+        });
+        return;
+      case 'subOrchestration': {
+        const existing = this.store.getInstance(effect.instanceId);
+        if (existing && !isTerminal(existing.status)) {
+          this.store.addInbox({
+            instanceId,
+            executionId,
+            event: event(EventType.SubOrchestrationInstanceFailed, now, {
+              TaskScheduledId: effect.taskId,
+              Reason: `An orchestration with instance ID '${effect.instanceId}' already exists and is ${existing.status}.`,
+              Details: '',
+              FailureDetails: { ErrorType: 'OrchestrationAlreadyExistsError', ErrorMessage: `Instance '${effect.instanceId}' already exists.` },
+            }),
+            visibleAt: now,
+          });
+          return;
+        }
+        this.createInstance({
+          instanceId: effect.instanceId,
+          name: effect.name,
+          input: effect.input,
+          version: effect.version ?? null,
+          parent: { instanceId, executionId, taskId: effect.taskId, name: instance.name },
+          now,
+        });
+        return;
+      }
+      case 'entityMessage':
+        this.store.addInbox({
+          instanceId: effect.entityId,
+          event: event(EventType.EventRaised, now, { Name: effect.name, Input: JSON.stringify(effect.message) }),
+          visibleAt: now,
+        });
+        return;
+    }
+  }
+
+  private afterCommit(instanceId: string, effects: Effect[]): void {
+    const now = this.clock.now();
+    const instance = this.store.getInstance(instanceId);
+    for (const effect of effects) {
+      if (effect.kind === 'timer') this.notify(instanceId, effect.fireAt);
+      else if (effect.kind === 'subOrchestration') {
+        const child = this.store.getInstance(effect.instanceId);
+        this.notify(child && child.parentInstanceId === instanceId ? effect.instanceId : instanceId, now);
+      } else if (effect.kind === 'entityMessage') this.notify(effect.entityId, now);
+    }
+    this.activities.flushQueued();
+    if (instance?.status === 'ContinuedAsNew') this.notify(instanceId, now);
+    if (instance && isTerminal(instance.status) && instance.parentInstanceId) this.notify(instance.parentInstanceId, now);
+  }
+
+  /** Writes a new (or replacing) instance and its ExecutionStarted message. Call inside a transaction. */
+  createInstance(args: {
+    instanceId: string;
+    name: string;
+    input: string | null;
+    version: string | null;
+    parent?: { instanceId: string; executionId: string; taskId: number; name: string };
+    now: number;
+  }): InstanceRow {
+    const executionId = newExecutionId();
+    this.store.purge(args.instanceId);
+    const row: InstanceRow = {
+      instanceId: args.instanceId,
+      executionId,
+      name: args.name,
+      version: args.version,
+      status: 'Pending',
+      input: args.input,
+      output: null,
+      customStatus: null,
+      parentInstanceId: args.parent?.instanceId ?? null,
+      parentExecutionId: args.parent?.executionId ?? null,
+      parentTaskId: args.parent?.taskId ?? null,
+      createdAt: args.now,
+      updatedAt: args.now,
+      runtime: null,
+    };
+    this.store.putInstance(row);
+    this.store.addInbox({
+      instanceId: args.instanceId,
+      executionId,
+      event: event(EventType.ExecutionStarted, args.now, {
+        Name: args.name,
+        Input: args.input,
+        Version: args.version ?? '',
+        OrchestrationInstance: { InstanceId: args.instanceId, ExecutionId: executionId },
+        ParentInstance: args.parent
+          ? {
+              Name: args.parent.name,
+              OrchestrationInstance: { InstanceId: args.parent.instanceId, ExecutionId: args.parent.executionId },
+              TaskScheduleId: args.parent.taskId,
+            }
+          : null,
+      }),
+      visibleAt: args.now,
+    });
+    return row;
+  }
+
+  // ---- Client operations (used by the HTTP API) ----
+
+  startNew(name: string, instanceId: string | undefined, input: string | null, version?: string): InstanceRow {
+    const fn = this.functions.find('orchestrationTrigger', name);
+    if (!fn) throw new EngineError('BAD_REQUEST', `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+    const id = instanceId ?? randomUUID().replace(/-/g, '');
+    validateInstanceId(id);
+    const now = this.clock.now();
+    const row = this.store.transaction(() => {
+      const existing = this.store.getInstance(id);
+      if (existing && !isTerminal(existing.status)) {
+        throw new EngineError('CONFLICT', `An instance with ID '${id}' already exists and is ${existing.status}.`);
+      }
+      return this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
+    });
+    this.notify(id, now);
+    return row;
+  }
+
+  private requireInstance(instanceId: string): InstanceRow {
+    const instance = this.store.getInstance(instanceId);
+    if (!instance) throw new EngineError('NOT_FOUND', `No instance with ID '${instanceId}' was found.`);
+    return instance;
+  }
+
+  private sendControl(instanceId: string, e: HistoryEvent): void {
+    const now = this.clock.now();
+    this.store.addInbox({ instanceId, event: e, visibleAt: now });
+    this.notify(instanceId, now);
+  }
+
+  raiseEvent(instanceId: string, eventName: string, data: string | null): void {
+    const instance = this.requireInstance(instanceId);
+    if (isTerminal(instance.status)) {
+      throw new EngineError('GONE', `Instance '${instanceId}' is ${instance.status} and accepts no more events.`);
+    }
+    this.sendControl(instanceId, event(EventType.EventRaised, this.clock.now(), { Name: eventName, Input: data }));
+  }
+
+  terminate(instanceId: string, reason: string): void {
+    const instance = this.requireInstance(instanceId);
+    if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
+    this.sendControl(instanceId, event(EventType.ExecutionTerminated, this.clock.now(), { Input: reason }));
+  }
+
+  suspend(instanceId: string, reason: string): void {
+    const instance = this.requireInstance(instanceId);
+    if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
+    if (instance.status === 'Suspended') throw new EngineError('CONFLICT', `Instance '${instanceId}' is already suspended.`);
+    this.sendControl(instanceId, event(EventType.ExecutionSuspended, this.clock.now(), { Reason: reason }));
+  }
+
+  resume(instanceId: string, reason: string): void {
+    const instance = this.requireInstance(instanceId);
+    if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
+    if (instance.status !== 'Suspended') {
+      const pendingSuspend = this.store
+        .inbox(instanceId, Number.MAX_SAFE_INTEGER)
+        .some((m) => m.event.EventType === EventType.ExecutionSuspended);
+      if (!pendingSuspend) throw new EngineError('CONFLICT', `Instance '${instanceId}' is not suspended.`);
+    }
+    this.sendControl(instanceId, event(EventType.ExecutionResumed, this.clock.now(), { Reason: reason }));
+  }
+
+  /**
+   * Re-runs a failed instance from where it failed: failure events are dropped from history and the
+   * failed activities (and failed sub-orchestrations, recursively) run again.
+   */
+  rewind(instanceId: string, reason: string): void {
+    const instance = this.requireInstance(instanceId);
+    if (instance.status !== 'Failed') {
+      if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is ${instance.status}; only failed instances can be rewound.`);
+      throw new EngineError('PRECONDITION_FAILED', `Instance '${instanceId}' is ${instance.status}; only failed instances can be rewound.`);
+    }
+    const now = this.clock.now();
+    const toNotify: string[] = [];
+    this.store.transaction(() => this.rewindInTransaction(instance, reason, now, toNotify));
+    this.activities.flushQueued();
+    for (const id of toNotify) this.notify(id, now);
+  }
+
+  private rewindInTransaction(instance: InstanceRow, reason: string, now: number, toNotify: string[]): void {
+    const history = this.store.history(instance.instanceId);
+    const scheduled = new Map<number, HistoryEvent>();
+    for (const e of history) {
+      if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated) {
+        scheduled.set(e.EventId, e);
+      }
+    }
+    const kept: HistoryEvent[] = [];
+    let rerun = 0;
+    for (const e of history) {
+      if (e.EventType === EventType.ExecutionCompleted) continue;
+      if (e.EventType === EventType.TaskFailed) {
+        const s = scheduled.get(e.TaskScheduledId ?? -1);
+        if (s) {
+          const kind = s.Name === 'BuiltIn::HttpActivity' ? 'http' : 'activity';
+          this.activities.enqueue({
+            instanceId: instance.instanceId,
+            executionId: instance.executionId,
+            taskId: s.EventId,
+            name: String(s.Name),
+            input: s.Input ?? null,
+            kind,
+          });
+          rerun++;
+        }
+        continue;
+      }
+      if (e.EventType === EventType.SubOrchestrationInstanceFailed) {
+        const s = scheduled.get(e.TaskScheduledId ?? -1);
+        const child = s?.InstanceId ? this.store.getInstance(s.InstanceId) : undefined;
+        if (child?.status === 'Failed') {
+          this.rewindInTransaction(child, reason, now, toNotify);
+          rerun++;
+        }
+        continue;
+      }
+      kept.push(e);
+    }
+    // Drop the failed episode's trailing OrchestratorStarted/Completed so the next replay is clean.
+    this.store.replaceHistory(instance.instanceId, kept);
+    if (rerun === 0) {
+      this.store.addInbox({ instanceId: instance.instanceId, event: event(EventType.GenericEvent, now, { Name: 'rewind' }), visibleAt: now });
+      toNotify.push(instance.instanceId);
+    }
+    this.store.putInstance({ ...instance, status: 'Running', output: null, updatedAt: now });
+  }
+
+  purge(instanceId: string): number {
+    const instance = this.store.getInstance(instanceId);
+    if (!instance) return 0;
+    if (!isTerminal(instance.status)) {
+      throw new EngineError('CONFLICT', `Instance '${instanceId}' is ${instance.status}; only finished instances can be purged.`);
+    }
+    return this.store.transaction(() => (this.store.purge(instanceId) ? 1 : 0));
+  }
+
+  purgeWhere(filter: { createdFrom: number; createdTo?: number; statuses?: RuntimeStatus[] }): number {
+    const statuses = (filter.statuses?.length ? filter.statuses : undefined) ?? ['Completed', 'Failed', 'Terminated', 'Canceled'];
+    let deleted = 0;
+    this.store.transaction(() => {
+      let continuation: string | undefined;
+      do {
+        const page = this.store.queryInstances({ createdFrom: filter.createdFrom, createdTo: filter.createdTo, statuses, continuation, top: 500 });
+        for (const row of page.rows) if (isTerminal(row.status) && this.store.purge(row.instanceId)) deleted++;
+        continuation = page.continuation;
+      } while (continuation);
+    });
+    return deleted;
+  }
+
+  signalEntity(name: string, key: string, operation: string, input: string | null): void {
+    const entityId = `@${name.toLowerCase()}@${key}`;
+    const now = this.clock.now();
+    const message = { op: operation, id: randomUUID(), input, signal: true };
+    this.store.addInbox({
+      instanceId: entityId,
+      event: event(EventType.EventRaised, now, { Name: 'op', Input: JSON.stringify(message) }),
+      visibleAt: now,
+    });
+    this.notify(entityId, now);
+  }
+
+  readEntityState(name: string, key: string): { exists: boolean; state: unknown } {
+    const row = this.store.getEntity(`@${name.toLowerCase()}@${key}`);
+    if (!row || !row.exists) return { exists: false, state: undefined };
+    return { exists: true, state: row.state === null ? null : safeParse(row.state) };
+  }
+}
+
+export function newExecutionId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+export function validateInstanceId(id: string): void {
+  if (!id || id.length > 256) throw new EngineError('BAD_REQUEST', 'Instance IDs must be between 1 and 256 characters.');
+  // eslint-disable-next-line no-control-regex
+  if (/[/\\?#\u0000-\u001f\u007f]/.test(id) || id.startsWith('@')) {
+    throw new EngineError('BAD_REQUEST', `Instance ID '${id}' contains characters that are not allowed (/ \\ ? #, control characters, or a leading @).`);
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** Turns a throw from the orchestrator handler into the failure the extension would record. */
+function orchestratorFailure(err: unknown): EpisodeResult {
+  const message = err instanceof Error ? err.message : String(err);
+  const marker = message.indexOf(OUT_OF_PROC_MARKER);
+  if (marker >= 0) {
+    try {
+      const state = JSON.parse(message.slice(marker + OUT_OF_PROC_MARKER.length)) as OrchestratorState;
+      const details = state.failureDetails;
+      return {
+        ok: false,
+        message: state.error ?? message.slice(0, marker).trim(),
+        failureDetails: details
+          ? { ErrorType: details.ErrorType, ErrorMessage: details.ErrorMessage, StackTrace: details.StackTrace }
+          : { ErrorType: 'Error', ErrorMessage: state.error ?? '' },
+      };
+    } catch {
+      // fall through: report the raw message
+    }
+  }
+  return {
+    ok: false,
+    message,
+    failureDetails: { ErrorType: err instanceof Error ? err.name : 'Error', ErrorMessage: message, StackTrace: err instanceof Error ? err.stack : undefined },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Assembles the local host for one app directory: settings, the worker shim, the durable engine on
+ * SQLite, timer triggers and the HTTP server. `startHost` is what `blc serve`, the tests and the
+ * benchmarks run; it knows nothing about any particular app.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Clock, SystemClock, VirtualClock } from './clock';
+import { DurableApi, clientBindingValue } from './durable/api';
+import { Engine } from './durable/engine';
+import { FunctionIndex, IndexedFunction } from './durable/functionIndex';
+import { Store } from './durable/store';
+import { HostKeys } from './http/keys';
+import { HostHttpServer } from './http/server';
+import { readHostConfig, readLocalSettings } from './settings';
+import { TimerTriggerScheduler } from './timers/scheduler';
+import { WorkerCore } from './worker/coreApi';
+import { invokeFunction } from './worker/invoke';
+import { loadApp } from './worker/loadApp';
+
+export interface HostOptions {
+  appDir: string;
+  /** 0 picks a free port. Default: local.settings.json Host.LocalHttpPort, else 7071. */
+  port?: number;
+  hostname?: string;
+  /** Where history lives; default `<appDir>/.data`. Ignored with `memory`. */
+  dataDir?: string;
+  memory?: boolean;
+  /** 'auto' jumps to the next timer whenever the host is idle; 'manual' moves only when told. */
+  virtualTime?: 'auto' | 'manual';
+  /** Overrides/extends local.settings.json Keys (e.g. tests). */
+  keys?: Record<string, string>;
+  log?: (level: 'information' | 'warning' | 'error', message: string) => void;
+  quiet?: boolean;
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  engine: Engine;
+  clock: Clock;
+  core: WorkerCore;
+  keys: HostKeys;
+  systemKey: string;
+  functions: IndexedFunction[];
+  /** Lines `func start` would print for each function. */
+  describeFunctions(): string[];
+  close(): Promise<void>;
+}
+
+function loadOrCreateKeys(dataDir: string | undefined, configured: Record<string, string>): Record<string, string> {
+  const file = dataDir ? path.join(dataDir, 'keys.json') : undefined;
+  let stored: Record<string, string> = {};
+  if (file && fs.existsSync(file)) stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  const generated = HostKeys.fromSettings({ Keys: {} }, true);
+  const keys = {
+    master: configured.master ?? stored.master ?? generated.masterKey,
+    default: configured.default ?? configured.function ?? stored.default ?? String(Object.values(generated.functionKeys)[0]),
+    durabletask_extension: configured.durabletask_extension ?? stored.durabletask_extension ?? HostKeys.fromSettings({ Keys: {} }, true).masterKey,
+  };
+  if (file && (!stored.master || !stored.default || !stored.durabletask_extension)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ ...stored, ...keys }, null, 2), { mode: 0o600 });
+  }
+  return keys;
+}
+
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const appDir = path.resolve(options.appDir);
+  const log =
+    options.log ??
+    ((level: string, message: string) => {
+      if (options.quiet && level === 'information') return;
+      (level === 'error' ? console.error : console.log)(message);
+    });
+  const settings = readLocalSettings(appDir);
+  for (const [k, v] of Object.entries(settings.Values ?? {})) if (process.env[k] === undefined) process.env[k] = String(v);
+  const config = readHostConfig(appDir);
+
+  const core = new WorkerCore();
+  core.logSink = (level, _category, message) => {
+    if (level === 'error' || level === 'critical') log('error', message);
+    else if (level === 'warning') log('warning', message);
+    else if (level === 'information') log('information', message);
+  };
+  await loadApp(appDir, core);
+
+  const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? path.join(appDir, '.data'));
+  const store = new Store(dataDir ? path.join(dataDir, 'durable.sqlite') : ':memory:');
+  const keyValues = loadOrCreateKeys(dataDir, { ...(settings.Keys ?? {}), ...(options.keys ?? {}) });
+  const keys = new HostKeys({ functionKeys: { default: keyValues.default }, masterKey: keyValues.master });
+  const systemKey = keyValues.durabletask_extension;
+
+  const clock: Clock = options.virtualTime ? new VirtualClock() : new SystemClock();
+  const engine = new Engine({
+    store,
+    core,
+    clock,
+    hubName: config.hubName,
+    maxConcurrentOrchestrations: config.maxConcurrentOrchestratorFunctions,
+    maxConcurrentActivities: config.maxConcurrentActivityFunctions,
+    log,
+  });
+  const index = new FunctionIndex(core);
+  const durableApi = new DurableApi(engine);
+  const server = new HostHttpServer({
+    core,
+    httpFunctions: index.byType('httpTrigger'),
+    routePrefix: config.routePrefix,
+    keys,
+    systemKey,
+    hubName: config.hubName,
+    durableApi,
+    log,
+  });
+  const port = await server.listen(options.port ?? settings.Host?.LocalHttpPort ?? 7071, options.hostname ?? '127.0.0.1');
+  const url = `http://localhost:${port}`;
+  // The library rewrites client URLs to localhost:7071 unless it knows the public host name.
+  if (!process.env.WEBSITE_HOSTNAME) process.env.WEBSITE_HOSTNAME = `localhost:${port}`;
+  server.clientBindingFactory = (urls) => clientBindingValue(urls, config.hubName, server.rpcBaseUrl);
+
+  const timers = new TimerTriggerScheduler({
+    clock,
+    timeZone: process.env.WEBSITE_TIME_ZONE || process.env.TZ || 'UTC',
+    store: { get: (n) => store.getTimerState(n), set: (n, s) => store.setTimerState(n, s) },
+    invoke: async (name, timerInfo) => {
+      const fn = index.find('timerTrigger', name);
+      if (!fn) return;
+      await invokeFunction(core, fn.fn, {
+        inputData: [{ name: fn.triggerKey, data: { json: JSON.stringify(timerInfo) } }],
+      });
+    },
+    log: (m) => log('warning', m),
+  });
+  for (const t of index.byType('timerTrigger')) {
+    const schedule = String(t.trigger.schedule ?? '').replace(/%([^%]+)%/g, (_, name: string) => process.env[name] ?? '');
+    timers.add(t.name, schedule, t.trigger.runOnStartup === true);
+  }
+
+  engine.start();
+  timers.start();
+
+  let autoAdvance: NodeJS.Timeout | undefined;
+  if (options.virtualTime === 'auto') {
+    const virtual = clock as VirtualClock;
+    autoAdvance = setInterval(() => {
+      if (engine.isIdle()) virtual.skipToNext();
+    }, 2);
+  }
+
+  const functions = index.all();
+  const describeFunctions = (): string[] =>
+    functions.map((f) => {
+      const type = String(f.trigger.type);
+      if (type.toLowerCase() === 'httptrigger') {
+        const methods = ((f.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).join(',');
+        const route = (f.trigger.route as string | undefined) ?? f.name;
+        const prefix = config.routePrefix ? `/${config.routePrefix}` : '';
+        return `${f.name}: [${methods}] ${url}${prefix}/${route}`;
+      }
+      return `${f.name}: ${type}`;
+    });
+
+  let closed = false;
+  return {
+    url,
+    port,
+    engine,
+    clock,
+    core,
+    keys,
+    systemKey,
+    functions,
+    describeFunctions,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (autoAdvance) clearInterval(autoAdvance);
+      await server.close();
+      await timers.stop();
+      await engine.stop();
+      await core.runHooks('appTerminate', { hookData: core.appHookData });
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Invokes a registered function the way the Node worker does: through the app's programming model
+ * (getInvocationModel → getArguments → hooks → invokeFunction → hooks → getResponse), so the app
+ * sees the same InvocationContext, bindings and conversions as on Azure.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CoreInvocationContext, RegisteredFunction, RpcTypedData, WorkerCore } from './coreApi';
+
+export interface InvocationInput {
+  /** Binding name → typed data, as the host would send it over gRPC. */
+  inputData: { name: string; data: RpcTypedData }[];
+  triggerMetadata?: Record<string, RpcTypedData>;
+  invocationId?: string;
+}
+
+export interface InvocationResult {
+  returnValue?: RpcTypedData | null;
+  outputData: unknown[];
+}
+
+export async function invokeFunction(
+  core: WorkerCore,
+  fn: RegisteredFunction,
+  input: InvocationInput,
+): Promise<InvocationResult> {
+  const invocationId = input.invocationId ?? randomUUID();
+  let invocationContext: unknown;
+  const coreContext: CoreInvocationContext = {
+    invocationId,
+    metadata: fn.metadata,
+    request: { invocationId, inputData: input.inputData, triggerMetadata: input.triggerMetadata },
+    log: (level, category, message) => core.log(level, category, message, invocationContext),
+  };
+  const model = core.programmingModel.getInvocationModel(coreContext);
+  const { context, inputs } = await model.getArguments();
+  invocationContext = context;
+
+  let callback = fn.callback;
+  let args = inputs;
+  const hookData: Record<string, unknown> = {};
+  if (core.hasHooks('preInvocation')) {
+    coreContext.state = 'preInvocationHooks';
+    const pre: Record<string, unknown> = {
+      hookData,
+      appHookData: core.appHookData,
+      invocationContext: context,
+      inputs: args,
+      functionCallback: callback,
+    };
+    await core.runHooks('preInvocation', pre);
+    args = pre.inputs as unknown[];
+    callback = pre.functionCallback as typeof callback;
+  }
+
+  coreContext.state = 'invocation';
+  let result: unknown;
+  let error: unknown;
+  try {
+    result = await model.invokeFunction(context, args, callback);
+  } catch (err) {
+    error = err;
+  }
+
+  if (core.hasHooks('postInvocation')) {
+    coreContext.state = 'postInvocationHooks';
+    const post: Record<string, unknown> = {
+      hookData,
+      appHookData: core.appHookData,
+      invocationContext: context,
+      inputs: args,
+      result,
+      error,
+    };
+    await core.runHooks('postInvocation', post);
+    result = post.result;
+    error = post.error;
+  }
+  coreContext.state = undefined;
+  if (error !== undefined && error !== null) throw error;
+
+  const response = await model.getResponse(context, result);
+  return { returnValue: response.returnValue, outputData: response.outputData ?? [] };
+}
+
+/** Turns an RPC return value back into a JS value (the inverse of the library's toRpcTypedData). */
+export function fromTypedData(data: RpcTypedData | null | undefined): unknown {
+  if (!data) return undefined;
+  if (data.json !== undefined && data.json !== null) return JSON.parse(data.json);
+  if (data.string !== undefined && data.string !== null) return data.string;
+  if (data.int !== undefined && data.int !== null) return data.int;
+  if (data.double !== undefined && data.double !== null) return data.double;
+  if (data.bytes !== undefined && data.bytes !== null) return Buffer.from(data.bytes);
+  return undefined;
+}
