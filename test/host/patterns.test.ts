@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningHost } from '../../host/host';
+import { getStatus, startOrchestration, startPatternsHost, waitFor } from '../support/durable';
+
+let host: RunningHost;
+beforeAll(async () => {
+  host = await startPatternsHost({ virtualTime: 'auto' });
+});
+afterAll(async () => host?.close());
+
+describe('durable patterns on the local host', () => {
+  it('chains activities and returns their results in order', async () => {
+    const id = await startOrchestration(host, 'chaining');
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual(['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
+  });
+
+  it('fans out to 100 activities and fans in their results', async () => {
+    const id = await startOrchestration(host, 'fanOutFanIn', 100);
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toBe((100 * 101 * 201) / 6);
+  });
+
+  it('runs a monitor loop on durable timers and reports progress in custom status', async () => {
+    const id = await startOrchestration(host, 'monitor', { doneAfter: 4, intervalMs: 60 * 60 * 1000 });
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    const output = status.output as { checks: number; finishedAt: string };
+    expect(output.checks).toBe(4);
+    expect(status.customStatus).toEqual({ checks: 4 });
+    // Three hour-long timers passed between the four checks, on the virtual clock.
+    const created = Date.parse(status.createdTime);
+    expect(Date.parse(output.finishedAt) - created).toBeGreaterThanOrEqual(3 * 3600 * 1000 - 1000);
+  });
+
+  it('runs an eternal orchestration through continue-as-new until it stops', async () => {
+    const id = await startOrchestration(host, 'eternalCounter', { value: 0, stopAt: 5, generations: 0 });
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ value: 5, generations: 5 });
+    // Each generation starts a fresh history: only the last one is kept.
+    const withHistory = await getStatus(host, id, 'showHistory=true');
+    const started = withHistory.historyEvents?.filter((e) => e.EventType === 'ExecutionStarted') ?? [];
+    expect(started).toHaveLength(1);
+  });
+
+  it('retries failing sub-orchestrations until they succeed', async () => {
+    const id = await startOrchestration(host, 'parentWithRetry', { key: 'sub', children: 3, succeedOnAttempt: 3 });
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual([
+      { key: 'sub-0', attempts: 3 },
+      { key: 'sub-1', attempts: 3 },
+      { key: 'sub-2', attempts: 3 },
+    ]);
+  });
+
+  it('retries an activity with exponential back-off that is visible in history', async () => {
+    const id = await startOrchestration(host, 'activityRetry', { key: 'backoff', succeedOnAttempt: 4, maxAttempts: 5 });
+    const status = await waitFor(host, id, undefined, 20_000, 'showHistory=true&showHistoryOutput=true');
+    expect(status.output).toEqual({ key: 'backoff', attempts: 4 });
+    const events = status.historyEvents ?? [];
+    const failures = events.filter((e) => e.EventType === 'TaskFailed');
+    expect(failures).toHaveLength(3);
+    const timers = events.filter((e) => e.EventType === 'TimerCreated');
+    expect(timers).toHaveLength(3);
+    // Waits of 1 s, 2 s and 4 s (first interval 1 s, coefficient 2) between the attempts.
+    const gaps = timers.map((t, i) => Date.parse(String(t.FireAt)) - Date.parse(String(failures[i].Timestamp)));
+    expect(gaps.map((g) => Math.round(g / 1000))).toEqual([1, 2, 4]);
+  });
+
+  it('surfaces the final activity failure to the orchestrator as a TaskFailedError', async () => {
+    const id = await startOrchestration(host, 'activityRetry', { key: 'exhausted', succeedOnAttempt: 10, maxAttempts: 2 });
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ failed: true, message: 'Error: attempt 2 failed' });
+  });
+});
+
+describe('entities', () => {
+  it('signals, calls and reads a counter entity', async () => {
+    const id = await startOrchestration(host, 'counterUser', { key: 'c1' });
+    const status = await waitFor(host, id);
+    expect(status.output).toEqual({ before: 5, after: 15 });
+    const state = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/c1?code=${host.systemKey}`);
+    expect(state.status).toBe(200);
+    expect(await state.json()).toBe(15);
+  });
+
+  it('accepts signals over HTTP and reports unknown entities as 404', async () => {
+    const base = `${host.url}/runtime/webhooks/durabletask/entities/counter/http1`;
+    const sent = await fetch(`${base}?op=add&code=${host.systemKey}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '7',
+    });
+    expect(sent.status).toBe(202);
+    let value: unknown;
+    for (let i = 0; i < 200 && value !== 7; i++) {
+      const r = await fetch(`${base}?code=${host.systemKey}`);
+      if (r.status === 200) value = await r.json();
+      else await new Promise((r2) => setTimeout(r2, 10));
+    }
+    expect(value).toBe(7);
+    const missing = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/nobody?code=${host.systemKey}`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('holds locks on two entities in a critical section', async () => {
+    const seed = await startOrchestration(host, 'counterUser', { key: 'acct-a' });
+    await waitFor(host, seed); // acct-a = 15
+    const id = await startOrchestration(host, 'lockedTransfer', { from: 'acct-a', to: 'acct-b', amount: 6 });
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual({ held: ['counter@acct-a', 'counter@acct-b'], balanceBefore: 15 });
+    const a = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/acct-a?code=${host.systemKey}`);
+    const b = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/acct-b?code=${host.systemKey}`);
+    expect(await a.json()).toBe(9);
+    expect(await b.json()).toBe(6);
+  });
+});
