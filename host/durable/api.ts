@@ -15,6 +15,8 @@ export interface ApiRequest {
   path: string;
   query: URLSearchParams;
   contentType: string | undefined;
+  /** The x-ms-continuation-token request header, for paged queries. */
+  continuationToken?: string;
   body: Buffer;
   /** The absolute URL of the request, for Location headers. */
   url: string;
@@ -215,7 +217,7 @@ export class DurableApi {
       statuses: parseStatuses(q.get('runtimeStatus')),
       instanceIdPrefix: q.get('instanceIdPrefix') ?? undefined,
       top: Number.isFinite(top) && top > 0 ? top : 100,
-      continuation: q.get('continuationToken') ?? req.query.get('x-ms-continuation-token') ?? undefined,
+      continuation: req.continuationToken ?? q.get('continuationToken') ?? undefined,
     });
     const showInput = flag(q, 'showInput');
     const body = page.rows.map((row) => statusJson(row, undefined, { showInput }));

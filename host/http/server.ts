@@ -148,6 +148,7 @@ export class HostHttpServer {
           path: path.slice(durablePrefix.length + 1),
           query: url.searchParams,
           contentType: req.headers['content-type'],
+          continuationToken: req.headers['x-ms-continuation-token'] as string | undefined,
           body,
           url: url.toString(),
         },

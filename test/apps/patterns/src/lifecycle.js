@@ -45,6 +45,8 @@ df.app.orchestration('versioned', function* (context) {
   } else {
     yield context.df.callActivity('sayHello', 'changed');
   }
+  context.df.setCustomStatus('second done');
+  yield context.df.waitForExternalEvent('finish');
   yield context.df.callActivity('echo', 'third');
   return 'done';
 });
