@@ -7,7 +7,11 @@ export function projectRoot(): string {
   let dir = __dirname;
   for (;;) {
     const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'life-cockpit') return dir;
+    if (
+      fs.existsSync(pkg) &&
+      (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'life-cockpit'
+    )
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('Cannot find the life-cockpit package root');
     dir = parent;
@@ -15,6 +19,8 @@ export function projectRoot(): string {
 }
 
 export function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }

@@ -48,15 +48,26 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-function loadOrCreateKeys(dataDir: string | undefined, configured: Record<string, string>): Record<string, string> {
+function loadOrCreateKeys(
+  dataDir: string | undefined,
+  configured: Record<string, string>,
+): Record<string, string> {
   const file = dataDir ? path.join(dataDir, 'keys.json') : undefined;
   let stored: Record<string, string> = {};
-  if (file && fs.existsSync(file)) stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  if (file && fs.existsSync(file))
+    stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
   const generated = HostKeys.fromSettings({ Keys: {} }, true);
   const keys = {
     master: configured.master ?? stored.master ?? generated.masterKey,
-    default: configured.default ?? configured.function ?? stored.default ?? String(Object.values(generated.functionKeys)[0]),
-    durabletask_extension: configured.durabletask_extension ?? stored.durabletask_extension ?? HostKeys.fromSettings({ Keys: {} }, true).masterKey,
+    default:
+      configured.default ??
+      configured.function ??
+      stored.default ??
+      String(Object.values(generated.functionKeys)[0]),
+    durabletask_extension:
+      configured.durabletask_extension ??
+      stored.durabletask_extension ??
+      HostKeys.fromSettings({ Keys: {} }, true).masterKey,
   };
   if (file && (!stored.master || !stored.default || !stored.durabletask_extension)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -74,7 +85,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       (level === 'error' ? console.error : console.log)(message);
     });
   const settings = readLocalSettings(appDir);
-  for (const [k, v] of Object.entries(settings.Values ?? {})) if (process.env[k] === undefined) process.env[k] = String(v);
+  for (const [k, v] of Object.entries(settings.Values ?? {}))
+    if (process.env[k] === undefined) process.env[k] = String(v);
   const config = readHostConfig(appDir);
 
   const core = new WorkerCore();
@@ -113,7 +125,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     durableApi,
     log,
   });
-  const port = await server.listen(options.port ?? settings.Host?.LocalHttpPort ?? 7071, options.hostname ?? '127.0.0.1');
+  const port = await server.listen(
+    options.port ?? settings.Host?.LocalHttpPort ?? 7071,
+    options.hostname ?? '127.0.0.1',
+  );
   const url = `http://localhost:${port}`;
   // The library rewrites client URLs to localhost:7071 unless it knows the public host name.
   if (!process.env.WEBSITE_HOSTNAME) process.env.WEBSITE_HOSTNAME = `localhost:${port}`;
@@ -133,7 +148,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     log: (m) => log('warning', m),
   });
   for (const t of index.byType('timerTrigger')) {
-    const schedule = String(t.trigger.schedule ?? '').replace(/%([^%]+)%/g, (_, name: string) => process.env[name] ?? '');
+    const schedule = String(t.trigger.schedule ?? '').replace(
+      /%([^%]+)%/g,
+      (_, name: string) => process.env[name] ?? '',
+    );
     timers.add(t.name, schedule, t.trigger.runOnStartup === true);
   }
 

@@ -24,7 +24,9 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -36,7 +38,11 @@ export function readHostConfig(appDir: string): HostConfig {
   const json = (readJson(path.join(appDir, 'host.json')) ?? {}) as {
     extensions?: {
       http?: { routePrefix?: string };
-      durableTask?: { hubName?: string; maxConcurrentActivityFunctions?: number; maxConcurrentOrchestratorFunctions?: number };
+      durableTask?: {
+        hubName?: string;
+        maxConcurrentActivityFunctions?: number;
+        maxConcurrentOrchestratorFunctions?: number;
+      };
     };
   };
   const durable = json.extensions?.durableTask ?? {};

@@ -19,6 +19,9 @@ describe('smoke', () => {
       if (status?.runtimeStatus === 'Completed' || status?.runtimeStatus === 'Failed') break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(status).toMatchObject({ runtimeStatus: 'Completed', output: ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'] });
+    expect(status).toMatchObject({
+      runtimeStatus: 'Completed',
+      output: ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!'],
+    });
   });
 });

@@ -51,7 +51,12 @@ export class ActivityRunner {
   }
 
   isIdle(): boolean {
-    return this.queue.length === 0 && this.staged.length === 0 && this.active === 0 && this.completions.length === 0;
+    return (
+      this.queue.length === 0 &&
+      this.staged.length === 0 &&
+      this.active === 0 &&
+      this.completions.length === 0
+    );
   }
 
   /** Persists a work item; call inside the transaction that schedules it, then flushQueued(). */
@@ -81,14 +86,24 @@ export class ActivityRunner {
   private async execute(work: ActivityWork): Promise<HistoryEvent> {
     const now = (): number => this.options.clock.now();
     try {
-      const value = work.kind === 'http' ? await this.callHttp(JSON.parse(work.input ?? '{}') as HttpRequestAction) : await this.callActivity(work);
-      return event(EventType.TaskCompleted, now(), { TaskScheduledId: work.taskId, Result: JSON.stringify(value ?? null) ?? 'null' });
+      const value =
+        work.kind === 'http'
+          ? await this.callHttp(JSON.parse(work.input ?? '{}') as HttpRequestAction)
+          : await this.callActivity(work);
+      return event(EventType.TaskCompleted, now(), {
+        TaskScheduledId: work.taskId,
+        Result: JSON.stringify(value ?? null) ?? 'null',
+      });
     } catch (err) {
       const details = failureDetails(err);
       return event(EventType.TaskFailed, now(), {
         TaskScheduledId: work.taskId,
         Reason: `Activity function '${work.name}' failed: ${details.ErrorMessage}`,
-        Details: JSON.stringify({ name: details.ErrorType, message: details.ErrorMessage, stack: details.StackTrace }),
+        Details: JSON.stringify({
+          name: details.ErrorType,
+          message: details.ErrorMessage,
+          stack: details.StackTrace,
+        }),
         FailureDetails: details,
       });
     }
@@ -96,7 +111,10 @@ export class ActivityRunner {
 
   private async callActivity(work: ActivityWork): Promise<unknown> {
     const fn = this.options.functions.find('activityTrigger', work.name);
-    if (!fn) throw new Error(`The function '${work.name}' doesn't exist, is disabled, or is not an activity function.`);
+    if (!fn)
+      throw new Error(
+        `The function '${work.name}' doesn't exist, is disabled, or is not an activity function.`,
+      );
     const result = await invokeFunction(this.options.core, fn.fn, {
       inputData: [{ name: fn.triggerKey, data: work.input === null ? {} : { string: work.input } }],
     });
@@ -139,7 +157,12 @@ export class ActivityRunner {
     store.transaction(() => {
       for (const c of batch) {
         store.deleteActivity(c.work.id);
-        store.addInbox({ instanceId: c.work.instanceId, executionId: c.work.executionId, event: c.event, visibleAt: this.options.clock.now() });
+        store.addInbox({
+          instanceId: c.work.instanceId,
+          executionId: c.work.executionId,
+          event: c.event,
+          visibleAt: this.options.clock.now(),
+        });
       }
     });
     for (const c of batch) this.options.deliver(c.work.instanceId);
@@ -154,7 +177,10 @@ function failureDetails(err: unknown): FailureDetails {
     if (lifted) return lifted;
     return { ErrorType: err.name || 'Error', ErrorMessage: err.message, StackTrace: err.stack };
   }
-  return { ErrorType: 'Error', ErrorMessage: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
+  return {
+    ErrorType: 'Error',
+    ErrorMessage: typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)),
+  };
 }
 
 function liftSerializedFailure(message: string): FailureDetails | undefined {

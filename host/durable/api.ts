@@ -65,7 +65,11 @@ export function managementUrls(urls: DurableUrls, instanceId: string): Record<st
 }
 
 /** The `durableClient` input binding value, as the extension passes it to a function. */
-export function clientBindingValue(urls: DurableUrls, hubName: string, rpcBaseUrl: string): Record<string, unknown> {
+export function clientBindingValue(
+  urls: DurableUrls,
+  hubName: string,
+  rpcBaseUrl: string,
+): Record<string, unknown> {
   const b = urls.webhookBase;
   const q = urls.creationQuery ? `?${urls.creationQuery}` : '';
   const amp = urls.creationQuery ? `&${urls.creationQuery}` : '';
@@ -91,13 +95,17 @@ function error(status: number, code: string, message: string): ApiResponse {
 
 function fromEngineError(err: unknown): ApiResponse {
   if (err instanceof EngineError) {
-    const status = { NOT_FOUND: 404, CONFLICT: 409, GONE: 410, BAD_REQUEST: 400, PRECONDITION_FAILED: 412 }[err.code];
+    const status = { NOT_FOUND: 404, CONFLICT: 409, GONE: 410, BAD_REQUEST: 400, PRECONDITION_FAILED: 412 }[
+      err.code
+    ];
     return error(status, err.code, err.message);
   }
   throw err;
 }
 
-function parseBody(req: ApiRequest): { ok: true; value: string | null } | { ok: false; response: ApiResponse } {
+function parseBody(
+  req: ApiRequest,
+): { ok: true; value: string | null } | { ok: false; response: ApiResponse } {
   if (req.body.length === 0) return { ok: true, value: null };
   const text = req.body.toString('utf8');
   try {
@@ -111,7 +119,8 @@ function parseBody(req: ApiRequest): { ok: true; value: string | null } | { ok: 
 function parseTime(value: string | null, name: string): number | undefined {
   if (value === null || value === '') return undefined;
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new EngineError('BAD_REQUEST', `${name} is not a valid date and time: '${value}'.`);
+  if (Number.isNaN(t))
+    throw new EngineError('BAD_REQUEST', `${name} is not a valid date and time: '${value}'.`);
   return t;
 }
 
@@ -120,7 +129,11 @@ function parseStatuses(value: string | null): RuntimeStatus[] | undefined {
   const out: RuntimeStatus[] = [];
   for (const raw of value.split(',')) {
     const s = RUNTIME_STATUSES.find((r) => r.toLowerCase() === raw.trim().toLowerCase());
-    if (!s) throw new EngineError('BAD_REQUEST', `Unknown runtimeStatus '${raw}'. Use one of ${RUNTIME_STATUSES.join(', ')}.`);
+    if (!s)
+      throw new EngineError(
+        'BAD_REQUEST',
+        `Unknown runtimeStatus '${raw}'. Use one of ${RUNTIME_STATUSES.join(', ')}.`,
+      );
     out.push(s);
   }
   return out;
@@ -134,7 +147,10 @@ export class DurableApi {
   constructor(private readonly engine: Engine) {}
 
   async handle(req: ApiRequest, urls: DurableUrls): Promise<ApiResponse> {
-    const segments = req.path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segments = req.path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const method = req.method.toUpperCase();
     try {
       const [head, a, b, c] = segments;
@@ -174,7 +190,12 @@ export class DurableApi {
     return { status: 202, headers: { Location: all.statusQueryGetUri, 'Retry-After': '10' }, body };
   }
 
-  private async start(req: ApiRequest, urls: DurableUrls, name: string, instanceId?: string): Promise<ApiResponse> {
+  private async start(
+    req: ApiRequest,
+    urls: DurableUrls,
+    name: string,
+    instanceId?: string,
+  ): Promise<ApiResponse> {
     const input = parseBody(req);
     if (!input.ok) return input.response;
     const row = this.engine.startNew(name, instanceId, input.value, req.query.get('version') ?? undefined);
@@ -184,8 +205,10 @@ export class DurableApi {
       const deadline = Date.now() + timeout * 1000;
       while (Date.now() < deadline) {
         const current = this.engine.store.getInstance(row.instanceId);
-        if (current?.status === 'Completed') return { status: 200, body: JSON.parse(current.output ?? 'null') };
-        if (current && isTerminal(current.status)) return { status: 200, body: statusJson(current, undefined) };
+        if (current?.status === 'Completed')
+          return { status: 200, body: JSON.parse(current.output ?? 'null') };
+        if (current && isTerminal(current.status))
+          return { status: 200, body: statusJson(current, undefined) };
         await delay(Math.min(interval * 1000, Math.max(0, deadline - Date.now())));
       }
     }
@@ -221,7 +244,11 @@ export class DurableApi {
     });
     const showInput = flag(q, 'showInput');
     const body = page.rows.map((row) => statusJson(row, undefined, { showInput }));
-    return { status: 200, headers: page.continuation ? { 'x-ms-continuation-token': page.continuation } : {}, body };
+    return {
+      status: 200,
+      headers: page.continuation ? { 'x-ms-continuation-token': page.continuation } : {},
+      body,
+    };
   }
 
   private purge(instanceId: string): ApiResponse {
@@ -232,7 +259,8 @@ export class DurableApi {
 
   private purgeWhere(req: ApiRequest): ApiResponse {
     const createdFrom = parseTime(req.query.get('createdTimeFrom'), 'createdTimeFrom');
-    if (createdFrom === undefined) return error(400, 'BAD_REQUEST', 'createdTimeFrom is required to purge by filter.');
+    if (createdFrom === undefined)
+      return error(400, 'BAD_REQUEST', 'createdTimeFrom is required to purge by filter.');
     const deleted = this.engine.purgeWhere({
       createdFrom,
       createdTo: parseTime(req.query.get('createdTimeTo'), 'createdTimeTo'),
@@ -276,7 +304,10 @@ export class DurableApi {
       case 'restart': {
         const row = this.engine.store.getInstance(instanceId);
         if (!row) return error(404, 'NOT_FOUND', `No instance with ID '${instanceId}' was found.`);
-        const newId = flag(req.query, 'restartWithNewInstanceId') || req.query.get('restartWithNewInstanceId') === null ? undefined : instanceId;
+        const newId =
+          flag(req.query, 'restartWithNewInstanceId') || req.query.get('restartWithNewInstanceId') === null
+            ? undefined
+            : instanceId;
         const started = this.engine.startNew(row.name, newId, row.input, row.version ?? undefined);
         return this.checkStatus(urls, started.instanceId);
       }
@@ -293,7 +324,7 @@ export class DurableApi {
       return { status: 200, body: state.state };
     }
     if (method === 'POST' || method === 'DELETE') {
-      const op = method === 'DELETE' ? 'delete' : req.query.get('op') ?? '';
+      const op = method === 'DELETE' ? 'delete' : (req.query.get('op') ?? '');
       let input: string | null = null;
       if (req.body.length > 0) {
         const text = req.body.toString('utf8');

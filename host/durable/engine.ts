@@ -245,14 +245,21 @@ export class Engine {
       return;
     }
 
-    const runtime: RuntimeState = instance.runtime ? (JSON.parse(instance.runtime) as RuntimeState) : newRuntimeState();
+    const runtime: RuntimeState = instance.runtime
+      ? (JSON.parse(instance.runtime) as RuntimeState)
+      : newRuntimeState();
     const skipped = messages.length - consumed.length;
     if (newEvents.length === 0 || status === 'Suspended') {
       // Only control messages (or events held by a suspension): record them, run no user code.
       this.store.transaction(() => {
         this.store.appendHistory(instanceId, this.store.historyLength(instanceId), controlEvents);
         this.store.deleteInbox(consumed);
-        const next: RuntimeStatus = status === 'Suspended' ? 'Suspended' : instance.status === 'Suspended' ? 'Running' : instance.status;
+        const next: RuntimeStatus =
+          status === 'Suspended'
+            ? 'Suspended'
+            : instance.status === 'Suspended'
+              ? 'Running'
+              : instance.status;
         this.store.putInstance({ ...instance, status: next, updatedAt: now });
       });
       // Events that waited out a suspension now get their turn.
@@ -266,12 +273,22 @@ export class Engine {
     const replayed = [...controlEvents, event(EventType.OrchestratorStarted, now), ...ordered];
     let result: EpisodeResult;
     if (!fn) {
-      result = { ok: false, message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.` };
+      result = {
+        ok: false,
+        message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      };
     } else {
       result = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, [...old, ...replayed]);
     }
     const outcome = decideEpisode(
-      { instanceId, executionId: instance.executionId, orchestrationName: instance.name, now, runtime, replayed },
+      {
+        instanceId,
+        executionId: instance.executionId,
+        orchestrationName: instance.name,
+        now,
+        runtime,
+        replayed,
+      },
       result,
     );
 
@@ -314,7 +331,13 @@ export class Engine {
           updated.status = outcome.end.status;
           updated.output = outcome.end.output;
           this.store.clearInbox(instanceId);
-          this.notifyParent(updated, outcome.end.status, outcome.end.output, 'failureDetails' in outcome.end ? outcome.end.failureDetails : undefined, now);
+          this.notifyParent(
+            updated,
+            outcome.end.status,
+            outcome.end.output,
+            'failureDetails' in outcome.end ? outcome.end.failureDetails : undefined,
+            now,
+          );
         }
       }
       this.store.putInstance(updated);
@@ -353,7 +376,11 @@ export class Engine {
       });
       const state = fromTypedData(res.returnValue) as OrchestratorState | undefined;
       if (!state || typeof state !== 'object' || !Array.isArray(state.actions)) {
-        return { ok: false, message: 'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?' };
+        return {
+          ok: false,
+          message:
+            'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?',
+        };
       }
       return { ok: true, state };
     } catch (err) {
@@ -370,7 +397,12 @@ export class Engine {
       this.store.appendHistory(instance.instanceId, length, [
         event(EventType.ExecutionTerminated, now, { Input: JSON.stringify(reason) }),
       ]);
-      const updated: InstanceRow = { ...instance, status: 'Terminated', output: JSON.stringify(output), updatedAt: now };
+      const updated: InstanceRow = {
+        ...instance,
+        status: 'Terminated',
+        output: JSON.stringify(output),
+        updatedAt: now,
+      };
       this.store.putInstance(updated);
       this.notifyParent(updated, 'Terminated', JSON.stringify(output), undefined, now);
     });
@@ -391,18 +423,36 @@ export class Engine {
         ? event(EventType.SubOrchestrationInstanceCompleted, now, { TaskScheduledId: taskId, Result: output })
         : event(EventType.SubOrchestrationInstanceFailed, now, {
             TaskScheduledId: taskId,
-            Reason: status === 'Failed' ? output : `Sub-orchestration '${child.instanceId}' was terminated: ${safeParse(output)}`,
-            Details: `Message: ${status === 'Failed' ? failureDetails?.ErrorMessage ?? output : String(safeParse(output))}, StackTrace: ${failureDetails?.StackTrace ?? ''}`,
-            FailureDetails: failureDetails ?? { ErrorType: 'OrchestrationTerminated', ErrorMessage: String(safeParse(output)) },
+            Reason:
+              status === 'Failed'
+                ? output
+                : `Sub-orchestration '${child.instanceId}' was terminated: ${safeParse(output)}`,
+            Details: `Message: ${status === 'Failed' ? (failureDetails?.ErrorMessage ?? output) : String(safeParse(output))}, StackTrace: ${failureDetails?.StackTrace ?? ''}`,
+            FailureDetails: failureDetails ?? {
+              ErrorType: 'OrchestrationTerminated',
+              ErrorMessage: String(safeParse(output)),
+            },
           });
-    this.store.addInbox({ instanceId: child.parentInstanceId, executionId: child.parentExecutionId, event: e, visibleAt: now });
+    this.store.addInbox({
+      instanceId: child.parentInstanceId,
+      executionId: child.parentExecutionId,
+      event: e,
+      visibleAt: now,
+    });
   }
 
   private applyEffect(instance: InstanceRow, effect: Effect, now: number): void {
     const { instanceId, executionId } = instance;
     switch (effect.kind) {
       case 'activity':
-        this.activities.enqueue({ instanceId, executionId, taskId: effect.taskId, name: effect.name, input: effect.input, kind: 'activity' });
+        this.activities.enqueue({
+          instanceId,
+          executionId,
+          taskId: effect.taskId,
+          name: effect.name,
+          input: effect.input,
+          kind: 'activity',
+        });
         return;
       case 'http':
         this.activities.enqueue({
@@ -418,7 +468,10 @@ export class Engine {
         this.store.addInbox({
           instanceId,
           executionId,
-          event: event(EventType.TimerFired, effect.fireAt, { TimerId: effect.timerId, FireAt: new Date(effect.fireAt).toISOString() }),
+          event: event(EventType.TimerFired, effect.fireAt, {
+            TimerId: effect.timerId,
+            FireAt: new Date(effect.fireAt).toISOString(),
+          }),
           visibleAt: effect.fireAt,
         });
         return;
@@ -432,7 +485,10 @@ export class Engine {
               TaskScheduledId: effect.taskId,
               Reason: `An orchestration with instance ID '${effect.instanceId}' already exists and is ${existing.status}.`,
               Details: '',
-              FailureDetails: { ErrorType: 'OrchestrationAlreadyExistsError', ErrorMessage: `Instance '${effect.instanceId}' already exists.` },
+              FailureDetails: {
+                ErrorType: 'OrchestrationAlreadyExistsError',
+                ErrorMessage: `Instance '${effect.instanceId}' already exists.`,
+              },
             }),
             visibleAt: now,
           });
@@ -451,7 +507,10 @@ export class Engine {
       case 'entityMessage':
         this.store.addInbox({
           instanceId: effect.entityId,
-          event: event(EventType.EventRaised, now, { Name: effect.name, Input: JSON.stringify(effect.message) }),
+          event: event(EventType.EventRaised, now, {
+            Name: effect.name,
+            Input: JSON.stringify(effect.message),
+          }),
           visibleAt: now,
         });
         return;
@@ -470,7 +529,8 @@ export class Engine {
     }
     this.activities.flushQueued();
     if (instance?.status === 'ContinuedAsNew') this.notify(instanceId, now);
-    if (instance && isTerminal(instance.status) && instance.parentInstanceId) this.notify(instance.parentInstanceId, now);
+    if (instance && isTerminal(instance.status) && instance.parentInstanceId)
+      this.notify(instance.parentInstanceId, now);
   }
 
   /** Writes a new (or replacing) instance and its ExecutionStarted message. Call inside a transaction. */
@@ -512,7 +572,10 @@ export class Engine {
         ParentInstance: args.parent
           ? {
               Name: args.parent.name,
-              OrchestrationInstance: { InstanceId: args.parent.instanceId, ExecutionId: args.parent.executionId },
+              OrchestrationInstance: {
+                InstanceId: args.parent.instanceId,
+                ExecutionId: args.parent.executionId,
+              },
               TaskScheduleId: args.parent.taskId,
             }
           : null,
@@ -524,16 +587,28 @@ export class Engine {
 
   // ---- Client operations (used by the HTTP API) ----
 
-  startNew(name: string, instanceId: string | undefined, input: string | null, version?: string): InstanceRow {
+  startNew(
+    name: string,
+    instanceId: string | undefined,
+    input: string | null,
+    version?: string,
+  ): InstanceRow {
     const fn = this.functions.find('orchestrationTrigger', name);
-    if (!fn) throw new EngineError('BAD_REQUEST', `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+    if (!fn)
+      throw new EngineError(
+        'BAD_REQUEST',
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     validateInstanceId(id);
     const now = this.clock.now();
     const row = this.store.transaction(() => {
       const existing = this.store.getInstance(id);
       if (existing && !isTerminal(existing.status)) {
-        throw new EngineError('CONFLICT', `An instance with ID '${id}' already exists and is ${existing.status}.`);
+        throw new EngineError(
+          'CONFLICT',
+          `An instance with ID '${id}' already exists and is ${existing.status}.`,
+        );
       }
       return this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
     });
@@ -556,27 +631,37 @@ export class Engine {
   raiseEvent(instanceId: string, eventName: string, data: string | null): void {
     const instance = this.requireInstance(instanceId);
     if (isTerminal(instance.status)) {
-      throw new EngineError('GONE', `Instance '${instanceId}' is ${instance.status} and accepts no more events.`);
+      throw new EngineError(
+        'GONE',
+        `Instance '${instanceId}' is ${instance.status} and accepts no more events.`,
+      );
     }
-    this.sendControl(instanceId, event(EventType.EventRaised, this.clock.now(), { Name: eventName, Input: data }));
+    this.sendControl(
+      instanceId,
+      event(EventType.EventRaised, this.clock.now(), { Name: eventName, Input: data }),
+    );
   }
 
   terminate(instanceId: string, reason: string): void {
     const instance = this.requireInstance(instanceId);
-    if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
+    if (isTerminal(instance.status))
+      throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
     this.sendControl(instanceId, event(EventType.ExecutionTerminated, this.clock.now(), { Input: reason }));
   }
 
   suspend(instanceId: string, reason: string): void {
     const instance = this.requireInstance(instanceId);
-    if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
-    if (instance.status === 'Suspended') throw new EngineError('CONFLICT', `Instance '${instanceId}' is already suspended.`);
+    if (isTerminal(instance.status))
+      throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
+    if (instance.status === 'Suspended')
+      throw new EngineError('CONFLICT', `Instance '${instanceId}' is already suspended.`);
     this.sendControl(instanceId, event(EventType.ExecutionSuspended, this.clock.now(), { Reason: reason }));
   }
 
   resume(instanceId: string, reason: string): void {
     const instance = this.requireInstance(instanceId);
-    if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
+    if (isTerminal(instance.status))
+      throw new EngineError('GONE', `Instance '${instanceId}' is already ${instance.status}.`);
     if (instance.status !== 'Suspended') {
       const pendingSuspend = this.store
         .inbox(instanceId, Number.MAX_SAFE_INTEGER)
@@ -593,8 +678,15 @@ export class Engine {
   rewind(instanceId: string, reason: string): void {
     const instance = this.requireInstance(instanceId);
     if (instance.status !== 'Failed') {
-      if (isTerminal(instance.status)) throw new EngineError('GONE', `Instance '${instanceId}' is ${instance.status}; only failed instances can be rewound.`);
-      throw new EngineError('PRECONDITION_FAILED', `Instance '${instanceId}' is ${instance.status}; only failed instances can be rewound.`);
+      if (isTerminal(instance.status))
+        throw new EngineError(
+          'GONE',
+          `Instance '${instanceId}' is ${instance.status}; only failed instances can be rewound.`,
+        );
+      throw new EngineError(
+        'PRECONDITION_FAILED',
+        `Instance '${instanceId}' is ${instance.status}; only failed instances can be rewound.`,
+      );
     }
     const now = this.clock.now();
     const toNotify: string[] = [];
@@ -607,7 +699,10 @@ export class Engine {
     const history = this.store.history(instance.instanceId);
     const scheduled = new Map<number, HistoryEvent>();
     for (const e of history) {
-      if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated) {
+      if (
+        e.EventType === EventType.TaskScheduled ||
+        e.EventType === EventType.SubOrchestrationInstanceCreated
+      ) {
         scheduled.set(e.EventId, e);
       }
     }
@@ -645,7 +740,11 @@ export class Engine {
     // Drop the failed episode's trailing OrchestratorStarted/Completed so the next replay is clean.
     this.store.replaceHistory(instance.instanceId, kept);
     if (rerun === 0) {
-      this.store.addInbox({ instanceId: instance.instanceId, event: event(EventType.GenericEvent, now, { Name: 'rewind' }), visibleAt: now });
+      this.store.addInbox({
+        instanceId: instance.instanceId,
+        event: event(EventType.GenericEvent, now, { Name: 'rewind' }),
+        visibleAt: now,
+      });
       toNotify.push(instance.instanceId);
     }
     this.store.putInstance({ ...instance, status: 'Running', output: null, updatedAt: now });
@@ -655,19 +754,34 @@ export class Engine {
     const instance = this.store.getInstance(instanceId);
     if (!instance) return 0;
     if (!isTerminal(instance.status)) {
-      throw new EngineError('CONFLICT', `Instance '${instanceId}' is ${instance.status}; only finished instances can be purged.`);
+      throw new EngineError(
+        'CONFLICT',
+        `Instance '${instanceId}' is ${instance.status}; only finished instances can be purged.`,
+      );
     }
     return this.store.transaction(() => (this.store.purge(instanceId) ? 1 : 0));
   }
 
   purgeWhere(filter: { createdFrom: number; createdTo?: number; statuses?: RuntimeStatus[] }): number {
-    const statuses = (filter.statuses?.length ? filter.statuses : undefined) ?? ['Completed', 'Failed', 'Terminated', 'Canceled'];
+    const statuses = (filter.statuses?.length ? filter.statuses : undefined) ?? [
+      'Completed',
+      'Failed',
+      'Terminated',
+      'Canceled',
+    ];
     let deleted = 0;
     this.store.transaction(() => {
       let continuation: string | undefined;
       do {
-        const page = this.store.queryInstances({ createdFrom: filter.createdFrom, createdTo: filter.createdTo, statuses, continuation, top: 500 });
-        for (const row of page.rows) if (isTerminal(row.status) && this.store.purge(row.instanceId)) deleted++;
+        const page = this.store.queryInstances({
+          createdFrom: filter.createdFrom,
+          createdTo: filter.createdTo,
+          statuses,
+          continuation,
+          top: 500,
+        });
+        for (const row of page.rows)
+          if (isTerminal(row.status) && this.store.purge(row.instanceId)) deleted++;
         continuation = page.continuation;
       } while (continuation);
     });
@@ -698,10 +812,14 @@ export function newExecutionId(): string {
 }
 
 export function validateInstanceId(id: string): void {
-  if (!id || id.length > 256) throw new EngineError('BAD_REQUEST', 'Instance IDs must be between 1 and 256 characters.');
+  if (!id || id.length > 256)
+    throw new EngineError('BAD_REQUEST', 'Instance IDs must be between 1 and 256 characters.');
   // eslint-disable-next-line no-control-regex
   if (/[/\\?#\u0000-\u001f\u007f]/.test(id) || id.startsWith('@')) {
-    throw new EngineError('BAD_REQUEST', `Instance ID '${id}' contains characters that are not allowed (/ \\ ? #, control characters, or a leading @).`);
+    throw new EngineError(
+      'BAD_REQUEST',
+      `Instance ID '${id}' contains characters that are not allowed (/ \\ ? #, control characters, or a leading @).`,
+    );
   }
 }
 
@@ -729,7 +847,11 @@ function orchestratorFailure(err: unknown): EpisodeResult {
         ok: false,
         message: state.error ?? message.slice(0, marker).trim(),
         failureDetails: details
-          ? { ErrorType: details.ErrorType, ErrorMessage: details.ErrorMessage, StackTrace: details.StackTrace }
+          ? {
+              ErrorType: details.ErrorType,
+              ErrorMessage: details.ErrorMessage,
+              StackTrace: details.StackTrace,
+            }
           : { ErrorType: 'Error', ErrorMessage: state.error ?? '' },
       };
     } catch {
@@ -739,6 +861,10 @@ function orchestratorFailure(err: unknown): EpisodeResult {
   return {
     ok: false,
     message,
-    failureDetails: { ErrorType: err instanceof Error ? err.name : 'Error', ErrorMessage: message, StackTrace: err instanceof Error ? err.stack : undefined },
+    failureDetails: {
+      ErrorType: err instanceof Error ? err.name : 'Error',
+      ErrorMessage: message,
+      StackTrace: err instanceof Error ? err.stack : undefined,
+    },
   };
 }

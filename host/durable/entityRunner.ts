@@ -55,7 +55,7 @@ export class EntityRunner {
     const messages = store.inbox(entityId, now);
     if (messages.length === 0) return;
     const row = store.getEntity(entityId) ?? { entityId, state: null, exists: false, locks: null };
-    let holder = row.locks ? (JSON.parse(row.locks) as LockHolder | null) ?? undefined : undefined;
+    let holder = row.locks ? ((JSON.parse(row.locks) as LockHolder | null) ?? undefined) : undefined;
     let exists = row.exists;
     let state = row.state;
     const consumed: number[] = [];
@@ -67,22 +67,40 @@ export class EntityRunner {
       if (batch.length === 0) return;
       const current = batch;
       batch = [];
-      const result = await this.invoke(entityId, exists, state, current.map((b) => b.request));
+      const result = await this.invoke(
+        entityId,
+        exists,
+        state,
+        current.map((b) => b.request),
+      );
       exists = result.entityExists;
       state = result.entityExists ? (result.entityState ?? null) : null;
       current.forEach((b, i) => {
         if (b.request.signal || !b.request.parent || !b.request.id) return;
-        const r = result.results[i] ?? { isError: true, result: JSON.stringify('The operation produced no result.') };
-        const answer = r.isError ? { result: r.result ?? null, exceptionType: 'Error' } : { result: r.result ?? null };
+        const r = result.results[i] ?? {
+          isError: true,
+          result: JSON.stringify('The operation produced no result.'),
+        };
+        const answer = r.isError
+          ? { result: r.result ?? null, exceptionType: 'Error' }
+          : { result: r.result ?? null };
         outgoing.push({
           instanceId: b.request.parent,
-          event: event(EventType.EventRaised, clock.now(), { Name: b.request.id, Input: JSON.stringify(answer) }),
+          event: event(EventType.EventRaised, clock.now(), {
+            Name: b.request.id,
+            Input: JSON.stringify(answer),
+          }),
           visibleAt: clock.now(),
         });
       });
       for (const s of result.signals) {
         const target = `@${s.target.name.toLowerCase()}@${s.target.key}`;
-        const message: RequestMessage = { op: s.name, id: crypto.randomUUID(), input: s.input ? s.input : null, signal: true };
+        const message: RequestMessage = {
+          op: s.name,
+          id: crypto.randomUUID(),
+          input: s.input ? s.input : null,
+          signal: true,
+        };
         outgoing.push({
           instanceId: target,
           event: event(EventType.EventRaised, clock.now(), { Name: 'op', Input: JSON.stringify(message) }),
@@ -93,7 +111,8 @@ export class EntityRunner {
 
     for (const msg of messages) {
       const request = JSON.parse(msg.event.Input ?? '{}') as RequestMessage;
-      const fromHolder = holder !== undefined && request.parent !== undefined && request.parent === holder.parent;
+      const fromHolder =
+        holder !== undefined && request.parent !== undefined && request.parent === holder.parent;
       if (msg.event.Name === 'release') {
         if (holder && (request.id === holder.requestId || fromHolder)) {
           await runBatch();
@@ -114,7 +133,10 @@ export class EntityRunner {
         if (pos + 1 < lockset.length) {
           outgoing.push({
             instanceId: lockset[pos + 1],
-            event: event(EventType.EventRaised, at, { Name: 'op', Input: JSON.stringify({ ...request, pos: pos + 1 }) }),
+            event: event(EventType.EventRaised, at, {
+              Name: 'op',
+              Input: JSON.stringify({ ...request, pos: pos + 1 }),
+            }),
             visibleAt: at,
           });
         } else if (request.parent) {
@@ -166,7 +188,8 @@ export class EntityRunner {
         inputData: [{ name: fn.triggerKey, data: { string: JSON.stringify(payload) } }],
       });
       const value = fromTypedData(res.returnValue) as EntityResult | undefined;
-      if (!value || !Array.isArray(value.results)) return failAll('The entity function returned no entity state.');
+      if (!value || !Array.isArray(value.results))
+        return failAll('The entity function returned no entity state.');
       return { ...value, signals: value.signals ?? [] };
     } catch (err) {
       return failAll(err instanceof Error ? err.message : String(err));

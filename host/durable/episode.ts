@@ -50,12 +50,18 @@ export type Effect =
   | { kind: 'activity'; taskId: number; name: string; input: string | null }
   | { kind: 'http'; taskId: number; request: HttpRequestAction }
   | { kind: 'timer'; timerId: number; fireAt: number }
-  | { kind: 'subOrchestration'; taskId: number; name: string; instanceId: string; input: string | null; version?: string }
+  | {
+      kind: 'subOrchestration';
+      taskId: number;
+      name: string;
+      instanceId: string;
+      input: string | null;
+      version?: string;
+    }
   | { kind: 'entityMessage'; entityId: string; name: string; message: Record<string, unknown> };
 
 export type EpisodeResult =
-  | { ok: true; state: OrchestratorState }
-  | { ok: false; message: string; failureDetails?: FailureDetails };
+  { ok: true; state: OrchestratorState } | { ok: false; message: string; failureDetails?: FailureDetails };
 
 export interface EpisodeOutcome {
   append: HistoryEvent[];
@@ -91,7 +97,8 @@ function followUpKind(e: HistoryEvent, runtime: RuntimeState): FollowUp | undefi
   }
   if (e.EventType === EventType.TimerFired) {
     const r = runtime.retries[e.TimerId ?? -1];
-    if (r?.phase === 'timer' && r.attempt < (r.action.retryOptions?.maxNumberOfAttempts ?? 1)) return 'retry-attempt';
+    if (r?.phase === 'timer' && r.attempt < (r.action.retryOptions?.maxNumberOfAttempts ?? 1))
+      return 'retry-attempt';
   }
   if (e.EventType === EventType.TaskCompleted) {
     const h = runtime.http[e.TaskScheduledId ?? -1];
@@ -102,7 +109,10 @@ function followUpKind(e: HistoryEvent, runtime: RuntimeState): FollowUp | undefi
 
 function pollLocation(e: HistoryEvent): { location: string; retryAfterMs?: number } | undefined {
   try {
-    const res = JSON.parse(e.Result ?? 'null') as { statusCode?: number; headers?: Record<string, unknown> } | null;
+    const res = JSON.parse(e.Result ?? 'null') as {
+      statusCode?: number;
+      headers?: Record<string, unknown>;
+    } | null;
     if (res?.statusCode !== 202 || !res.headers) return undefined;
     const header = (name: string): string | undefined => {
       const key = Object.keys(res.headers ?? {}).find((k) => k.toLowerCase() === name);
@@ -112,7 +122,10 @@ function pollLocation(e: HistoryEvent): { location: string; retryAfterMs?: numbe
     const location = header('location');
     if (!location) return undefined;
     const retryAfter = Number(header('retry-after'));
-    return { location, retryAfterMs: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined };
+    return {
+      location,
+      retryAfterMs: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -152,7 +165,10 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
         `but replaying the current code ${current === undefined ? 'produces no such action' : `produces ${current}`}. ` +
         'Was the orchestrator code changed while this instance was running?';
       append.push(event(EventType.OrchestratorCompleted, now));
-      return failed(ctx, append, runtime, message, { ErrorType: 'NonDeterministicOrchestrationError', ErrorMessage: message });
+      return failed(ctx, append, runtime, message, {
+        ErrorType: 'NonDeterministicOrchestrationError',
+        ErrorMessage: message,
+      });
     }
   }
 
@@ -171,10 +187,19 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
   for (const e of ctx.replayed) applyFollowUp(ctx, runtime, e, append, effects);
 
   append.push(event(EventType.OrchestratorCompleted, now));
-  const customStatus = state.customStatus === undefined || state.customStatus === null ? null : JSON.stringify(state.customStatus);
+  const customStatus =
+    state.customStatus === undefined || state.customStatus === null
+      ? null
+      : JSON.stringify(state.customStatus);
 
   if (continueAsNew) {
-    return { append, runtime, effects, customStatus, end: { status: 'ContinuedAsNew', input: continueAsNew.input } };
+    return {
+      append,
+      runtime,
+      effects,
+      customStatus,
+      end: { status: 'ContinuedAsNew', input: continueAsNew.input },
+    };
   }
   if (state.isDone) {
     const output = JSON.stringify(state.output ?? null);
@@ -202,7 +227,13 @@ function failed(
       FailureDetails: details,
     }),
   );
-  return { append, runtime, effects: [], customStatus: null, end: { status: 'Failed', output, failureDetails: details } };
+  return {
+    append,
+    runtime,
+    effects: [],
+    customStatus: null,
+    end: { status: 'Failed', output, failureDetails: details },
+  };
 }
 
 function takeId(runtime: RuntimeState): number {
@@ -221,7 +252,8 @@ function scheduleLeaf(
     case ActionType.CallActivity:
     case ActionType.CallActivityWithRetry: {
       const id = takeId(runtime);
-      if (leaf.actionType === ActionType.CallActivityWithRetry) runtime.retries[id] = { action: leaf, attempt: 1, phase: 'attempt' };
+      if (leaf.actionType === ActionType.CallActivityWithRetry)
+        runtime.retries[id] = { action: leaf, attempt: 1, phase: 'attempt' };
       scheduleActivity(id, leaf, now, append, effects);
       return;
     }
@@ -248,7 +280,11 @@ function scheduleLeaf(
       const request = leaf.httpRequest as HttpRequestAction;
       if (request.asynchronousPatternEnabled !== false) runtime.http[id] = { request, phase: 'request' };
       append.push(
-        event(EventType.TaskScheduled, now, { EventId: id, Name: 'BuiltIn::HttpActivity', Input: JSON.stringify(request) }),
+        event(EventType.TaskScheduled, now, {
+          EventId: id,
+          Name: 'BuiltIn::HttpActivity',
+          Input: JSON.stringify(request),
+        }),
       );
       effects.push({ kind: 'http', taskId: id, request });
       return;
@@ -280,7 +316,15 @@ function scheduleLeaf(
       const held = runtime.lock?.entities ?? [];
       for (const entityId of held) {
         const id = takeId(runtime);
-        sendToEntity(id, entityId, 'release', { id: runtime.lock?.requestId, parent: ctx.instanceId }, now, append, effects);
+        sendToEntity(
+          id,
+          entityId,
+          'release',
+          { id: runtime.lock?.requestId, parent: ctx.instanceId },
+          now,
+          append,
+          effects,
+        );
       }
       runtime.lock = undefined;
       return;
@@ -299,11 +343,24 @@ function sendToEntity(
   append: HistoryEvent[],
   effects: Effect[],
 ): void {
-  append.push(event(EventType.EventSent, now, { EventId: id, Name: name, InstanceId: entityId, Input: JSON.stringify(message) }));
+  append.push(
+    event(EventType.EventSent, now, {
+      EventId: id,
+      Name: name,
+      InstanceId: entityId,
+      Input: JSON.stringify(message),
+    }),
+  );
   effects.push({ kind: 'entityMessage', entityId, name, message });
 }
 
-function scheduleActivity(id: number, action: Action, now: number, append: HistoryEvent[], effects: Effect[]): void {
+function scheduleActivity(
+  id: number,
+  action: Action,
+  now: number,
+  append: HistoryEvent[],
+  effects: Effect[],
+): void {
   const input = inputAsJsonText(action);
   append.push(event(EventType.TaskScheduled, now, { EventId: id, Name: action.functionName, Input: input }));
   effects.push({ kind: 'activity', taskId: id, name: String(action.functionName), input });
@@ -347,14 +404,22 @@ function applyFollowUp(
 ): void {
   const now = ctx.now;
   const kind = followUpKind(e, runtime);
-  if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.SubOrchestrationInstanceCompleted) {
+  if (
+    e.EventType === EventType.TaskCompleted ||
+    e.EventType === EventType.SubOrchestrationInstanceCompleted
+  ) {
     delete runtime.retries[e.TaskScheduledId ?? -1];
   }
   if (kind === 'retry-timer') {
     const r = runtime.retries[e.TaskScheduledId as number];
     delete runtime.retries[e.TaskScheduledId as number];
     const id = takeId(runtime);
-    const fireAt = now + retryDelayMs(r.action.retryOptions ?? { firstRetryIntervalInMilliseconds: 0, maxNumberOfAttempts: 1 }, r.attempt);
+    const fireAt =
+      now +
+      retryDelayMs(
+        r.action.retryOptions ?? { firstRetryIntervalInMilliseconds: 0, maxNumberOfAttempts: 1 },
+        r.attempt,
+      );
     runtime.retries[id] = { ...r, phase: 'timer' };
     append.push(event(EventType.TimerCreated, now, { EventId: id, FireAt: isoTime(fireAt) }));
     effects.push({ kind: 'timer', timerId: id, fireAt });
@@ -365,7 +430,8 @@ function applyFollowUp(
     delete runtime.retries[e.TimerId as number];
     const id = takeId(runtime);
     runtime.retries[id] = { action: r.action, attempt: r.attempt + 1, phase: 'attempt' };
-    if (r.action.actionType === ActionType.CallActivityWithRetry) scheduleActivity(id, r.action, now, append, effects);
+    if (r.action.actionType === ActionType.CallActivityWithRetry)
+      scheduleActivity(id, r.action, now, append, effects);
     else scheduleSubOrchestration(ctx, id, r.action, append, effects);
     return;
   }
@@ -394,7 +460,12 @@ function applyFollowUp(
     const h = runtime.http[e.TimerId ?? -1];
     if (h?.phase === 'timer' && h.reservedId !== undefined) {
       delete runtime.http[e.TimerId as number];
-      const request: HttpRequestAction = { ...h.request, method: 'GET', uri: h.location ?? h.request.uri, content: undefined };
+      const request: HttpRequestAction = {
+        ...h.request,
+        method: 'GET',
+        uri: h.location ?? h.request.uri,
+        content: undefined,
+      };
       runtime.http[h.reservedId] = { request, phase: 'request' };
       append.push(
         event(EventType.TaskScheduled, now, {

@@ -37,6 +37,9 @@ export class FunctionIndex {
 
   find(type: string, name: string): IndexedFunction | undefined {
     const candidates = this.byType(type);
-    return candidates.find((f) => f.name === name) ?? candidates.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    return (
+      candidates.find((f) => f.name === name) ??
+      candidates.find((f) => f.name.toLowerCase() === name.toLowerCase())
+    );
   }
 }

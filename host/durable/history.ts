@@ -44,7 +44,11 @@ export interface HistoryEvent {
   InstanceId?: string;
   Version?: string;
   OrchestrationStatus?: string;
-  ParentInstance?: { Name: string; OrchestrationInstance: { InstanceId: string; ExecutionId: string }; TaskScheduleId: number } | null;
+  ParentInstance?: {
+    Name: string;
+    OrchestrationInstance: { InstanceId: string; ExecutionId: string };
+    TaskScheduleId: number;
+  } | null;
   OrchestrationInstance?: { InstanceId: string; ExecutionId: string };
 }
 

@@ -26,7 +26,11 @@ export interface StatusOptions {
   showHistoryOutput?: boolean;
 }
 
-export function statusJson(row: InstanceRow, history: HistoryEvent[] | undefined, options: StatusOptions = {}): Record<string, unknown> {
+export function statusJson(
+  row: InstanceRow,
+  history: HistoryEvent[] | undefined,
+  options: StatusOptions = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     name: row.name,
     instanceId: row.instanceId,
@@ -44,7 +48,10 @@ export function statusJson(row: InstanceRow, history: HistoryEvent[] | undefined
 export function historyJson(history: HistoryEvent[], options: StatusOptions): Record<string, unknown>[] {
   const scheduled = new Map<number, HistoryEvent>();
   for (const e of history) {
-    if (e.EventType === EventType.TaskScheduled || e.EventType === EventType.SubOrchestrationInstanceCreated) {
+    if (
+      e.EventType === EventType.TaskScheduled ||
+      e.EventType === EventType.SubOrchestrationInstanceCreated
+    ) {
       scheduled.set(e.EventId, e);
     }
   }

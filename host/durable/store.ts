@@ -10,14 +10,7 @@ import path from 'node:path';
 import type { HistoryEvent } from './history';
 
 export type RuntimeStatus =
-  | 'Pending'
-  | 'Running'
-  | 'Completed'
-  | 'ContinuedAsNew'
-  | 'Failed'
-  | 'Canceled'
-  | 'Terminated'
-  | 'Suspended';
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
 
 export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated', 'Canceled'];
 
@@ -197,7 +190,8 @@ export class Store {
     const db = this.db;
     this.stmts = {
       getInstance: db.prepare('SELECT * FROM instances WHERE instance_id = ?'),
-      upsertInstance: db.prepare(`INSERT INTO instances (instance_id, execution_id, name, version, status, input, output,
+      upsertInstance:
+        db.prepare(`INSERT INTO instances (instance_id, execution_id, name, version, status, input, output,
           custom_status, parent_instance_id, parent_execution_id, parent_task_id, created_at, updated_at, runtime)
         VALUES (@instanceId, @executionId, @name, @version, @status, @input, @output, @customStatus, @parentInstanceId,
           @parentExecutionId, @parentTaskId, @createdAt, @updatedAt, @runtime)
@@ -211,7 +205,9 @@ export class Store {
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       deleteHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
       inbox: db.prepare('SELECT * FROM inbox WHERE instance_id = ? AND visible_at <= ? ORDER BY id'),
-      addInbox: db.prepare('INSERT INTO inbox (instance_id, execution_id, event, visible_at) VALUES (?, ?, ?, ?)'),
+      addInbox: db.prepare(
+        'INSERT INTO inbox (instance_id, execution_id, event, visible_at) VALUES (?, ?, ?, ?)',
+      ),
       deleteInbox: db.prepare('DELETE FROM inbox WHERE id = ?'),
       deleteInboxFor: db.prepare('DELETE FROM inbox WHERE instance_id = ?'),
       inboxSummary: db.prepare('SELECT instance_id, MIN(visible_at) AS due FROM inbox GROUP BY instance_id'),
@@ -249,7 +245,9 @@ export class Store {
   }
 
   history(instanceId: string): HistoryEvent[] {
-    return (this.stmts.history.all(instanceId) as { event: string }[]).map((r) => JSON.parse(r.event) as HistoryEvent);
+    return (this.stmts.history.all(instanceId) as { event: string }[]).map(
+      (r) => JSON.parse(r.event) as HistoryEvent,
+    );
   }
 
   historyLength(instanceId: string): number {
@@ -283,7 +281,12 @@ export class Store {
   }
 
   addInbox(msg: NewInboxMessage): number {
-    const info = this.stmts.addInbox.run(msg.instanceId, msg.executionId ?? null, JSON.stringify(msg.event), msg.visibleAt);
+    const info = this.stmts.addInbox.run(
+      msg.instanceId,
+      msg.executionId ?? null,
+      JSON.stringify(msg.event),
+      msg.visibleAt,
+    );
     return Number(info.lastInsertRowid);
   }
 
@@ -343,8 +346,7 @@ export class Store {
 
   getEntity(entityId: string): EntityRow | undefined {
     const r = this.stmts.getEntity.get(entityId) as
-      | { entity_id: string; state: string | null; exists_: number; locks: string | null }
-      | undefined;
+      { entity_id: string; state: string | null; exists_: number; locks: string | null } | undefined;
     return r && { entityId: r.entity_id, state: r.state, exists: r.exists_ === 1, locks: r.locks };
   }
 
@@ -381,7 +383,10 @@ export class Store {
     }
     // Keyset paging on (created_at, instance_id): stable while instances are added or purged.
     if (q.continuation) {
-      const [created, id] = JSON.parse(Buffer.from(q.continuation, 'base64url').toString('utf8')) as [number, string];
+      const [created, id] = JSON.parse(Buffer.from(q.continuation, 'base64url').toString('utf8')) as [
+        number,
+        string,
+      ];
       where.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
       args.push(created, created, id);
     }
@@ -400,7 +405,8 @@ export class Store {
   }
 
   getTimerState(name: string): { last: number; next: number; lastUpdated: number } | undefined {
-    const r = this.stmts.getTimer.get(name) as { last: number; next: number; last_updated: number } | undefined;
+    const r = this.stmts.getTimer.get(name) as
+      { last: number; next: number; last_updated: number } | undefined;
     return r && { last: r.last, next: r.next, lastUpdated: r.last_updated };
   }
 

@@ -43,7 +43,8 @@ function cookieHeader(c: RpcCookie): string {
   const parts = [`${c.name ?? ''}=${c.value ?? ''}`];
   if (c.domain?.value) parts.push(`Domain=${c.domain.value}`);
   if (c.path?.value) parts.push(`Path=${c.path.value}`);
-  if (c.expires?.value?.seconds !== undefined) parts.push(`Expires=${new Date(c.expires.value.seconds * 1000).toUTCString()}`);
+  if (c.expires?.value?.seconds !== undefined)
+    parts.push(`Expires=${new Date(c.expires.value.seconds * 1000).toUTCString()}`);
   if (c.maxAge?.value !== undefined) parts.push(`Max-Age=${c.maxAge.value}`);
   if (c.secure?.value) parts.push('Secure');
   if (c.httpOnly?.value) parts.push('HttpOnly');

@@ -28,9 +28,17 @@ export interface HttpServerOptions {
   log: (level: 'information' | 'warning' | 'error', message: string) => void;
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, { ...(text ? { 'Content-Type': 'application/json; charset=utf-8' } : {}), ...headers });
+  res.writeHead(status, {
+    ...(text ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -64,13 +72,21 @@ export class HostHttpServer {
   constructor(private readonly options: HttpServerOptions) {
     for (const f of options.httpFunctions) {
       const methods = (f.trigger.methods as string[] | undefined) ?? ['GET', 'POST'];
-      this.routes.add({ functionName: f.name, template: (f.trigger.route as string | undefined) ?? f.name, methods });
+      this.routes.add({
+        functionName: f.name,
+        template: (f.trigger.route as string | undefined) ?? f.name,
+        methods,
+      });
       this.byName.set(f.name, f);
     }
     this.server = http.createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
-        options.log('error', `Unhandled error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
-        if (!res.headersSent) sendError(res, 500, 'INTERNAL_ERROR', 'The host failed to process the request.');
+        options.log(
+          'error',
+          `Unhandled error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`,
+        );
+        if (!res.headersSent)
+          sendError(res, 500, 'INTERNAL_ERROR', 'The host failed to process the request.');
         else res.destroy();
       });
     });
@@ -128,7 +144,11 @@ export class HostHttpServer {
       throw err;
     }
 
-    const durablePrefix = path.startsWith(`${WEBHOOK_PREFIX}/`) ? WEBHOOK_PREFIX : path.startsWith(`${RPC_PREFIX}/`) ? RPC_PREFIX : undefined;
+    const durablePrefix = path.startsWith(`${WEBHOOK_PREFIX}/`)
+      ? WEBHOOK_PREFIX
+      : path.startsWith(`${RPC_PREFIX}/`)
+        ? RPC_PREFIX
+        : undefined;
     if (durablePrefix) {
       if (durablePrefix === RPC_PREFIX && !isLoopback(req.socket.remoteAddress)) {
         sendError(res, 403, 'FORBIDDEN', 'The durable rpc endpoint only answers on loopback.');
@@ -136,9 +156,16 @@ export class HostHttpServer {
       }
       if (durablePrefix === WEBHOOK_PREFIX) {
         const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
-        const ok = key !== undefined && (key === this.options.systemKey || this.options.keys.authorize('admin', '', key));
+        const ok =
+          key !== undefined &&
+          (key === this.options.systemKey || this.options.keys.authorize('admin', '', key));
         if (!ok) {
-          sendError(res, 401, 'UNAUTHORIZED', 'A valid system key (code) is required for the durable task webhooks.');
+          sendError(
+            res,
+            401,
+            'UNAUTHORIZED',
+            'A valid system key (code) is required for the durable task webhooks.',
+          );
           return;
         }
       }
@@ -167,7 +194,12 @@ export class HostHttpServer {
     if ('error' in match) {
       if (match.error === 'method-not-allowed') {
         res.setHeader('Allow', match.allowed.join(', '));
-        sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${match.allowed.join(', ')}.`);
+        sendError(
+          res,
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${method} is not allowed here; use ${match.allowed.join(', ')}.`,
+        );
       } else sendError(res, 404, 'NOT_FOUND', `No function is registered for ${path}.`);
       return;
     }
@@ -175,11 +207,17 @@ export class HostHttpServer {
     const level = ((fn.trigger.authLevel as string | undefined) ?? 'anonymous').toLowerCase() as AuthLevel;
     const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
     if (!this.options.keys.authorize(level, fn.name, key)) {
-      sendError(res, 401, 'UNAUTHORIZED', `This function requires a ${level} key (x-functions-key header or code query parameter).`);
+      sendError(
+        res,
+        401,
+        'UNAUTHORIZED',
+        `This function requires a ${level} key (x-functions-key header or code query parameter).`,
+      );
       return;
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     let out;
     try {
       out = await invokeHttpFunction(
@@ -190,7 +228,10 @@ export class HostHttpServer {
         () => this.clientBinding(origin),
       );
     } catch (err) {
-      this.options.log('error', `Executed 'Functions.${fn.name}' (Failed): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      this.options.log(
+        'error',
+        `Executed 'Functions.${fn.name}' (Failed): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
       sendError(res, 500, 'FUNCTION_FAILED', `The function '${fn.name}' failed.`);
       return;
     }

@@ -52,7 +52,11 @@ export type LogCategory = 'user' | 'system' | 'customMetric';
 export interface CoreInvocationContext {
   invocationId: string;
   metadata: FunctionMetadata;
-  request: { invocationId: string; inputData: { name: string; data: RpcTypedData }[]; triggerMetadata?: Record<string, RpcTypedData> };
+  request: {
+    invocationId: string;
+    inputData: { name: string; data: RpcTypedData }[];
+    triggerMetadata?: Record<string, RpcTypedData>;
+  };
   state?: 'preInvocationHooks' | 'postInvocationHooks' | 'invocation';
   log(level: LogLevel, category: LogCategory, message: string): void;
 }
@@ -60,14 +64,19 @@ export interface CoreInvocationContext {
 export interface InvocationModel {
   getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
   invokeFunction(context: unknown, inputs: unknown[], callback: FunctionCallback): Promise<unknown>;
-  getResponse(context: unknown, result: unknown): Promise<{ returnValue?: RpcTypedData | null; outputData?: unknown[] }>;
+  getResponse(
+    context: unknown,
+    result: unknown,
+  ): Promise<{ returnValue?: RpcTypedData | null; outputData?: unknown[] }>;
 }
 
 export interface ProgrammingModel {
   name: string;
   version: string;
   getInvocationModel(coreContext: CoreInvocationContext): InvocationModel;
-  getCapabilities?(capabilities: Record<string, string>): Promise<Record<string, string>> | Record<string, string>;
+  getCapabilities?(
+    capabilities: Record<string, string>,
+  ): Promise<Record<string, string>> | Record<string, string>;
 }
 
 export type HookName = 'appStart' | 'appTerminate' | 'preInvocation' | 'postInvocation' | 'log';
@@ -87,7 +96,11 @@ export class WorkerCore {
   private model: ProgrammingModel | undefined;
   private readonly hooks = new Map<HookName, HookCallback[]>();
   /** Where `log()` output goes; the host replaces it once its logger exists. */
-  logSink: (level: LogLevel, category: LogCategory, message: string) => void = (level, _category, message) => {
+  logSink: (level: LogLevel, category: LogCategory, message: string) => void = (
+    level,
+    _category,
+    message,
+  ) => {
     if (level === 'error' || level === 'critical') console.error(message);
     else if (level !== 'trace' && level !== 'debug' && level !== 'none') console.log(message);
   };
@@ -103,7 +116,8 @@ export class WorkerCore {
     },
     getProgrammingModel: (): ProgrammingModel | undefined => this.model,
     registerHook: (name: string, callback: HookCallback): Disposable => this.registerHook(name, callback),
-    log: (level: LogLevel, category: LogCategory, message: string): void => this.log(level, category, message),
+    log: (level: LogLevel, category: LogCategory, message: string): void =>
+      this.log(level, category, message),
   };
 
   get programmingModel(): ProgrammingModel {

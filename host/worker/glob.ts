@@ -40,7 +40,10 @@ function splitTopLevel(s: string): string[] {
 }
 
 function segmentRegex(segment: string): RegExp {
-  const body = segment.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = segment
+    .replace(/[.+^$()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -53,7 +56,8 @@ function walk(dir: string, segments: string[], out: Set<string>): void {
   if (head === '**') {
     walk(dir, rest, out);
     for (const entry of safeReaddir(dir)) {
-      if (entry.isDirectory() && entry.name !== 'node_modules') walk(path.join(dir, entry.name), segments, out);
+      if (entry.isDirectory() && entry.name !== 'node_modules')
+        walk(path.join(dir, entry.name), segments, out);
     }
     return;
   }

@@ -24,16 +24,16 @@ export async function invokeFunction(
   input: InvocationInput,
 ): Promise<InvocationResult> {
   const invocationId = input.invocationId ?? randomUUID();
-  let invocationContext: unknown;
+  const current: { context?: unknown } = {};
   const coreContext: CoreInvocationContext = {
     invocationId,
     metadata: fn.metadata,
     request: { invocationId, inputData: input.inputData, triggerMetadata: input.triggerMetadata },
-    log: (level, category, message) => core.log(level, category, message, invocationContext),
+    log: (level, category, message) => core.log(level, category, message, current.context),
   };
   const model = core.programmingModel.getInvocationModel(coreContext);
   const { context, inputs } = await model.getArguments();
-  invocationContext = context;
+  current.context = context;
 
   let callback = fn.callback;
   let args = inputs;

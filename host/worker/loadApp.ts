@@ -39,9 +39,12 @@ export async function loadApp(appDir: string, core: WorkerCore = new WorkerCore(
     try {
       appRequire(file);
     } catch (err) {
-      throw new AppLoadError(`Worker was unable to load entry point "${path.relative(dir, file)}": ${String(err)}`, {
-        cause: err,
-      });
+      throw new AppLoadError(
+        `Worker was unable to load entry point "${path.relative(dir, file)}": ${String(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   await core.runHooks('appStart', { hookData: core.appHookData, functionAppDirectory: dir });

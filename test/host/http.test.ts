@@ -37,7 +37,11 @@ describe('HTTP triggers on the local host', () => {
     const none = await fetch(`${host.url}/api/echo`, { method: 'POST', body });
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ code: 'UNAUTHORIZED' });
-    const wrong = await fetch(`${host.url}/api/echo`, { method: 'POST', body, headers: { 'x-functions-key': 'nope' } });
+    const wrong = await fetch(`${host.url}/api/echo`, {
+      method: 'POST',
+      body,
+      headers: { 'x-functions-key': 'nope' },
+    });
     expect(wrong.status).toBe(401);
     const header = await fetch(`${host.url}/api/echo`, {
       method: 'POST',
@@ -47,15 +51,26 @@ describe('HTTP triggers on the local host', () => {
     expect(header.status).toBe(201);
     expect(header.headers.get('x-echo')).toBe('yes');
     expect(header.headers.get('set-cookie')).toMatch(/^session=abc; Path=\/; HttpOnly/);
-    expect(await header.json()).toEqual({ received: { hello: 'world' }, method: 'POST', contentType: 'application/json' });
-    const query = await fetch(`${host.url}/api/echo?code=${encodeURIComponent(host.keys.masterKey)}`, { method: 'PUT', body });
+    expect(await header.json()).toEqual({
+      received: { hello: 'world' },
+      method: 'POST',
+      contentType: 'application/json',
+    });
+    const query = await fetch(`${host.url}/api/echo?code=${encodeURIComponent(host.keys.masterKey)}`, {
+      method: 'PUT',
+      body,
+    });
     expect(query.status).toBe(201);
   });
 
   it('accepts only the master key for admin-level functions', async () => {
-    const withFunctionKey = await fetch(`${host.url}/api/admin-thing`, { headers: { 'x-functions-key': functionKey } });
+    const withFunctionKey = await fetch(`${host.url}/api/admin-thing`, {
+      headers: { 'x-functions-key': functionKey },
+    });
     expect(withFunctionKey.status).toBe(401);
-    const withMaster = await fetch(`${host.url}/api/admin-thing`, { headers: { 'x-functions-key': host.keys.masterKey } });
+    const withMaster = await fetch(`${host.url}/api/admin-thing`, {
+      headers: { 'x-functions-key': host.keys.masterKey },
+    });
     expect(await withMaster.text()).toBe('secret');
   });
 
@@ -82,16 +97,31 @@ describe('HTTP triggers on the local host', () => {
     expect(res.headers.get('retry-after')).toBe('10');
     const body = (await res.json()) as Record<string, string>;
     expect(Object.keys(body).sort()).toEqual(
-      ['id', 'purgeHistoryDeleteUri', 'restartPostUri', 'resumePostUri', 'rewindPostUri', 'sendEventPostUri', 'statusQueryGetUri', 'suspendPostUri', 'terminatePostUri'].sort(),
+      [
+        'id',
+        'purgeHistoryDeleteUri',
+        'restartPostUri',
+        'resumePostUri',
+        'rewindPostUri',
+        'sendEventPostUri',
+        'statusQueryGetUri',
+        'suspendPostUri',
+        'terminatePostUri',
+      ].sort(),
     );
     expect(body.id).toBe('check-1');
     expect(res.headers.get('location')).toBe(body.statusQueryGetUri);
-    expect(body.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/check-1?`)).toBe(true);
+    expect(
+      body.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/check-1?`),
+    ).toBe(true);
     expect(body.sendEventPostUri).toContain('/raiseEvent/{eventName}');
   });
 
   it('waits for completion when the starter asks to', async () => {
-    const res = await fetch(`${host.url}/api/run/chaining`, { method: 'POST', headers: { 'x-functions-key': functionKey } });
+    const res = await fetch(`${host.url}/api/run/chaining`, {
+      method: 'POST',
+      headers: { 'x-functions-key': functionKey },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
   });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../host/host';
-import { getStatus, post, startOrchestration, startPatternsHost, waitFor, waitUntil, webhook } from '../support/durable';
+import {
+  getStatus,
+  post,
+  startOrchestration,
+  startPatternsHost,
+  waitFor,
+  waitUntil,
+  webhook,
+} from '../support/durable';
 
 let host: RunningHost;
 let functionKey: string;
@@ -11,7 +19,11 @@ beforeAll(async () => {
 afterAll(async () => host?.close());
 
 /** Calls the fixture's clientOps function, which uses the real DurableClient against the host. */
-async function client(op: string, id: string | undefined, body: unknown = {}): Promise<{ status: number; json: unknown }> {
+async function client(
+  op: string,
+  id: string | undefined,
+  body: unknown = {},
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${host.url}/api/client/${op}${id ? `/${encodeURIComponent(id)}` : ''}`, {
     method: 'POST',
     headers: { 'x-functions-key': functionKey },
@@ -27,12 +39,25 @@ describe('instance lifecycle through the DurableClient', () => {
     expect(started).toEqual({ status: 200, json: { id: 'waiter-1' } });
     await waitFor(host, 'waiter-1', ['Running']);
     expect((await client('raise', 'waiter-1', { event: 'next', data: 'one' })).status).toBe(202);
-    await waitUntil(host, 'waiter-1', (s) => (s.customStatus as { received?: number } | null)?.received === 1);
+    await waitUntil(
+      host,
+      'waiter-1',
+      (s) => (s.customStatus as { received?: number } | null)?.received === 1,
+    );
     expect((await client('raise', 'waiter-1', { event: 'next', data: 'stop' })).status).toBe(202);
     await waitFor(host, 'waiter-1');
     const status = await client('status', 'waiter-1', { showHistory: true });
-    expect(status.json).toMatchObject({ name: 'waiter', instanceId: 'waiter-1', runtimeStatus: 'Completed', output: ['one'] });
-    const withHistory = await getStatus(host, 'waiter-1', 'showHistory=true&showHistoryOutput=true&showInput=true');
+    expect(status.json).toMatchObject({
+      name: 'waiter',
+      instanceId: 'waiter-1',
+      runtimeStatus: 'Completed',
+      output: ['one'],
+    });
+    const withHistory = await getStatus(
+      host,
+      'waiter-1',
+      'showHistory=true&showHistoryOutput=true&showInput=true',
+    );
     const raised = withHistory.historyEvents?.filter((e) => e.EventType === 'EventRaised') ?? [];
     expect(raised.map((e) => [e.Name, e.Input])).toEqual([
       ['next', 'one'],
@@ -131,7 +156,9 @@ describe('instance lifecycle through the DurableClient', () => {
     const from = new Date(Date.now() - 1000).toISOString();
     const a = await startOrchestration(host, 'chaining');
     await waitFor(host, a);
-    const res = await fetch(webhook(host, `instances/?createdTimeFrom=${from}&runtimeStatus=Completed`), { method: 'DELETE' });
+    const res = await fetch(webhook(host, `instances/?createdTimeFrom=${from}&runtimeStatus=Completed`), {
+      method: 'DELETE',
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { instancesDeleted: number }).instancesDeleted).toBeGreaterThanOrEqual(1);
     expect((await fetch(webhook(host, `instances/${a}`))).status).toBe(404);
@@ -146,9 +173,12 @@ describe('instance lifecycle through the DurableClient', () => {
     let token: string | null = null;
     let pages = 0;
     do {
-      const res: Response = await fetch(webhook(host, `instances/?runtimeStatus=Running&instanceIdPrefix=page-&top=2`), {
-        headers: token ? { 'x-ms-continuation-token': token } : {},
-      });
+      const res: Response = await fetch(
+        webhook(host, `instances/?runtimeStatus=Running&instanceIdPrefix=page-&top=2`),
+        {
+          headers: token ? { 'x-ms-continuation-token': token } : {},
+        },
+      );
       expect(res.status).toBe(200);
       seen.push(...((await res.json()) as { instanceId: string }[]).map((s) => s.instanceId));
       token = res.headers.get('x-ms-continuation-token');
@@ -163,7 +193,10 @@ describe('instance lifecycle through the DurableClient', () => {
   });
 
   it('signals an entity and reads its state through the client', async () => {
-    expect((await client('signal', undefined, { entity: 'counter', key: 'cl', operation: 'add', input: 3 })).status).toBe(202);
+    expect(
+      (await client('signal', undefined, { entity: 'counter', key: 'cl', operation: 'add', input: 3 }))
+        .status,
+    ).toBe(202);
     let state: unknown;
     for (let i = 0; i < 200; i++) {
       state = (await client('entity', undefined, { entity: 'counter', key: 'cl' })).json;
@@ -171,7 +204,9 @@ describe('instance lifecycle through the DurableClient', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(state).toEqual({ exists: true, state: 3 });
-    expect((await client('entity', undefined, { entity: 'counter', key: 'none' })).json).toEqual({ exists: false });
+    expect((await client('entity', undefined, { entity: 'counter', key: 'none' })).json).toEqual({
+      exists: false,
+    });
   });
 });
 

@@ -47,7 +47,11 @@ describe('durable patterns on the local host', () => {
   });
 
   it('retries failing sub-orchestrations until they succeed', async () => {
-    const id = await startOrchestration(host, 'parentWithRetry', { key: 'sub', children: 3, succeedOnAttempt: 3 });
+    const id = await startOrchestration(host, 'parentWithRetry', {
+      key: 'sub',
+      children: 3,
+      succeedOnAttempt: 3,
+    });
     const status = await waitFor(host, id);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual([
@@ -58,7 +62,11 @@ describe('durable patterns on the local host', () => {
   });
 
   it('retries an activity with exponential back-off that is visible in history', async () => {
-    const id = await startOrchestration(host, 'activityRetry', { key: 'backoff', succeedOnAttempt: 4, maxAttempts: 5 });
+    const id = await startOrchestration(host, 'activityRetry', {
+      key: 'backoff',
+      succeedOnAttempt: 4,
+      maxAttempts: 5,
+    });
     const status = await waitFor(host, id, undefined, 20_000, 'showHistory=true&showHistoryOutput=true');
     expect(status.output).toEqual({ key: 'backoff', attempts: 4 });
     const events = status.historyEvents ?? [];
@@ -67,12 +75,18 @@ describe('durable patterns on the local host', () => {
     const timers = events.filter((e) => e.EventType === 'TimerCreated');
     expect(timers).toHaveLength(3);
     // Waits of 1 s, 2 s and 4 s (first interval 1 s, coefficient 2) between the attempts.
-    const gaps = timers.map((t, i) => Date.parse(String(t.FireAt)) - Date.parse(String(failures[i].Timestamp)));
+    const gaps = timers.map(
+      (t, i) => Date.parse(String(t.FireAt)) - Date.parse(String(failures[i].Timestamp)),
+    );
     expect(gaps.map((g) => Math.round(g / 1000))).toEqual([1, 2, 4]);
   });
 
   it('surfaces the final activity failure to the orchestrator as a TaskFailedError', async () => {
-    const id = await startOrchestration(host, 'activityRetry', { key: 'exhausted', succeedOnAttempt: 10, maxAttempts: 2 });
+    const id = await startOrchestration(host, 'activityRetry', {
+      key: 'exhausted',
+      succeedOnAttempt: 10,
+      maxAttempts: 2,
+    });
     const status = await waitFor(host, id);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual({ failed: true, message: 'Error: attempt 2 failed' });
@@ -84,7 +98,9 @@ describe('entities', () => {
     const id = await startOrchestration(host, 'counterUser', { key: 'c1' });
     const status = await waitFor(host, id);
     expect(status.output).toEqual({ before: 5, after: 15 });
-    const state = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/c1?code=${host.systemKey}`);
+    const state = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/counter/c1?code=${host.systemKey}`,
+    );
     expect(state.status).toBe(200);
     expect(await state.json()).toBe(15);
   });
@@ -104,7 +120,9 @@ describe('entities', () => {
       else await new Promise((r2) => setTimeout(r2, 10));
     }
     expect(value).toBe(7);
-    const missing = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/nobody?code=${host.systemKey}`);
+    const missing = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/counter/nobody?code=${host.systemKey}`,
+    );
     expect(missing.status).toBe(404);
   });
 
@@ -115,8 +133,12 @@ describe('entities', () => {
     const status = await waitFor(host, id);
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual({ held: ['counter@acct-a', 'counter@acct-b'], balanceBefore: 15 });
-    const a = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/acct-a?code=${host.systemKey}`);
-    const b = await fetch(`${host.url}/runtime/webhooks/durabletask/entities/counter/acct-b?code=${host.systemKey}`);
+    const a = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/counter/acct-a?code=${host.systemKey}`,
+    );
+    const b = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/counter/acct-b?code=${host.systemKey}`,
+    );
     expect(await a.json()).toBe(9);
     expect(await b.json()).toBe(6);
   });

@@ -22,18 +22,28 @@ export function webhook(host: RunningHost, path: string): string {
   return `${host.url}/runtime/webhooks/durabletask/${path}${sep}code=${encodeURIComponent(host.systemKey)}`;
 }
 
-export async function startOrchestration(host: RunningHost, name: string, input?: unknown, instanceId?: string): Promise<string> {
-  const res = await fetch(webhook(host, `orchestrators/${name}${instanceId ? `/${encodeURIComponent(instanceId)}` : ''}`), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: input === undefined ? '' : JSON.stringify(input),
-  });
+export async function startOrchestration(
+  host: RunningHost,
+  name: string,
+  input?: unknown,
+  instanceId?: string,
+): Promise<string> {
+  const res = await fetch(
+    webhook(host, `orchestrators/${name}${instanceId ? `/${encodeURIComponent(instanceId)}` : ''}`),
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: input === undefined ? '' : JSON.stringify(input),
+    },
+  );
   if (res.status !== 202) throw new Error(`start ${name} answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
 
 export async function getStatus(host: RunningHost, instanceId: string, query = ''): Promise<Status> {
-  const res = await fetch(webhook(host, `instances/${encodeURIComponent(instanceId)}${query ? `?${query}` : ''}`));
+  const res = await fetch(
+    webhook(host, `instances/${encodeURIComponent(instanceId)}${query ? `?${query}` : ''}`),
+  );
   if (res.status === 404) throw new Error(`instance ${instanceId} not found`);
   return (await res.json()) as Status;
 }
@@ -67,11 +77,18 @@ export async function waitFor(
     }
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`instance ${instanceId} did not reach ${statuses.join('/')} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  throw new Error(
+    `instance ${instanceId} did not reach ${statuses.join('/')} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+  );
 }
 
 /** Polls a condition on the status (e.g. a custom status value). */
-export async function waitUntil(host: RunningHost, instanceId: string, predicate: (s: Status) => boolean, timeoutMs = 20_000): Promise<Status> {
+export async function waitUntil(
+  host: RunningHost,
+  instanceId: string,
+  predicate: (s: Status) => boolean,
+  timeoutMs = 20_000,
+): Promise<Status> {
   const deadline = Date.now() + timeoutMs;
   let last: Status | undefined;
   while (Date.now() < deadline) {

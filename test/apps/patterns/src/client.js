@@ -15,9 +15,17 @@ app.http('clientOps', {
     try {
       switch (request.params.op) {
         case 'start':
-          return { jsonBody: { id: await client.startNew(data.name, { input: data.input, instanceId: id }) } };
+          return {
+            jsonBody: { id: await client.startNew(data.name, { input: data.input, instanceId: id }) },
+          };
         case 'status':
-          return { jsonBody: await client.getStatus(id, { showHistory: data.showHistory, showHistoryOutput: data.showHistory, showInput: true }) };
+          return {
+            jsonBody: await client.getStatus(id, {
+              showHistory: data.showHistory,
+              showHistoryOutput: data.showHistory,
+              showInput: true,
+            }),
+          };
         case 'list':
           return { jsonBody: await client.getStatusBy({ runtimeStatus: data.runtimeStatus }) };
         case 'raise':

@@ -1,9 +1,11 @@
 const df = require('durable-functions');
 
-const square = df.app.activity('square', { handler: async (n) => {
-  await new Promise((r) => setTimeout(r, Math.random() * 5));
-  return n * n;
-} });
+const square = df.app.activity('square', {
+  handler: async (n) => {
+    await new Promise((r) => setTimeout(r, Math.random() * 5));
+    return n * n;
+  },
+});
 
 df.app.orchestration('fanOutFanIn', function* (context) {
   const count = context.df.getInput() ?? 100;

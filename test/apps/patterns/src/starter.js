@@ -28,7 +28,9 @@ app.http('startAndWait', {
   handler: async (request, context) => {
     const client = df.getClient(context);
     const text = await request.text();
-    const instanceId = await client.startNew(request.params.orchestratorName, { input: text ? JSON.parse(text) : undefined });
+    const instanceId = await client.startNew(request.params.orchestratorName, {
+      input: text ? JSON.parse(text) : undefined,
+    });
     return client.waitForCompletionOrCreateCheckStatusResponse(request, instanceId, {
       timeoutInMilliseconds: 20000,
       retryIntervalInMilliseconds: 50,

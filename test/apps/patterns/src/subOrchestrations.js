@@ -22,7 +22,10 @@ df.app.orchestration('parentWithRetry', function* (context) {
   const children = [];
   for (let i = 0; i < input.children; i++) {
     children.push(
-      context.df.callSubOrchestratorWithRetry('flakyChild', retry, { key: `${input.key}-${i}`, succeedOnAttempt: input.succeedOnAttempt }),
+      context.df.callSubOrchestratorWithRetry('flakyChild', retry, {
+        key: `${input.key}-${i}`,
+        succeedOnAttempt: input.succeedOnAttempt,
+      }),
     );
   }
   return yield context.df.Task.all(children);
