@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../host/host';
 import { getStatus, startOrchestration, startPatternsHost, waitFor } from '../support/durable';
@@ -141,5 +143,63 @@ describe('entities', () => {
     );
     expect(await a.json()).toBe(9);
     expect(await b.json()).toBe(6);
+  });
+});
+
+describe('sub-orchestrations without retry', () => {
+  it('returns a child result and surfaces a child failure to the parent', async () => {
+    const id = await startOrchestration(host, 'parentPlain', 'in');
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Completed');
+    const output = status.output as { greeting: string[]; childFailed: boolean; message: string };
+    expect(output.greeting).toEqual(['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
+    expect(output.childFailed).toBe(true);
+    expect(output.message).toContain('orchestrator gave up');
+    const child = await getStatus(host, `${id}-child`);
+    expect(child.runtimeStatus).toBe('Failed');
+  });
+});
+
+describe('durable HTTP', () => {
+  it('polls a 202 + Location answer until the work is done', async () => {
+    const calls: string[] = [];
+    let polls = 0;
+    const server = http.createServer((req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      if (req.url === '/start') {
+        res.writeHead(202, { Location: `http://127.0.0.1:${port}/status`, 'Retry-After': '30' }).end();
+      } else if (polls++ < 2) {
+        res.writeHead(202, { Location: `http://127.0.0.1:${port}/status`, 'Retry-After': '30' }).end();
+      } else {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ done: true }));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const id = await startOrchestration(host, 'httpPoll', { url: `http://127.0.0.1:${port}/start` });
+      const status = await waitFor(host, id);
+      expect(status.output).toEqual({ statusCode: 200, content: { done: true } });
+      expect(calls).toEqual(['POST /start', 'GET /status', 'GET /status', 'GET /status']);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('sequence ids under mixed completions', () => {
+  it('keeps retries and plain activities apart when they complete in the same episode', async () => {
+    const ids = await Promise.all(
+      [0, 1, 2].map((i) => startOrchestration(host, 'mixedRetry', { key: `mix${i}` })),
+    );
+    for (const [i, id] of ids.entries()) {
+      const status = await waitFor(host, id);
+      expect(status.runtimeStatus).toBe('Completed');
+      const output = status.output as { results: unknown[]; after: string };
+      expect(output.after).toBe('Hello after!');
+      expect(output.results).toEqual(
+        [0, 1, 2, 3].flatMap((n) => [{ key: `mix${i}-${n}`, attempts: 2 }, `Hello n${n}!`]),
+      );
+    }
   });
 });

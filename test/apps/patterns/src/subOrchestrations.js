@@ -41,3 +41,17 @@ df.app.orchestration('activityRetry', function* (context) {
     return { failed: true, message: err.message };
   }
 });
+
+// Retries and plain completions land in the same episodes; ids must still line up.
+df.app.orchestration('mixedRetry', function* (context) {
+  const { key } = context.df.getInput();
+  const retry = new df.RetryOptions(10, 3);
+  const tasks = [];
+  for (let i = 0; i < 4; i++) {
+    tasks.push(context.df.callActivityWithRetry('flaky', retry, { key: `${key}-${i}`, succeedOnAttempt: 2 }));
+    tasks.push(context.df.callActivity('sayHello', `n${i}`));
+  }
+  const results = yield context.df.Task.all(tasks);
+  const after = yield context.df.callActivity('sayHello', 'after');
+  return { results, after };
+});
