@@ -155,6 +155,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     timers.add(t.name, schedule, t.trigger.runOnStartup === true);
   }
 
+  warnUnsupportedBindings(index.all(), log);
   engine.start();
   timers.start();
 
@@ -201,4 +202,40 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       store.close();
     },
   };
+}
+
+const SUPPORTED_BINDINGS = new Set(['http', 'durableclient', 'orchestrationclient']);
+
+/** The host runs triggers and durable bindings only; say so instead of dropping data silently. */
+function warnUnsupportedBindings(
+  functions: IndexedFunction[],
+  log: (level: 'information' | 'warning' | 'error', message: string) => void,
+): void {
+  for (const f of functions) {
+    for (const [key, binding] of Object.entries(f.fn.metadata.bindings)) {
+      if (key === f.triggerKey) continue;
+      const type = String(binding.type ?? '').toLowerCase();
+      if (!SUPPORTED_BINDINGS.has(type)) {
+        log(
+          'warning',
+          `Function '${f.name}': the ${binding.direction ?? ''} binding '${key}' of type '${binding.type}' is not supported by the local host; its values are ignored.`,
+        );
+      }
+    }
+  }
+  const triggers = new Set([
+    'httptrigger',
+    'timertrigger',
+    'orchestrationtrigger',
+    'activitytrigger',
+    'entitytrigger',
+  ]);
+  for (const f of functions) {
+    if (!triggers.has(String(f.trigger.type).toLowerCase())) {
+      log(
+        'warning',
+        `Function '${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; it will never run.`,
+      );
+    }
+  }
 }

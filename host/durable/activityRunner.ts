@@ -9,6 +9,7 @@ import type { WorkerCore } from '../worker/coreApi';
 import { fromTypedData, invokeFunction } from '../worker/invoke';
 import type { HttpRequestAction } from './actions';
 import type { FunctionIndex } from './functionIndex';
+import { managedIdentityToken } from './managedIdentity';
 import { EventType, FailureDetails, HistoryEvent, event } from './history';
 import type { ActivityWork, NewActivityWork, Store } from './store';
 
@@ -125,6 +126,9 @@ export class ActivityRunner {
     const headers = new Headers();
     for (const [k, v] of Object.entries(request.headers ?? {})) {
       for (const item of Array.isArray(v) ? v : [v]) headers.append(k, item);
+    }
+    if (request.tokenSource?.resource) {
+      headers.set('Authorization', `Bearer ${await managedIdentityToken(request.tokenSource.resource)}`);
     }
     const response = await fetch(request.uri, {
       method: request.method,

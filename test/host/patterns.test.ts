@@ -203,3 +203,43 @@ describe('sequence ids under mixed completions', () => {
     }
   });
 });
+
+describe('durable HTTP with a managed identity token source', () => {
+  it('sends the token from the managed-identity endpoint, and fails clearly without one', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/msi')) {
+        const ok = req.headers['x-identity-header'] === 'secret-header' && req.url.includes('resource=');
+        res
+          .writeHead(ok ? 200 : 400, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ access_token: 'tok-123' }));
+        return;
+      }
+      seen.push(req.headers.authorization);
+      res.writeHead(200).end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const withoutIdentity = await startOrchestration(host, 'httpWithIdentity', {
+        url: `http://127.0.0.1:${port}/api`,
+      });
+      const failed = await waitFor(host, withoutIdentity);
+      expect((failed.output as { failed: string }).failed).toMatch(/no managed identity is available here/);
+      expect(seen).toEqual([]);
+
+      process.env.IDENTITY_ENDPOINT = `http://127.0.0.1:${port}/msi`;
+      process.env.IDENTITY_HEADER = 'secret-header';
+      const withIdentity = await startOrchestration(host, 'httpWithIdentity', {
+        url: `http://127.0.0.1:${port}/api`,
+      });
+      const status = await waitFor(host, withIdentity);
+      expect(status.output).toEqual({ statusCode: 200, content: 'ok' });
+      expect(seen).toEqual(['Bearer tok-123']);
+    } finally {
+      delete process.env.IDENTITY_ENDPOINT;
+      delete process.env.IDENTITY_HEADER;
+      server.close();
+    }
+  });
+});

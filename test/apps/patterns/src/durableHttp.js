@@ -17,3 +17,18 @@ df.app.orchestration('parentPlain', function* (context) {
     return { greeting, childFailed: true, message: err.message, input };
   }
 });
+
+df.app.orchestration('httpWithIdentity', function* (context) {
+  const { url } = context.df.getInput();
+  try {
+    const res = yield context.df.callHttp({
+      method: 'GET',
+      url,
+      tokenSource: new df.ManagedIdentityTokenSource('https://management.core.windows.net/.default'),
+      enablePolling: false,
+    });
+    return { statusCode: res.statusCode, content: res.content };
+  } catch (err) {
+    return { failed: err.message };
+  }
+});
