@@ -38,6 +38,11 @@ export interface EngineOptions {
   upperSchemaVersion?: number;
 }
 
+interface Wakeup {
+  id: string;
+  at: number;
+}
+
 export class EngineError extends Error {
   constructor(
     readonly code: 'NOT_FOUND' | 'CONFLICT' | 'GONE' | 'BAD_REQUEST' | 'PRECONDITION_FAILED',
@@ -58,11 +63,16 @@ export class Engine {
   readonly hubName: string;
   private readonly core: WorkerCore;
   private readonly options: EngineOptions;
+  /** Instances with new events for work already under way: served before new starts. */
   private readonly ready = new Set<string>();
+  /** Instances whose first episode has not run yet; admitted only when no started work is waiting. */
+  private readonly readyNew = new Set<string>();
   private readonly running = new Set<string>();
   /** Instances that got new messages while an episode was running. */
   private readonly dirty = new Set<string>();
+  /** One clock wakeup per instance, for its earliest future message; later ones are re-armed after each run. */
   private readonly scheduledWakeups = new Map<string, { at: number; cancel: () => void }>();
+  private readonly mayHaveFutureMessages = new Set<string>();
   private readonly activities: ActivityRunner;
   private readonly entities: EntityRunner;
   private pumpScheduled = false;
@@ -102,7 +112,10 @@ export class Engine {
   /** Rebuilds the in-memory queues from the store and starts dispatching. */
   start(): void {
     this.stopped = false;
-    for (const { instanceId, due } of this.store.pendingInboxes()) this.notify(instanceId, due);
+    for (const { instanceId, due } of this.store.pendingInboxes()) {
+      this.mayHaveFutureMessages.add(instanceId);
+      this.notify(instanceId, due);
+    }
     this.activities.start();
   }
 
@@ -116,7 +129,9 @@ export class Engine {
 
   /** True when nothing is runnable now (timers in the future may still be pending). */
   isIdle(): boolean {
-    return this.ready.size === 0 && this.running.size === 0 && this.activities.isIdle();
+    return (
+      this.ready.size === 0 && this.readyNew.size === 0 && this.running.size === 0 && this.activities.isIdle()
+    );
   }
 
   /** Resolves once the engine has nothing runnable; used by the virtual clock and tests. */
@@ -132,10 +147,11 @@ export class Engine {
   }
 
   /** Marks an instance (or entity) as having work visible at `visibleAt`. */
-  notify(instanceId: string, visibleAt: number): void {
+  notify(instanceId: string, visibleAt: number, isNew = false): void {
     if (this.stopped) return;
     const now = this.clock.now();
     if (visibleAt > now) {
+      this.mayHaveFutureMessages.add(instanceId);
       const existing = this.scheduledWakeups.get(instanceId);
       if (existing && existing.at <= visibleAt) return;
       existing?.cancel();
@@ -150,8 +166,24 @@ export class Engine {
       this.dirty.add(instanceId);
       return;
     }
-    this.ready.add(instanceId);
+    (isNew ? this.readyNew : this.ready).add(instanceId);
     this.schedulePump();
+  }
+
+  private armNextWakeup(instanceId: string): void {
+    const next = this.store.nextDue(instanceId, this.clock.now());
+    if (next === undefined) this.mayHaveFutureMessages.delete(instanceId);
+    else this.notify(instanceId, next);
+  }
+
+  private takeReady(): string | undefined {
+    for (const queue of [this.ready, this.readyNew]) {
+      for (const id of queue) {
+        queue.delete(id);
+        return id;
+      }
+    }
+    return undefined;
   }
 
   private schedulePump(): void {
@@ -165,9 +197,9 @@ export class Engine {
 
   private pump(): void {
     if (this.stopped) return;
-    for (const id of this.ready) {
-      if (this.running.size >= this.options.maxConcurrentOrchestrations) return;
-      this.ready.delete(id);
+    while (this.running.size < this.options.maxConcurrentOrchestrations) {
+      const id = this.takeReady();
+      if (id === undefined) break;
       if (this.running.has(id)) {
         this.dirty.add(id);
         continue;
@@ -179,6 +211,7 @@ export class Engine {
         .finally(() => {
           this.running.delete(id);
           if (this.dirty.delete(id)) this.notify(id, this.clock.now());
+          if (this.mayHaveFutureMessages.has(id)) this.armNextWakeup(id);
           this.schedulePump();
           this.checkIdle();
         });
@@ -268,7 +301,7 @@ export class Engine {
     }
 
     const fn = this.functions.find('orchestrationTrigger', instance.name);
-    const old = this.store.history(instanceId);
+    const oldHistory = this.store.historyTexts(instanceId);
     const ordered = orderNewEvents(newEvents, runtime);
     const replayed = [...controlEvents, event(EventType.OrchestratorStarted, now), ...ordered];
     let result: EpisodeResult;
@@ -278,7 +311,7 @@ export class Engine {
         message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
       };
     } else {
-      result = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, [...old, ...replayed]);
+      result = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, oldHistory, replayed);
     }
     const outcome = decideEpisode(
       {
@@ -292,9 +325,11 @@ export class Engine {
       result,
     );
 
-    const created: Effect[] = [];
+    const wake: Wakeup[] = [];
+    let committed: InstanceRow | undefined;
     this.store.transaction(() => {
       const current = this.store.getInstance(instanceId);
+      // Terminated or replaced while user code ran: this episode's outcome no longer applies.
       if (!current || current.executionId !== instance.executionId) return;
       this.store.deleteInbox(consumed);
       const updated: InstanceRow = {
@@ -326,7 +361,7 @@ export class Engine {
           runtime: null,
         });
       } else {
-        this.store.appendHistory(instanceId, old.length, outcome.append);
+        this.store.appendHistory(instanceId, oldHistory.length, outcome.append);
         if (outcome.end) {
           updated.status = outcome.end.status;
           updated.output = outcome.end.output;
@@ -341,12 +376,10 @@ export class Engine {
         }
       }
       this.store.putInstance(updated);
-      for (const effect of outcome.effects) {
-        this.applyEffect(updated, effect, now);
-        created.push(effect);
-      }
+      for (const effect of outcome.effects) this.applyEffect(updated, effect, now, wake);
+      committed = updated;
     });
-    this.afterCommit(instanceId, created);
+    this.afterCommit(committed, wake);
     if (skipped > 0) this.notify(instanceId, this.clock.now());
   }
 
@@ -354,12 +387,12 @@ export class Engine {
     name: string,
     triggerKey: string,
     instance: InstanceRow,
-    history: HistoryEvent[],
+    oldHistory: string[],
+    newEvents: HistoryEvent[],
   ): Promise<EpisodeResult> {
     const fn = this.core.functions.get(name);
     if (!fn) return { ok: false, message: `Orchestrator '${name}' is not registered.` };
     const payload = {
-      history,
       input: instance.input === null ? null : safeParse(instance.input),
       instanceId: instance.instanceId,
       isReplaying: false,
@@ -372,7 +405,7 @@ export class Engine {
     };
     try {
       const res = await invokeFunction(this.core, fn, {
-        inputData: [{ name: triggerKey, data: { string: JSON.stringify(payload) } }],
+        inputData: [{ name: triggerKey, data: { string: payloadText(oldHistory, newEvents, payload) } }],
       });
       const state = fromTypedData(res.returnValue) as OrchestratorState | undefined;
       if (!state || typeof state !== 'object' || !Array.isArray(state.actions)) {
@@ -441,7 +474,7 @@ export class Engine {
     });
   }
 
-  private applyEffect(instance: InstanceRow, effect: Effect, now: number): void {
+  private applyEffect(instance: InstanceRow, effect: Effect, now: number, wake: Wakeup[]): void {
     const { instanceId, executionId } = instance;
     switch (effect.kind) {
       case 'activity':
@@ -474,6 +507,7 @@ export class Engine {
           }),
           visibleAt: effect.fireAt,
         });
+        wake.push({ id: instanceId, at: effect.fireAt });
         return;
       case 'subOrchestration': {
         const existing = this.store.getInstance(effect.instanceId);
@@ -492,8 +526,10 @@ export class Engine {
             }),
             visibleAt: now,
           });
+          wake.push({ id: instanceId, at: now });
           return;
         }
+        wake.push({ id: effect.instanceId, at: now });
         this.createInstance({
           instanceId: effect.instanceId,
           name: effect.name,
@@ -513,24 +549,18 @@ export class Engine {
           }),
           visibleAt: now,
         });
+        wake.push({ id: effect.entityId, at: now });
         return;
     }
   }
 
-  private afterCommit(instanceId: string, effects: Effect[]): void {
-    const now = this.clock.now();
-    const instance = this.store.getInstance(instanceId);
-    for (const effect of effects) {
-      if (effect.kind === 'timer') this.notify(instanceId, effect.fireAt);
-      else if (effect.kind === 'subOrchestration') {
-        const child = this.store.getInstance(effect.instanceId);
-        this.notify(child && child.parentInstanceId === instanceId ? effect.instanceId : instanceId, now);
-      } else if (effect.kind === 'entityMessage') this.notify(effect.entityId, now);
-    }
+  private afterCommit(instance: InstanceRow | undefined, wake: Wakeup[]): void {
     this.activities.flushQueued();
-    if (instance?.status === 'ContinuedAsNew') this.notify(instanceId, now);
-    if (instance && isTerminal(instance.status) && instance.parentInstanceId)
-      this.notify(instance.parentInstanceId, now);
+    for (const w of wake) this.notify(w.id, w.at);
+    if (!instance) return;
+    const now = this.clock.now();
+    if (instance.status === 'ContinuedAsNew') this.notify(instance.instanceId, now);
+    if (isTerminal(instance.status) && instance.parentInstanceId) this.notify(instance.parentInstanceId, now);
   }
 
   /** Writes a new (or replacing) instance and its ExecutionStarted message. Call inside a transaction. */
@@ -612,7 +642,7 @@ export class Engine {
       }
       return this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
     });
-    this.notify(id, now);
+    this.notify(id, now, true);
     return row;
   }
 
@@ -867,4 +897,15 @@ function orchestratorFailure(err: unknown): EpisodeResult {
       StackTrace: err instanceof Error ? err.stack : undefined,
     },
   };
+}
+
+/**
+ * The orchestration trigger payload as text. Stored history is kept as the JSON text it was
+ * written as (already marked IsPlayed), so replaying a long history costs no parse or re-encode.
+ */
+function payloadText(oldHistory: string[], newEvents: HistoryEvent[], rest: Record<string, unknown>): string {
+  const events = oldHistory.length
+    ? [oldHistory.join(','), ...newEvents.map((e) => JSON.stringify(e))]
+    : newEvents.map((e) => JSON.stringify(e));
+  return `{"history":[${events.join(',')}],${JSON.stringify(rest).slice(1)}`;
 }

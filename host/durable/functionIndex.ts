@@ -20,9 +20,29 @@ export function triggerOf(fn: RegisteredFunction): { key: string; binding: RpcBi
 }
 
 export class FunctionIndex {
+  private cache?: { size: number; all: IndexedFunction[]; byKey: Map<string, IndexedFunction> };
+
   constructor(private readonly core: WorkerCore) {}
 
+  /** Registrations rarely change after load; rebuild the lookup only when the registry does. */
+  private index(): { all: IndexedFunction[]; byKey: Map<string, IndexedFunction> } {
+    if (this.cache?.size === this.core.functions.size) return this.cache;
+    const all = this.scan();
+    const byKey = new Map<string, IndexedFunction>();
+    for (const f of all) {
+      const type = String(f.trigger.type).toLowerCase();
+      byKey.set(`${type}\0${f.name}`, f);
+      if (!byKey.has(`${type}\0~${f.name.toLowerCase()}`)) byKey.set(`${type}\0~${f.name.toLowerCase()}`, f);
+    }
+    this.cache = { size: this.core.functions.size, all, byKey };
+    return this.cache;
+  }
+
   all(): IndexedFunction[] {
+    return this.index().all;
+  }
+
+  private scan(): IndexedFunction[] {
     const out: IndexedFunction[] = [];
     for (const fn of this.core.functions.values()) {
       const t = triggerOf(fn);
@@ -36,10 +56,8 @@ export class FunctionIndex {
   }
 
   find(type: string, name: string): IndexedFunction | undefined {
-    const candidates = this.byType(type);
-    return (
-      candidates.find((f) => f.name === name) ??
-      candidates.find((f) => f.name.toLowerCase() === name.toLowerCase())
-    );
+    const { byKey } = this.index();
+    const t = type.toLowerCase();
+    return byKey.get(`${t}\0${name}`) ?? byKey.get(`${t}\0~${name.toLowerCase()}`);
   }
 }

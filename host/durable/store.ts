@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS history (
   PRIMARY KEY (instance_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS inbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   instance_id TEXT NOT NULL,
   execution_id TEXT,
   event TEXT NOT NULL,
@@ -116,7 +116,7 @@ CREATE TABLE IF NOT EXISTS inbox (
 );
 CREATE INDEX IF NOT EXISTS inbox_instance ON inbox(instance_id, id);
 CREATE TABLE IF NOT EXISTS activities (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   instance_id TEXT NOT NULL,
   execution_id TEXT NOT NULL,
   task_id INTEGER NOT NULL,
@@ -210,6 +210,9 @@ export class Store {
       ),
       deleteInbox: db.prepare('DELETE FROM inbox WHERE id = ?'),
       deleteInboxFor: db.prepare('DELETE FROM inbox WHERE instance_id = ?'),
+      nextDue: db.prepare(
+        'SELECT MIN(visible_at) AS due FROM inbox WHERE instance_id = ? AND visible_at > ?',
+      ),
       inboxSummary: db.prepare('SELECT instance_id, MIN(visible_at) AS due FROM inbox GROUP BY instance_id'),
       addActivity: db.prepare(
         'INSERT INTO activities (instance_id, execution_id, task_id, name, input, kind) VALUES (?, ?, ?, ?, ?, ?)',
@@ -250,12 +253,20 @@ export class Store {
     );
   }
 
+  /** History as the stored JSON texts, for building a replay payload without re-encoding. */
+  historyTexts(instanceId: string): string[] {
+    return (this.stmts.history.all(instanceId) as { event: string }[]).map((r) => r.event);
+  }
+
   historyLength(instanceId: string): number {
     return (this.stmts.historyCount.get(instanceId) as { n: number }).n;
   }
 
   appendHistory(instanceId: string, startSeq: number, events: HistoryEvent[]): void {
-    events.forEach((e, i) => this.stmts.appendHistory.run(instanceId, startSeq + i, JSON.stringify(e)));
+    // Stored events are replayed as earlier episodes' events, so they are written as played.
+    events.forEach((e, i) =>
+      this.stmts.appendHistory.run(instanceId, startSeq + i, JSON.stringify({ ...e, IsPlayed: true })),
+    );
   }
 
   replaceHistory(instanceId: string, events: HistoryEvent[]): void {
@@ -296,6 +307,11 @@ export class Store {
 
   clearInbox(instanceId: string): void {
     this.stmts.deleteInboxFor.run(instanceId);
+  }
+
+  /** When the instance's earliest message that is not yet visible becomes visible. */
+  nextDue(instanceId: string, now: number): number | undefined {
+    return (this.stmts.nextDue.get(instanceId, now) as { due: number | null }).due ?? undefined;
   }
 
   /** Every instance with messages waiting, and when the earliest becomes visible (for recovery). */
