@@ -13,7 +13,7 @@
  *   --only=sqlite,concurrent,chain,replay   run a subset (e.g. for `node --cpu-prof`)
  *   --orchestrations=N   (default 1000)   --steps=N (default 5)   --chains=500,1000
  *   --repeat=N (default 3; runs of the 1,000-orchestration burst, median reported)
- *   --paced-rate=N (default 150, 0 = skip)   --bounded=N,M (default 10,50; 0 = skip)
+ *   --paced-rate=N (default 300, the target load; 0 = skip)   --bounded=N,M (default 10,50; 0 = skip)
  *   --out=FILE           JSON output (default bench/results/latest.json)
  * Experiments (not part of the reference run):
  *   --max-orch=N --max-act=N   run a copy of bench/app with these host.json limits
@@ -60,7 +60,8 @@ const ORCHESTRATIONS = Number(args.orchestrations ?? 1000);
 const STEPS = Number(args.steps ?? 5);
 const CHAINS = (args.chains ?? '500,1000').split(',').map(Number);
 const OUT = path.resolve(args.out ?? path.join(ROOT, 'bench', 'results', 'latest.json'));
-const PACED_RATE = Number(args['paced-rate'] ?? 150);
+// The issue's step-delay target applies "at that load": 300 orchestrations/s offered steadily.
+const PACED_RATE = Number(args['paced-rate'] ?? 300);
 const REPEAT = Math.max(1, Number(args.repeat ?? 3));
 const BOUNDED = (args.bounded ?? '10,50')
   .split(',')
@@ -720,17 +721,18 @@ function report(r: Record<string, unknown>): string {
     const all = target
       ? (r.concurrentRuns as { orchestrationsPerSec: number; p99StepDelayMs: number }[] | undefined)
       : undefined;
-    const verdict = (met: boolean): string =>
-      target ? (met ? 'MET' : 'NOT MET') : met ? 'would meet' : 'would miss';
+    // Throughput is judged on the burst; the step delay at the target load, on the paced run.
+    const verdict = (met: boolean, isTarget: boolean): string =>
+      isTarget ? (met ? 'MET' : 'NOT MET') : met ? 'would meet' : 'would miss';
     rows.push([
       `${c.orchestrations} x ${c.stepsEach}-step orchs, ${c.mode}${all && all.length > 1 ? ' (median run)' : ''}`,
       `${c.orchestrationsPerSec} orch/s`,
-      `${key === 'paced' ? 'capped by the offered load, not a capacity test' : `target >= ${c.targets.orchestrationsPerSec}: ${verdict(c.targets.throughputMet)}`}; ${(c.totalMs / 1000).toFixed(2)} s total, ${c.activitiesPerSec} activities/s, start phase ${c.startPhaseMs} ms`,
+      `${key === 'paced' ? 'capped by the offered load, not a capacity test' : `target >= ${c.targets.orchestrationsPerSec}: ${verdict(c.targets.throughputMet, target)}`}; ${(c.totalMs / 1000).toFixed(2)} s total, ${c.activitiesPerSec} activities/s, start phase ${c.startPhaseMs} ms`,
     ]);
     rows.push([
       '  step delay (activity end -> next start)',
       `p99 ${c.stepDelayMs.p99} ms`,
-      `target < ${c.targets.p99StepDelayMs} ms: ${verdict(c.targets.p99Met)}; p50 ${c.stepDelayMs.p50}, p90 ${c.stepDelayMs.p90}, max ${c.stepDelayMs.max} ms (${c.stepDelayMs.samples} samples)`,
+      `target < ${c.targets.p99StepDelayMs} ms${key === 'paced' ? ' at the target load' : ''}: ${verdict(c.targets.p99Met, key === 'paced')}; p50 ${c.stepDelayMs.p50}, p90 ${c.stepDelayMs.p90}, max ${c.stepDelayMs.max} ms (${c.stepDelayMs.samples} samples)`,
     ]);
     if (all && all.length > 1) {
       rows.push([
