@@ -1,0 +1,2 @@
+const { app } = require('@azure/functions');
+app.http('second', { route: 'second/{*rest}', authLevel: 'anonymous', handler: (req) => ({ body: req.params.rest }) });
