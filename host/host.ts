@@ -111,6 +111,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     hubName: config.hubName,
     maxConcurrentOrchestrations: config.maxConcurrentOrchestratorFunctions,
     maxConcurrentActivities: config.maxConcurrentActivityFunctions,
+    functionTimeoutMs: config.functionTimeoutMs,
     log,
   });
   const index = new FunctionIndex(core);

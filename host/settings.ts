@@ -17,6 +17,8 @@ export interface HostConfig {
   hubName: string;
   maxConcurrentActivityFunctions: number;
   maxConcurrentOrchestratorFunctions: number;
+  /** host.json functionTimeout in ms; undefined when unlimited ("-1"). */
+  functionTimeoutMs?: number;
 }
 
 function readJson(file: string): unknown {
@@ -36,6 +38,7 @@ export function readLocalSettings(appDir: string): LocalSettings {
 
 export function readHostConfig(appDir: string): HostConfig {
   const json = (readJson(path.join(appDir, 'host.json')) ?? {}) as {
+    functionTimeout?: string;
     extensions?: {
       http?: { routePrefix?: string };
       durableTask?: {
@@ -53,5 +56,16 @@ export function readHostConfig(appDir: string): HostConfig {
     // The extension's defaults are 10 x processor count for both.
     maxConcurrentActivityFunctions: durable.maxConcurrentActivityFunctions ?? 10 * cores,
     maxConcurrentOrchestratorFunctions: durable.maxConcurrentOrchestratorFunctions ?? 10 * cores,
+    functionTimeoutMs: parseTimeSpan(json.functionTimeout),
   };
+}
+
+/** .NET TimeSpan text ("[d.]hh:mm:ss[.fff]") in ms; "-1" or absent means no limit. */
+export function parseTimeSpan(text: string | undefined): number | undefined {
+  if (text === undefined || text === '-1') return undefined;
+  const m = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?$/.exec(text.trim());
+  if (!m) throw new Error(`host.json functionTimeout '${text}' is not a TimeSpan like 00:05:00.`);
+  const [, days, h, min, sec, frac] = m;
+  const ms = ((Number(days ?? 0) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Number(sec) * 1000;
+  return ms + (frac ? Math.round(Number(`0.${frac}`) * 1000) : 0);
 }

@@ -19,6 +19,8 @@ export interface ActivityRunnerOptions {
   functions: FunctionIndex;
   clock: Clock;
   maxConcurrent: number;
+  /** host.json functionTimeout: an activity still running after this fails its task. */
+  timeoutMs?: number;
   deliver: (instanceId: string) => void;
   onIdle: () => void;
 }
@@ -90,7 +92,7 @@ export class ActivityRunner {
       const value =
         work.kind === 'http'
           ? await this.callHttp(JSON.parse(work.input ?? '{}') as HttpRequestAction)
-          : await this.callActivity(work);
+          : await this.withTimeout(work.name, this.callActivity(work));
       return event(EventType.TaskCompleted, now(), {
         TaskScheduledId: work.taskId,
         Result: JSON.stringify(value ?? null) ?? 'null',
@@ -108,6 +110,20 @@ export class ActivityRunner {
         FailureDetails: details,
       });
     }
+  }
+
+  /**
+   * JavaScript cannot be stopped from outside, so a timed-out activity keeps running, but its task
+   * fails now, as the Functions host fails an invocation that exceeds functionTimeout.
+   */
+  private withTimeout<T>(name: string, work: Promise<T>): Promise<T> {
+    const limit = this.options.timeoutMs;
+    if (!limit) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new FunctionTimeoutError(name, limit)), limit);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
   private async callActivity(work: ActivityWork): Promise<unknown> {
@@ -208,4 +224,19 @@ function liftSerializedFailure(message: string): FailureDetails | undefined {
   } catch {
     return undefined;
   }
+}
+
+export class FunctionTimeoutError extends Error {
+  override readonly name = 'FunctionTimeoutError';
+  constructor(functionName: string, limitMs: number) {
+    super(
+      `Timeout value of ${formatTimeSpan(limitMs)} was exceeded by function 'Functions.${functionName}'.`,
+    );
+  }
+}
+
+function formatTimeSpan(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
 }

@@ -32,6 +32,8 @@ export interface EngineOptions {
   hubName: string;
   maxConcurrentOrchestrations: number;
   maxConcurrentActivities: number;
+  /** host.json functionTimeout, applied to activities. */
+  functionTimeoutMs?: number;
   /** Called for engine-level problems that have no caller to report to. */
   log?: (level: 'information' | 'warning' | 'error', message: string) => void;
   /** Schema the library is told the host supports; V4 (3) enables entity locks. */
@@ -93,6 +95,7 @@ export class Engine {
       functions: this.functions,
       clock: this.clock,
       maxConcurrent: options.maxConcurrentActivities,
+      timeoutMs: options.functionTimeoutMs,
       deliver: (instanceId) => this.notify(instanceId, this.clock.now()),
       onIdle: () => this.checkIdle(),
     });

@@ -232,3 +232,14 @@ describe('non-determinism', () => {
     }
   });
 });
+
+describe('functionTimeout', () => {
+  it('fails an activity that runs longer than host.json allows, and lets a quick one finish', async () => {
+    const slow = await startOrchestration(host, 'timeoutCaller', 1500);
+    const quick = await startOrchestration(host, 'timeoutCaller', 10);
+    expect((await waitFor(host, quick)).output).toBe('woke');
+    expect((await waitFor(host, slow)).output).toEqual({
+      failed: "FunctionTimeoutError: Timeout value of 00:00:01 was exceeded by function 'Functions.sleepy'.",
+    });
+  });
+});

@@ -50,3 +50,15 @@ df.app.orchestration('versioned', function* (context) {
   yield context.df.callActivity('echo', 'third');
   return 'done';
 });
+
+df.app.activity('sleepy', {
+  handler: (ms) => new Promise((resolve) => setTimeout(() => resolve('woke'), ms)),
+});
+
+df.app.orchestration('timeoutCaller', function* (context) {
+  try {
+    return yield context.df.callActivity('sleepy', context.df.getInput());
+  } catch (err) {
+    return { failed: err.message };
+  }
+});
