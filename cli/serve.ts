@@ -55,11 +55,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     virtualTime: args['virtual-time'] ? 'auto' : undefined,
     quiet: args.quiet,
   });
-  console.log(`\nFunctions:\n`);
-  for (const line of host.describeFunctions()) console.log(`\t${line}\n`);
-  console.log(`Host started on ${host.url} (admin: ${host.url}/admin/host/status)`);
-
-  await new Promise<void>((resolve) => {
+  // Listen for signals before announcing readiness, so a supervisor that stops us at once is honoured.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       console.log(`Received ${signal}; shutting down.`);
       resolve();
@@ -67,6 +64,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  console.log(`\nFunctions:\n`);
+  for (const line of host.describeFunctions()) console.log(`\t${line}\n`);
+  console.log(`Host started on ${host.url} (admin: ${host.url}/admin/host/status)`);
+  await stopped;
   await host.close();
   return 0;
 }
