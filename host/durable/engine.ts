@@ -22,7 +22,7 @@ import {
   orderNewEvents,
 } from './episode';
 import { FunctionIndex } from './functionIndex';
-import { EventType, FailureDetails, HistoryEvent, event } from './history';
+import { EventType, FailureDetails, HistoryEvent, event, scheduledById } from './history';
 import { InstanceRow, RuntimeStatus, Store, isTerminal } from './store';
 
 export interface EngineOptions {
@@ -730,15 +730,7 @@ export class Engine {
 
   private rewindInTransaction(instance: InstanceRow, reason: string, now: number, toNotify: string[]): void {
     const history = this.store.history(instance.instanceId);
-    const scheduled = new Map<number, HistoryEvent>();
-    for (const e of history) {
-      if (
-        e.EventType === EventType.TaskScheduled ||
-        e.EventType === EventType.SubOrchestrationInstanceCreated
-      ) {
-        scheduled.set(e.EventId, e);
-      }
-    }
+    const scheduled = scheduledById(history);
     const kept: HistoryEvent[] = [];
     let rerun = 0;
     for (const e of history) {

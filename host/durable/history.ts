@@ -68,3 +68,17 @@ export function isoTime(ms: number): string {
 export function event(type: EventType, timestamp: number, fields: Partial<HistoryEvent> = {}): HistoryEvent {
   return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: isoTime(timestamp), ...fields };
 }
+
+/** The scheduling event (TaskScheduled or SubOrchestrationInstanceCreated) behind each task id. */
+export function scheduledById(history: HistoryEvent[]): Map<number, HistoryEvent> {
+  const scheduled = new Map<number, HistoryEvent>();
+  for (const e of history) {
+    if (
+      e.EventType === EventType.TaskScheduled ||
+      e.EventType === EventType.SubOrchestrationInstanceCreated
+    ) {
+      scheduled.set(e.EventId, e);
+    }
+  }
+  return scheduled;
+}

@@ -3,7 +3,7 @@
  * store's rows. Shapes and names follow the extension's HTTP API so `DurableClient` and existing
  * scripts read them unchanged.
  */
-import { EventType, HistoryEvent } from './history';
+import { EventType, HistoryEvent, scheduledById } from './history';
 import type { InstanceRow } from './store';
 
 /** The extension prints times as yyyy-MM-ddTHH:mm:ssZ (no fractions). */
@@ -46,15 +46,7 @@ export function statusJson(
 }
 
 export function historyJson(history: HistoryEvent[], options: StatusOptions): Record<string, unknown>[] {
-  const scheduled = new Map<number, HistoryEvent>();
-  for (const e of history) {
-    if (
-      e.EventType === EventType.TaskScheduled ||
-      e.EventType === EventType.SubOrchestrationInstanceCreated
-    ) {
-      scheduled.set(e.EventId, e);
-    }
-  }
+  const scheduled = scheduledById(history);
   const out: Record<string, unknown>[] = [];
   for (const e of history) {
     switch (e.EventType) {

@@ -7,6 +7,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { webhook, type HostAddress, type Status } from './durable';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** BLC_TEST_BIN points the tests at another build (e.g. a deliberately broken copy, to check they fail). */
@@ -130,24 +131,11 @@ export async function killAllHosts(): Promise<void> {
 
 // ---- Durable HTTP API, as a client sees it ----
 
-export interface InstanceStatus {
-  name: string;
-  instanceId: string;
-  runtimeStatus: string;
-  input: unknown;
-  output: unknown;
-  customStatus: unknown;
-  createdTime: string;
-  lastUpdatedTime: string;
-  historyEvents?: Record<string, unknown>[];
-}
-
-/** Enough to reach a host's Durable HTTP API: a ChildHost, or an in-process RunningHost. */
-export type HostAddress = Pick<ChildHost, 'url' | 'systemKey'>;
+export type InstanceStatus = Status;
+export type { HostAddress };
 
 export function webhookUrl(host: HostAddress, rest: string): string {
-  const sep = rest.includes('?') ? '&' : '?';
-  return `${host.url}/runtime/webhooks/durabletask/${rest}${sep}code=${encodeURIComponent(host.systemKey)}`;
+  return webhook(host, rest);
 }
 
 export async function startInstance(

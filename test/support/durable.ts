@@ -17,7 +17,10 @@ export async function startPatternsHost(options: Partial<HostOptions> = {}): Pro
   return startHost({ appDir: 'test/apps/patterns', port: 0, memory: true, quiet: true, ...options });
 }
 
-export function webhook(host: RunningHost, path: string): string {
+/** Enough to reach a host's Durable HTTP API: an in-process RunningHost or a child `blc serve`. */
+export type HostAddress = Pick<RunningHost, 'url' | 'systemKey'>;
+
+export function webhook(host: HostAddress, path: string): string {
   const sep = path.includes('?') ? '&' : '?';
   return `${host.url}/runtime/webhooks/durabletask/${path}${sep}code=${encodeURIComponent(host.systemKey)}`;
 }
