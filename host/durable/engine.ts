@@ -338,7 +338,7 @@ export class Engine {
       const updated: InstanceRow = {
         ...current,
         status: 'Running',
-        customStatus: outcome.customStatus,
+        customStatus: outcome.customStatus === undefined ? current.customStatus : outcome.customStatus,
         updatedAt: now,
         runtime: JSON.stringify(outcome.runtime),
       };
@@ -878,6 +878,7 @@ function orchestratorFailure(err: unknown): EpisodeResult {
               StackTrace: details.StackTrace,
             }
           : { ErrorType: 'Error', ErrorMessage: state.error ?? '' },
+        customStatus: state.customStatus,
       };
     } catch {
       // fall through: report the raw message

@@ -61,13 +61,21 @@ export type Effect =
   | { kind: 'entityMessage'; entityId: string; name: string; message: Record<string, unknown> };
 
 export type EpisodeResult =
-  { ok: true; state: OrchestratorState } | { ok: false; message: string; failureDetails?: FailureDetails };
+  | { ok: true; state: OrchestratorState }
+  | {
+      ok: false;
+      message: string;
+      failureDetails?: FailureDetails;
+      /** The custom status the failing code had set, if the library reported it. */
+      customStatus?: unknown;
+    };
 
 export interface EpisodeOutcome {
   append: HistoryEvent[];
   runtime: RuntimeState;
   effects: Effect[];
-  customStatus: string | null;
+  /** JSON text of the new custom status; undefined leaves the stored one as it was. */
+  customStatus: string | null | undefined;
   end?:
     | { status: 'Completed'; output: string }
     | { status: 'Failed'; output: string; failureDetails: FailureDetails }
@@ -150,7 +158,9 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
 
   if (!result.ok) {
     append.push(event(EventType.OrchestratorCompleted, now));
-    return failed(ctx, append, runtime, result.message, result.failureDetails);
+    const outcome = failed(ctx, append, runtime, result.message, result.failureDetails);
+    if (result.customStatus !== undefined && result.customStatus !== null) outcome.customStatus = JSON.stringify(result.customStatus);
+    return outcome;
   }
   const state = result.state;
   const actions = state.actions?.[0] ?? [];
@@ -231,7 +241,7 @@ function failed(
     append,
     runtime,
     effects: [],
-    customStatus: null,
+    customStatus: undefined,
     end: { status: 'Failed', output, failureDetails: details },
   };
 }

@@ -1,0 +1,29 @@
+/**
+ * Typed activity handles: `defineActivity` registers an activity with `durable-functions` and
+ * returns a handle whose input and result types the saga kit carries into orchestrator code, so a
+ * step's types flow from the activity's definition instead of being repeated as bare strings.
+ * Call it from a file under activities/ — lib/ itself registers nothing.
+ */
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+
+export interface TypedActivity<I, R> {
+  readonly name: string;
+  /** Phantom member: never set, it only carries the types. */
+  readonly types?: { input: I; result: R };
+}
+
+export function defineActivity<I, R>(
+  name: string,
+  handler: (input: I, context: InvocationContext) => Promise<R> | R,
+): TypedActivity<I, R> {
+  df.app.activity(name, {
+    handler: (input: unknown, context: InvocationContext) => handler(input as I, context),
+  });
+  return { name };
+}
+
+/** A handle for an activity registered elsewhere (another app file), by name and types only. */
+export function activityRef<I, R>(name: string): TypedActivity<I, R> {
+  return { name };
+}

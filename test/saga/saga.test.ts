@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHost, type RunningHost } from '../../host/host';
+import type { SagaStatus } from '../../lib/saga';
+import { startOrchestration, waitFor } from '../support/durable';
+
+let host: RunningHost;
+const journal = (): string[] => (globalThis as { __sagaJournal?: string[] }).__sagaJournal ?? [];
+
+beforeAll(async () => {
+  host = await startHost({
+    appDir: 'test/apps/saga',
+    port: 0,
+    memory: true,
+    quiet: true,
+    virtualTime: 'auto',
+  });
+});
+afterAll(async () => host?.close());
+beforeEach(() => {
+  journal().splice(0);
+});
+
+async function runSaga(run: string, steps: Record<string, unknown>[]) {
+  const id = await startOrchestration(host, 'sagaFlow', { run, steps });
+  const status = await waitFor(host, id);
+  return {
+    status,
+    saga: status.customStatus as SagaStatus,
+    ran: journal().filter((l) => l.startsWith(`${run}:`)),
+  };
+}
+
+describe('the saga kit', () => {
+  it('runs every step and publishes a completed saga', async () => {
+    const { status, saga, ran } = await runSaga('ok', [{ name: 'a' }, { name: 'b' }]);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(status.output).toEqual(['a-done', 'b-done']);
+    expect(saga.phase).toBe('completed');
+    expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
+      ['a', 'completed'],
+      ['b', 'completed'],
+    ]);
+    expect(ran).toEqual(['ok: do a (attempt 1)', 'ok: do b (attempt 1)']);
+  });
+
+  it('compensates completed steps newest first when a step fails, then fails with both stories', async () => {
+    const { status, saga, ran } = await runSaga('fail3', [
+      { name: 'a' },
+      { name: 'b' },
+      { name: 'c', fail: true },
+    ]);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain(
+      "[SAGA_COMPENSATED] Saga 'sagaFlow' failed at step 'c': c broke. Compensated: b, a.",
+    );
+    expect(ran).toEqual([
+      'fail3: do a (attempt 1)',
+      'fail3: do b (attempt 1)',
+      'fail3: do c (attempt 1)',
+      'fail3: undo b with b-done (attempt 1)',
+      'fail3: undo a with a-done (attempt 1)',
+    ]);
+    expect(saga.phase).toBe('compensated');
+    expect(saga.failure).toEqual({ step: 'c', error: { message: 'c broke', type: 'Error' } });
+    expect(saga.steps.map((s) => [s.name, s.state, s.compensation?.state])).toEqual([
+      ['a', 'compensated', 'completed'],
+      ['b', 'compensated', 'completed'],
+      ['c', 'failed', undefined],
+    ]);
+  });
+
+  it('retries a compensation per its policy', async () => {
+    const { saga, ran } = await runSaga('retry-undo', [
+      { name: 'a', undoFailTimes: 1 },
+      { name: 'b', fail: true },
+    ]);
+    expect(saga.phase).toBe('compensated');
+    expect(ran.filter((l) => l.includes('undo a'))).toEqual([
+      'retry-undo: undo a with a-done (attempt 1)',
+      'retry-undo: undo a with a-done (attempt 2)',
+    ]);
+  });
+
+  it('leaves a visible compensation-failed state when a compensation keeps failing, and still undoes the rest', async () => {
+    const { status, saga, ran } = await runSaga('stuck', [
+      { name: 'a' },
+      { name: 'b', undoFails: true },
+      { name: 'c', fail: true },
+    ]);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('[SAGA_COMPENSATION_FAILED]');
+    expect(String(status.output)).toContain('Compensation failed for: b (undo of b broke)');
+    expect(saga.phase).toBe('compensation-failed');
+    expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
+      ['a', 'compensated'],
+      ['b', 'compensation-failed'],
+      ['c', 'failed'],
+    ]);
+    expect(ran.filter((l) => l.includes('undo b'))).toHaveLength(3);
+    expect(ran.at(-1)).toBe('stuck: undo a with a-done (attempt 1)');
+  });
+
+  it('never compensates steps before a completed pivot', async () => {
+    const { saga, ran } = await runSaga('pivot', [
+      { name: 'a' },
+      { name: 'send mail', pivot: true },
+      { name: 'b' },
+      { name: 'c', fail: true },
+    ]);
+    expect(ran.filter((l) => l.includes('undo'))).toEqual(['pivot: undo b with b-done (attempt 1)']);
+    expect(saga.steps.map((s) => [s.name, s.state, s.compensable])).toEqual([
+      ['a', 'completed', false],
+      ['send mail', 'completed', false],
+      ['b', 'compensated', true],
+      ['c', 'failed', false],
+    ]);
+  });
+
+  it('retries a step per its policy before giving up on it', async () => {
+    const { status, ran } = await runSaga('retry-step', [{ name: 'a', retry: true, failTimes: 2 }]);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(ran).toEqual([
+      'retry-step: do a (attempt 1)',
+      'retry-step: do a (attempt 2)',
+      'retry-step: do a (attempt 3)',
+    ]);
+  });
+
+  it('compensates when orchestrator code throws between steps', async () => {
+    const { status, saga, ran } = await runSaga('throws', [{ name: 'a' }, { name: 'b', throwAfter: true }]);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(saga.failure?.step).toBe('(orchestrator)');
+    expect(ran.slice(-2)).toEqual([
+      'throws: undo b with b-done (attempt 1)',
+      'throws: undo a with a-done (attempt 1)',
+    ]);
+  });
+});
