@@ -1,0 +1,318 @@
+/**
+ * A Dataverse Web API (v9.2) client in the Azure SDK style: built from an environment URL and a
+ * TokenCredential, every call takes an options bag with an abort signal, failures are typed
+ * DataverseErrors with Dataverse's code, throttling (429/503) is retried honouring Retry-After,
+ * and queries are async iterators that can also page. It never reads process.env: configuration
+ * is passed in, so it cannot tell a simulator from a real environment.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import { DataverseError } from './errors';
+import { RecordKey, idFromEntityIdHeader, keySegment } from './keys';
+
+export type DataverseRecord = Record<string, unknown> & { '@odata.etag'?: string };
+
+export interface DataverseClientOptions {
+  apiVersion?: string;
+  /** Attempts after the first for 429/503/504 answers and dropped connections. */
+  maxRetries?: number;
+  /** Longest wait honoured between attempts, whatever Retry-After says. */
+  maxRetryDelayMs?: number;
+  /** For tests and custom transports; defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Sent as `x-ms-correlation-request-id`, e.g. an orchestration instance id. */
+  correlationId?: string;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** An etag the record must still carry, or '*' for "must exist". */
+  ifMatch?: string;
+}
+
+export interface CreateOptions extends CallOptions {
+  returnRepresentation?: boolean;
+}
+
+export interface UpsertOptions extends CallOptions {
+  /** 'upsert' (default) creates or updates; 'create' fails if it exists; 'update' fails if it does not. */
+  mode?: 'upsert' | 'create' | 'update';
+  returnRepresentation?: boolean;
+}
+
+export interface RetrieveOptions extends CallOptions {
+  select?: string[];
+}
+
+export interface QueryOptions extends CallOptions {
+  select?: string[];
+  filter?: string;
+  orderBy?: string[];
+  top?: number;
+  /** Records per page (Prefer: odata.maxpagesize). */
+  pageSize?: number;
+  count?: boolean;
+}
+
+export interface WriteResult {
+  id?: string;
+  etag?: string;
+  record?: DataverseRecord;
+}
+
+export interface Page {
+  records: DataverseRecord[];
+  count?: number;
+  nextLink?: string;
+}
+
+export interface PagedIterator<T> extends AsyncIterableIterator<T> {
+  byPage(): AsyncIterableIterator<Page>;
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+const RETRYABLE = new Set([429, 503, 504]);
+
+export class DataverseClient {
+  readonly apiUrl: string;
+  private readonly scope: string;
+  private readonly options: Required<Omit<DataverseClientOptions, 'correlationId' | 'fetch'>> &
+    Pick<DataverseClientOptions, 'correlationId'>;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    readonly environmentUrl: string,
+    private readonly credential: TokenCredential,
+    options: DataverseClientOptions = {},
+  ) {
+    const base = environmentUrl.replace(/\/+$/, '');
+    this.apiUrl = `${base}/api/data/${options.apiVersion ?? 'v9.2'}`;
+    this.scope = `${base}/.default`;
+    this.options = {
+      apiVersion: options.apiVersion ?? 'v9.2',
+      maxRetries: options.maxRetries ?? 4,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+      correlationId: options.correlationId,
+    };
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async create(
+    entitySet: string,
+    data: Record<string, unknown>,
+    options: CreateOptions = {},
+  ): Promise<WriteResult> {
+    const res = await this.send('POST', `/${entitySet}`, {
+      body: data,
+      headers: options.returnRepresentation ? { Prefer: 'return=representation' } : {},
+      abortSignal: options.abortSignal,
+    });
+    return this.writeResult(res);
+  }
+
+  async retrieve(entitySet: string, key: RecordKey, options: RetrieveOptions = {}): Promise<DataverseRecord> {
+    const query = options.select?.length ? `?$select=${options.select.join(',')}` : '';
+    const res = await this.send('GET', `/${entitySet}${keySegment(key)}${query}`, {
+      abortSignal: options.abortSignal,
+    });
+    return (await res.json()) as DataverseRecord;
+  }
+
+  /** Like retrieve, but undefined when the record does not exist. */
+  async tryRetrieve(
+    entitySet: string,
+    key: RecordKey,
+    options: RetrieveOptions = {},
+  ): Promise<DataverseRecord | undefined> {
+    try {
+      return await this.retrieve(entitySet, key, options);
+    } catch (err) {
+      if (err instanceof DataverseError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** Updates an existing record (never creates one). */
+  async update(
+    entitySet: string,
+    key: RecordKey,
+    data: Record<string, unknown>,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const res = await this.send('PATCH', `/${entitySet}${keySegment(key)}`, {
+      body: data,
+      headers: { 'If-Match': options.ifMatch ?? '*' },
+      abortSignal: options.abortSignal,
+    });
+    return this.writeResult(res);
+  }
+
+  async upsert(
+    entitySet: string,
+    key: RecordKey,
+    data: Record<string, unknown>,
+    options: UpsertOptions = {},
+  ): Promise<WriteResult> {
+    const headers: Record<string, string> = {};
+    if (options.mode === 'create') headers['If-None-Match'] = '*';
+    if (options.mode === 'update') headers['If-Match'] = '*';
+    if (options.returnRepresentation) headers.Prefer = 'return=representation';
+    const res = await this.send('PATCH', `/${entitySet}${keySegment(key)}`, {
+      body: data,
+      headers,
+      abortSignal: options.abortSignal,
+    });
+    return this.writeResult(res);
+  }
+
+  async delete(entitySet: string, key: RecordKey, options: WriteOptions = {}): Promise<void> {
+    await this.send('DELETE', `/${entitySet}${keySegment(key)}`, {
+      headers: options.ifMatch ? { 'If-Match': options.ifMatch } : {},
+      abortSignal: options.abortSignal,
+    });
+  }
+
+  async whoAmI(
+    options: CallOptions = {},
+  ): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {
+    const res = await this.send('GET', '/WhoAmI', { abortSignal: options.abortSignal });
+    return (await res.json()) as { UserId: string; BusinessUnitId: string; OrganizationId: string };
+  }
+
+  /** All matching records, fetched page by page as they are consumed. */
+  query(entitySet: string, options: QueryOptions = {}): PagedIterator<DataverseRecord> {
+    const pages = (): AsyncIterableIterator<Page> => this.pages(entitySet, options);
+    async function* records(): AsyncIterableIterator<DataverseRecord> {
+      for await (const page of pages()) yield* page.records;
+    }
+    const iterator = records() as PagedIterator<DataverseRecord>;
+    iterator.byPage = pages;
+    return iterator;
+  }
+
+  private async *pages(entitySet: string, options: QueryOptions): AsyncIterableIterator<Page> {
+    const params: string[] = [];
+    if (options.select?.length) params.push(`$select=${options.select.join(',')}`);
+    if (options.filter) params.push(`$filter=${encodeURIComponent(options.filter)}`);
+    if (options.orderBy?.length) params.push(`$orderby=${encodeURIComponent(options.orderBy.join(','))}`);
+    if (options.top !== undefined) params.push(`$top=${options.top}`);
+    if (options.count) params.push('$count=true');
+    const headers: Record<string, string> = options.pageSize
+      ? { Prefer: `odata.maxpagesize=${options.pageSize}` }
+      : {};
+    let next: string | undefined =
+      `${this.apiUrl}/${entitySet}${params.length ? `?${params.join('&')}` : ''}`;
+    while (next) {
+      const res = await this.send('GET', next, { headers, abortSignal: options.abortSignal });
+      const body = (await res.json()) as {
+        value: DataverseRecord[];
+        '@odata.nextLink'?: string;
+        '@odata.count'?: number;
+      };
+      next = body['@odata.nextLink'];
+      yield { records: body.value, count: body['@odata.count'], nextLink: next };
+    }
+  }
+
+  private async writeResult(res: Response): Promise<WriteResult> {
+    const etag = res.headers.get('ETag') ?? undefined;
+    const id = idFromEntityIdHeader(res.headers.get('OData-EntityId'));
+    if (res.status === 204) return { id, etag };
+    const text = await res.text();
+    const record = text ? (JSON.parse(text) as DataverseRecord) : undefined;
+    return { id, etag: record?.['@odata.etag'] ?? etag, record };
+  }
+
+  /** One call with authentication, bounded retries for throttling and typed errors. */
+  private async send(
+    method: string,
+    pathOrUrl: string,
+    init: { body?: unknown; headers?: Record<string, string>; abortSignal?: AbortSignal },
+  ): Promise<Response> {
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.apiUrl}${pathOrUrl}`;
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.credential.getToken(this.scope, { abortSignal: init.abortSignal });
+      if (!token) throw new DataverseError('The credential returned no token.', 401, 'NO_TOKEN');
+      const headers: Record<string, string> = {
+        Authorization: `Bearer ${token.token}`,
+        Accept: 'application/json',
+        'OData-MaxVersion': '4.0',
+        'OData-Version': '4.0',
+        ...(this.options.correlationId ? { 'x-ms-correlation-request-id': this.options.correlationId } : {}),
+        ...init.headers,
+      };
+      if (init.body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, {
+          method,
+          headers,
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal: init.abortSignal,
+        });
+      } catch (err) {
+        if (init.abortSignal?.aborted) throw err;
+        if (attempt < this.options.maxRetries) {
+          await delay(this.backoff(attempt), init.abortSignal);
+          continue;
+        }
+        throw new DataverseError(
+          `Dataverse could not be reached: ${(err as Error).message}`,
+          0,
+          'NETWORK_ERROR',
+        );
+      }
+      if (res.ok) return res;
+      if (RETRYABLE.has(res.status) && attempt < this.options.maxRetries) {
+        const retryAfter = Number(res.headers.get('Retry-After'));
+        const wait =
+          Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : this.backoff(attempt);
+        await res.body?.cancel();
+        await delay(Math.min(wait, this.options.maxRetryDelayMs), init.abortSignal);
+        continue;
+      }
+      throw await toError(res, method, url);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(500 * 2 ** attempt, this.options.maxRetryDelayMs);
+  }
+}
+
+async function toError(res: Response, method: string, url: string): Promise<DataverseError> {
+  const text = await res.text();
+  let body: ErrorBody = {};
+  try {
+    body = JSON.parse(text) as ErrorBody;
+  } catch {
+    // not JSON: keep the text
+  }
+  const message = body.error?.message ?? (text || res.statusText);
+  const requestId = res.headers.get('x-ms-service-request-id') ?? res.headers.get('REQ_ID') ?? undefined;
+  return new DataverseError(
+    `${method} ${new URL(url).pathname} failed with ${res.status}: ${message}`,
+    res.status,
+    body.error?.code ?? `HTTP_${res.status}`,
+    requestId,
+  );
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

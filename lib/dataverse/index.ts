@@ -1,0 +1,4 @@
+/** The Dataverse Web API client, its keys and its typed errors. */
+export * from './client';
+export * from './errors';
+export * from './keys';
