@@ -34,8 +34,11 @@ export interface TrustedSim {
   sim: GraphSim;
   /** The dispatcher that trusts the simulator's CA; pass as `dispatcher` to fetch. */
   dispatcher: Dispatcher;
-  /** A Graph client with this base URL and token (null: the auth provider hands out no token). */
-  client(options?: { token?: string | null; customHosts?: boolean }): Client;
+  /**
+   * A Graph client with the simulator as base URL. customHosts: false leaves the simulator off the
+   * client's list of hosts it may send its token to, as a misconfigured app would.
+   */
+  client(options?: { token?: string; customHosts?: boolean }): Client;
   /** fetch against the simulator, trusting its CA. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   queueFault(rule: FaultRule): Promise<void>;
