@@ -89,6 +89,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (process.env[k] === undefined) process.env[k] = String(v);
   const config = readHostConfig(appDir);
 
+  guardProcess(log);
   const core = new WorkerCore();
   core.logSink = (level, _category, message) => {
     if (level === 'error' || level === 'critical') log('error', message);
@@ -239,4 +240,24 @@ function warnUnsupportedBindings(
       );
     }
   }
+}
+
+let guarded = false;
+
+/**
+ * App code that rejects a promise nobody awaits, or throws from a callback, must not take the host
+ * down (and, since the activity re-runs after a restart, into a crash loop): log it, as the worker does.
+ */
+function guardProcess(log: (level: 'information' | 'warning' | 'error', message: string) => void): void {
+  if (guarded) return;
+  guarded = true;
+  process.on('unhandledRejection', (reason) => {
+    log(
+      'error',
+      `Unhandled promise rejection in app code: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
+  });
+  process.on('uncaughtException', (err) => {
+    log('error', `Uncaught exception in app code: ${err.stack ?? err.message}`);
+  });
 }

@@ -47,10 +47,17 @@ export class ActivityRunner {
     this.pump();
   }
 
-  async stop(): Promise<void> {
+  /** Waits (bounded) for running activities; one still running stays in the store and runs again. */
+  async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
-    while (this.active > 0) await new Promise((r) => setTimeout(r, 5));
+    const deadline = Date.now() + timeoutMs;
+    while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     this.flush();
+  }
+
+  /** Forgets work staged by a transaction that rolled back. */
+  discardStaged(): void {
+    this.staged.length = 0;
   }
 
   isIdle(): boolean {
@@ -173,6 +180,20 @@ export class ActivityRunner {
     const batch = this.completions;
     if (batch.length === 0) return;
     this.completions = [];
+    try {
+      this.commit(batch);
+    } catch (err) {
+      // Keep the results and try again shortly: losing them would run the activities twice.
+      this.completions.unshift(...batch);
+      console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
+      setTimeout(() => this.flush(), 100).unref();
+      return;
+    }
+    for (const c of batch) this.options.deliver(c.work.instanceId);
+    this.options.onIdle();
+  }
+
+  private commit(batch: Completion[]): void {
     const { store } = this.options;
     store.transaction(() => {
       for (const c of batch) {
@@ -185,8 +206,6 @@ export class ActivityRunner {
         });
       }
     });
-    for (const c of batch) this.options.deliver(c.work.instanceId);
-    this.options.onIdle();
   }
 }
 

@@ -7,7 +7,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Engine, EngineError } from './engine';
 import { statusJson } from './statusJson';
-import { RuntimeStatus, isTerminal } from './store';
+import { InvalidContinuationError, RuntimeStatus, isTerminal } from './store';
 
 export interface ApiRequest {
   method: string;
@@ -94,6 +94,7 @@ function error(status: number, code: string, message: string): ApiResponse {
 }
 
 function fromEngineError(err: unknown): ApiResponse {
+  if (err instanceof InvalidContinuationError) return error(400, err.code, err.message);
   if (err instanceof EngineError) {
     const status = { NOT_FOUND: 404, CONFLICT: 409, GONE: 410, BAD_REQUEST: 400, PRECONDITION_FAILED: 412 }[
       err.code

@@ -75,6 +75,7 @@ export class Engine {
   /** One clock wakeup per instance, for its earliest future message; later ones are re-armed after each run. */
   private readonly scheduledWakeups = new Map<string, { at: number; cancel: () => void }>();
   private readonly mayHaveFutureMessages = new Set<string>();
+  private readonly hostFailures = new Map<string, number>();
   private readonly activities: ActivityRunner;
   private readonly entities: EntityRunner;
   private pumpScheduled = false;
@@ -122,12 +123,14 @@ export class Engine {
     this.activities.start();
   }
 
-  async stop(): Promise<void> {
+  async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
     for (const w of this.scheduledWakeups.values()) w.cancel();
     this.scheduledWakeups.clear();
-    await this.activities.stop();
-    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.activities.stop(timeoutMs);
+    // Unfinished episodes are safe to abandon: their messages stay in the store and run again.
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   }
 
   /** True when nothing is runnable now (timers in the future may still be pending). */
@@ -173,6 +176,21 @@ export class Engine {
     this.schedulePump();
   }
 
+  /**
+   * A failure of the host itself (not of user code) leaves the messages in the inbox; try again with
+   * a growing delay, so a transient problem heals and a persistent one does not spin.
+   */
+  private retryAfterHostFailure(id: string, err: unknown): void {
+    const failures = (this.hostFailures.get(id) ?? 0) + 1;
+    this.hostFailures.set(id, failures);
+    const delayMs = Math.min(1000 * 2 ** (failures - 1), 60_000);
+    this.log(
+      'error',
+      `Episode of '${id}' failed in the host (attempt ${failures}; retrying in ${delayMs} ms): ${describe(err)}`,
+    );
+    this.notify(id, this.clock.now() + delayMs);
+  }
+
   private armNextWakeup(instanceId: string): void {
     const next = this.store.nextDue(instanceId, this.clock.now());
     if (next === undefined) this.mayHaveFutureMessages.delete(instanceId);
@@ -210,7 +228,8 @@ export class Engine {
       this.running.add(id);
       const work = id.startsWith('@') ? this.entities.run(id) : this.runEpisode(id);
       work
-        .catch((err: unknown) => this.log('error', `Episode of '${id}' failed in the host: ${describe(err)}`))
+        .then(() => this.hostFailures.delete(id))
+        .catch((err: unknown) => this.retryAfterHostFailure(id, err))
         .finally(() => {
           this.running.delete(id);
           if (this.dirty.delete(id)) this.notify(id, this.clock.now());
@@ -220,6 +239,16 @@ export class Engine {
         });
     }
     this.checkIdle();
+  }
+
+  /** A transaction that may stage activity work: staged work is dropped if the transaction rolls back. */
+  private transactionWithWork(fn: () => void): void {
+    try {
+      this.store.transaction(fn);
+    } catch (err) {
+      this.activities.discardStaged();
+      throw err;
+    }
   }
 
   /** A timestamp for a new OrchestratorStarted event: never earlier than the previous one. */
@@ -244,6 +273,8 @@ export class Engine {
     const controlEvents: HistoryEvent[] = [];
     const newEvents: HistoryEvent[] = [];
     let terminateReason: string | undefined;
+    /** Inbox ids of the events (not control messages) taken for this episode. */
+    const eventIds = new Set<number>();
 
     for (const msg of messages) {
       const e = msg.event;
@@ -273,6 +304,7 @@ export class Engine {
       // While suspended, events wait in the inbox until resume (or terminate).
       if (status === 'Suspended') continue;
       consumed.push(msg.id);
+      eventIds.add(msg.id);
       newEvents.push({ ...e, IsPlayed: false });
     }
 
@@ -287,9 +319,10 @@ export class Engine {
     const skipped = messages.length - consumed.length;
     if (newEvents.length === 0 || status === 'Suspended') {
       // Only control messages (or events held by a suspension): record them, run no user code.
+      // Events stay in the inbox, to run after a resume.
       this.store.transaction(() => {
         this.store.appendHistory(instanceId, this.store.historyLength(instanceId), controlEvents);
-        this.store.deleteInbox(consumed);
+        this.store.deleteInbox(consumed.filter((id) => !eventIds.has(id)));
         const next: RuntimeStatus =
           status === 'Suspended'
             ? 'Suspended'
@@ -330,7 +363,7 @@ export class Engine {
 
     const wake: Wakeup[] = [];
     let committed: InstanceRow | undefined;
-    this.store.transaction(() => {
+    this.transactionWithWork(() => {
       const current = this.store.getInstance(instanceId);
       // Terminated or replaced while user code ran: this episode's outcome no longer applies.
       if (!current || current.executionId !== instance.executionId) return;
@@ -379,7 +412,13 @@ export class Engine {
         }
       }
       this.store.putInstance(updated);
-      for (const effect of outcome.effects) this.applyEffect(updated, effect, now, wake);
+      // Work started by a run that continues as new belongs to that run: its results are dropped.
+      const owner =
+        outcome.end?.status === 'ContinuedAsNew'
+          ? { ...updated, executionId: instance.executionId }
+          : updated;
+      for (const effect of outcome.effects) this.applyEffect(owner, effect, now, wake);
+      if (outcome.end) this.releaseLocks(instanceId, outcome.runtime, now, wake);
       committed = updated;
     });
     this.afterCommit(committed, wake);
@@ -426,6 +465,7 @@ export class Engine {
 
   private terminateNow(instance: InstanceRow, reason: string, consumed: number[], now: number): void {
     const output = reason;
+    const wake: Wakeup[] = [];
     this.store.transaction(() => {
       this.store.deleteInbox(consumed);
       this.store.clearInbox(instance.instanceId);
@@ -441,8 +481,28 @@ export class Engine {
       };
       this.store.putInstance(updated);
       this.notifyParent(updated, 'Terminated', JSON.stringify(output), undefined, now);
+      if (instance.runtime)
+        this.releaseLocks(instance.instanceId, JSON.parse(instance.runtime) as RuntimeState, now, wake);
     });
+    for (const w of wake) this.notify(w.id, w.at);
     if (instance.parentInstanceId) this.notify(instance.parentInstanceId, now);
+  }
+
+  /**
+   * An orchestration that ends while holding (or waiting for) entity locks releases them, as the
+   * extension does, so a crashed critical section never blocks an entity forever.
+   */
+  private releaseLocks(instanceId: string, runtime: RuntimeState, now: number, wake: Wakeup[]): void {
+    if (!runtime.lock) return;
+    for (const entityId of runtime.lock.entities) {
+      const message = { id: runtime.lock.requestId, parent: instanceId };
+      this.store.addInbox({
+        instanceId: entityId,
+        event: event(EventType.EventRaised, now, { Name: 'release', Input: JSON.stringify(message) }),
+        visibleAt: now,
+      });
+      wake.push({ id: entityId, at: now });
+    }
   }
 
   private notifyParent(
@@ -513,18 +573,26 @@ export class Engine {
         wake.push({ id: instanceId, at: effect.fireAt });
         return;
       case 'subOrchestration': {
-        const existing = this.store.getInstance(effect.instanceId);
-        if (existing && !isTerminal(existing.status)) {
+        let invalid: string | undefined;
+        try {
+          validateInstanceId(effect.instanceId);
+        } catch (err) {
+          invalid = (err as Error).message;
+        }
+        const existing = invalid ? undefined : this.store.getInstance(effect.instanceId);
+        if (invalid || (existing && !isTerminal(existing.status))) {
           this.store.addInbox({
             instanceId,
             executionId,
             event: event(EventType.SubOrchestrationInstanceFailed, now, {
               TaskScheduledId: effect.taskId,
-              Reason: `An orchestration with instance ID '${effect.instanceId}' already exists and is ${existing.status}.`,
+              Reason:
+                invalid ??
+                `An orchestration with instance ID '${effect.instanceId}' already exists and is ${existing?.status}.`,
               Details: '',
               FailureDetails: {
-                ErrorType: 'OrchestrationAlreadyExistsError',
-                ErrorMessage: `Instance '${effect.instanceId}' already exists.`,
+                ErrorType: invalid ? 'InvalidInstanceIdError' : 'OrchestrationAlreadyExistsError',
+                ErrorMessage: invalid ?? `Instance '${effect.instanceId}' already exists.`,
               },
             }),
             visibleAt: now,
@@ -723,7 +791,7 @@ export class Engine {
     }
     const now = this.clock.now();
     const toNotify: string[] = [];
-    this.store.transaction(() => this.rewindInTransaction(instance, reason, now, toNotify));
+    this.transactionWithWork(() => this.rewindInTransaction(instance, reason, now, toNotify));
     this.activities.flushQueued();
     for (const id of toNotify) this.notify(id, now);
   }
@@ -731,10 +799,22 @@ export class Engine {
   private rewindInTransaction(instance: InstanceRow, reason: string, now: number, toNotify: string[]): void {
     const history = this.store.history(instance.instanceId);
     const scheduled = scheduledById(history);
+    const retried = new Set(
+      (instance.runtime ? (JSON.parse(instance.runtime) as RuntimeState) : newRuntimeState()).retryAttempts,
+    );
     const kept: HistoryEvent[] = [];
     let rerun = 0;
     for (const e of history) {
       if (e.EventType === EventType.ExecutionCompleted) continue;
+      if (
+        (e.EventType === EventType.TaskFailed || e.EventType === EventType.SubOrchestrationInstanceFailed) &&
+        retried.has(e.TaskScheduledId ?? -1)
+      ) {
+        throw new EngineError(
+          'PRECONDITION_FAILED',
+          `Instance '${instance.instanceId}' failed in a task with retries; rewinding it would replay the retries out of order. Start it again instead.`,
+        );
+      }
       if (e.EventType === EventType.TaskFailed) {
         const s = scheduled.get(e.TaskScheduledId ?? -1);
         if (s) {
@@ -757,12 +837,14 @@ export class Engine {
         if (child?.status === 'Failed') {
           this.rewindInTransaction(child, reason, now, toNotify);
           rerun++;
+          continue;
         }
+        // A child that cannot be re-run (terminated, or never started) keeps its failure.
+        kept.push(e);
         continue;
       }
       kept.push(e);
     }
-    // Drop the failed episode's trailing OrchestratorStarted/Completed so the next replay is clean.
     this.store.replaceHistory(instance.instanceId, kept);
     if (rerun === 0) {
       this.store.addInbox({

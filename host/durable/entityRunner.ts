@@ -9,7 +9,7 @@ import type { WorkerCore } from '../worker/coreApi';
 import { fromTypedData, invokeFunction } from '../worker/invoke';
 import type { FunctionIndex } from './functionIndex';
 import { EventType, event } from './history';
-import type { InboxMessage, NewInboxMessage, Store } from './store';
+import { isTerminal, type InboxMessage, type NewInboxMessage, type Store } from './store';
 
 interface RequestMessage {
   op?: string;
@@ -94,6 +94,7 @@ export class EntityRunner {
         });
       });
       for (const s of result.signals) {
+        if (typeof s.target?.name !== 'string' || s.target.key === undefined) continue;
         const target = `@${s.target.name.toLowerCase()}@${s.target.key}`;
         const message: RequestMessage = {
           op: s.name,
@@ -114,12 +115,14 @@ export class EntityRunner {
       const fromHolder =
         holder !== undefined && request.parent !== undefined && request.parent === holder.parent;
       if (msg.event.Name === 'release') {
+        consumed.push(msg.id);
         if (holder && (request.id === holder.requestId || fromHolder)) {
           await runBatch();
           holder = undefined;
+          // Messages that waited for this lock go first, in order: start again from the inbox head.
           again = true;
+          break;
         }
-        consumed.push(msg.id);
         continue;
       }
       if (holder && !fromHolder) continue; // waits until the lock is released
@@ -127,8 +130,11 @@ export class EntityRunner {
         await runBatch();
         const lockset = request.lockset;
         const pos = request.pos ?? 0;
-        holder = { requestId: String(request.id), parent: request.parent };
         consumed.push(msg.id);
+        // A requester that has already ended would never release: do not grant it.
+        const parent = request.parent ? store.getInstance(request.parent) : undefined;
+        if (!parent || isTerminal(parent.status)) continue;
+        holder = { requestId: String(request.id), parent: request.parent };
         const at = clock.now();
         if (pos + 1 < lockset.length) {
           outgoing.push({

@@ -40,6 +40,8 @@ export interface RuntimeState {
   retries: Record<number, RetryInfo>;
   http: Record<number, HttpInfo>;
   lock?: { requestId: string; entities: string[] };
+  /** Ids of every attempt of a task with retry (rewind cannot re-run those faithfully). */
+  retryAttempts?: number[];
 }
 
 export function newRuntimeState(): RuntimeState {
@@ -159,7 +161,8 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
   if (!result.ok) {
     append.push(event(EventType.OrchestratorCompleted, now));
     const outcome = failed(ctx, append, runtime, result.message, result.failureDetails);
-    if (result.customStatus !== undefined && result.customStatus !== null) outcome.customStatus = JSON.stringify(result.customStatus);
+    if (result.customStatus !== undefined && result.customStatus !== null)
+      outcome.customStatus = JSON.stringify(result.customStatus);
     return outcome;
   }
   const state = result.state;
@@ -194,7 +197,8 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
     }
   }
 
-  for (const e of ctx.replayed) applyFollowUp(ctx, runtime, e, append, effects);
+  // Once the orchestration is done the library stops reading events; so does the host.
+  if (!state.isDone) for (const e of ctx.replayed) applyFollowUp(ctx, runtime, e, append, effects);
 
   append.push(event(EventType.OrchestratorCompleted, now));
   const customStatus =
@@ -246,6 +250,11 @@ function failed(
   };
 }
 
+function trackRetryAttempt(runtime: RuntimeState, id: number, action: Action, attempt: number): void {
+  runtime.retries[id] = { action, attempt, phase: 'attempt' };
+  (runtime.retryAttempts ??= []).push(id);
+}
+
 function takeId(runtime: RuntimeState): number {
   return runtime.nextId++;
 }
@@ -262,17 +271,15 @@ function scheduleLeaf(
     case ActionType.CallActivity:
     case ActionType.CallActivityWithRetry: {
       const id = takeId(runtime);
-      if (leaf.actionType === ActionType.CallActivityWithRetry)
-        runtime.retries[id] = { action: leaf, attempt: 1, phase: 'attempt' };
+      if (leaf.actionType === ActionType.CallActivityWithRetry) trackRetryAttempt(runtime, id, leaf, 1);
       scheduleActivity(id, leaf, now, append, effects);
       return;
     }
     case ActionType.CallSubOrchestrator:
     case ActionType.CallSubOrchestratorWithRetry: {
       const id = takeId(runtime);
-      if (leaf.actionType === ActionType.CallSubOrchestratorWithRetry) {
-        runtime.retries[id] = { action: leaf, attempt: 1, phase: 'attempt' };
-      }
+      if (leaf.actionType === ActionType.CallSubOrchestratorWithRetry)
+        trackRetryAttempt(runtime, id, leaf, 1);
       scheduleSubOrchestration(ctx, id, leaf, append, effects);
       return;
     }
@@ -439,7 +446,7 @@ function applyFollowUp(
     const r = runtime.retries[e.TimerId as number];
     delete runtime.retries[e.TimerId as number];
     const id = takeId(runtime);
-    runtime.retries[id] = { action: r.action, attempt: r.attempt + 1, phase: 'attempt' };
+    trackRetryAttempt(runtime, id, r.action, r.attempt + 1);
     if (r.action.actionType === ActionType.CallActivityWithRetry)
       scheduleActivity(id, r.action, now, append, effects);
     else scheduleSubOrchestration(ctx, id, r.action, append, effects);

@@ -399,10 +399,17 @@ export class Store {
     }
     // Keyset paging on (created_at, instance_id): stable while instances are added or purged.
     if (q.continuation) {
-      const [created, id] = JSON.parse(Buffer.from(q.continuation, 'base64url').toString('utf8')) as [
-        number,
-        string,
-      ];
+      let created: number;
+      let id: string;
+      try {
+        [created, id] = JSON.parse(Buffer.from(q.continuation, 'base64url').toString('utf8')) as [
+          number,
+          string,
+        ];
+        if (typeof created !== 'number' || typeof id !== 'string') throw new Error('shape');
+      } catch {
+        throw new InvalidContinuationError('The continuation token is not one this host issued.');
+      }
       where.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
       args.push(created, created, id);
     }
@@ -429,4 +436,8 @@ export class Store {
   setTimerState(name: string, s: { last: number; next: number; lastUpdated: number }): void {
     this.stmts.putTimer.run(name, s.last, s.next, s.lastUpdated);
   }
+}
+
+export class InvalidContinuationError extends Error {
+  readonly code = 'INVALID_CONTINUATION_TOKEN';
 }

@@ -243,3 +243,46 @@ describe('functionTimeout', () => {
     });
   });
 });
+
+describe('edge cases found in review', () => {
+  it('keeps an event that arrives in the same batch as a suspend, and runs it after resume', async () => {
+    await startOrchestration(host, 'waiter', undefined, 'batch-susp');
+    await waitFor(host, 'batch-susp', ['Running']);
+    // Both land in the inbox before the engine looks: one batch.
+    host.engine.raiseEvent('batch-susp', 'next', JSON.stringify('kept'));
+    host.engine.suspend('batch-susp', 'pause');
+    await waitFor(host, 'batch-susp', ['Suspended']);
+    host.engine.resume('batch-susp', 'go');
+    await waitUntil(
+      host,
+      'batch-susp',
+      (s) => (s.customStatus as { received?: number } | null)?.received === 1,
+    );
+    await post(host, 'instances/batch-susp/raiseEvent/next', 'stop');
+    expect((await waitFor(host, 'batch-susp')).output).toEqual(['kept']);
+  });
+
+  it('releases entity locks when the orchestration holding them fails', async () => {
+    const id = await startOrchestration(host, 'lockThenThrow', { key: 'released' });
+    expect((await waitFor(host, id)).runtimeStatus).toBe('Failed');
+    expect(
+      (await client('signal', undefined, { entity: 'counter', key: 'released', operation: 'add', input: 10 }))
+        .status,
+    ).toBe(202);
+    let state: unknown;
+    for (let i = 0; i < 200; i++) {
+      state = (await client('entity', undefined, { entity: 'counter', key: 'released' })).json;
+      if ((state as { state?: number }).state === 11) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(state).toEqual({ exists: true, state: 11 });
+  });
+
+  it('answers 400 for a continuation token it did not issue', async () => {
+    const res = await fetch(webhook(host, 'instances/'), {
+      headers: { 'x-ms-continuation-token': 'garbage' },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'INVALID_CONTINUATION_TOKEN' });
+  });
+});

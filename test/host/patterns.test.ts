@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../host/host';
-import { getStatus, startOrchestration, startPatternsHost, waitFor } from '../support/durable';
+import { getStatus, post, startOrchestration, startPatternsHost, waitFor } from '../support/durable';
 
 let host: RunningHost;
 beforeAll(async () => {
@@ -241,5 +241,20 @@ describe('durable HTTP with a managed identity token source', () => {
       delete process.env.IDENTITY_HEADER;
       server.close();
     }
+  });
+});
+
+describe('rewind limits', () => {
+  it('refuses to rewind an instance whose failed task had retries, with a clear reason', async () => {
+    const id = await startOrchestration(host, 'parentWithRetry', {
+      key: 'norewind',
+      children: 1,
+      succeedOnAttempt: 99,
+    });
+    const status = await waitFor(host, id);
+    expect(status.runtimeStatus).toBe('Failed');
+    const res = await post(host, `instances/${id}/rewind?reason=try`);
+    expect(res.status).toBe(412);
+    expect(((await res.json()) as { message: string }).message).toMatch(/failed in a task with retries/);
   });
 });

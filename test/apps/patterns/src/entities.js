@@ -38,3 +38,10 @@ df.app.orchestration('lockedTransfer', function* (context) {
   lock.release();
   return { held, balanceBefore: balance };
 });
+
+df.app.orchestration('lockThenThrow', function* (context) {
+  const id = new df.EntityId('counter', context.df.getInput().key);
+  yield context.df.lock([id]);
+  yield context.df.callEntity(id, 'add', 1);
+  throw new Error('critical section crashed');
+});
