@@ -27,13 +27,15 @@ export function serveCollection(
   return { status: 200, body };
 }
 
+/** The query is checked before `find` runs: Graph rejects a bad option even for an entity that does not exist. */
 export function serveEntity(
   call: GraphCall,
   entitySet: string,
-  item: object,
+  find: () => object,
   rules: SelectRules & { defaults: readonly string[] },
 ): GraphReply {
   const options = parseQuery(call.query, rules, { paged: false });
+  const item = find();
   return {
     status: 200,
     body: {

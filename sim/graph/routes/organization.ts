@@ -35,7 +35,10 @@ export function listOrganization(call: GraphCall): GraphReply {
 }
 
 export function getOrganization(call: GraphCall, key: string): GraphReply {
-  const organization = call.store.organization();
-  if (organization.id.toLowerCase() !== key.toLowerCase()) throw graphErrors.resourceNotFound(key);
-  return serveEntity(call, 'organization', organization, ORGANIZATION_RULES);
+  const find = (): Organization => {
+    const organization = call.store.organization();
+    if (organization.id.toLowerCase() !== key.toLowerCase()) throw graphErrors.resourceNotFound(key);
+    return organization;
+  };
+  return serveEntity(call, 'organization', find, ORGANIZATION_RULES);
 }

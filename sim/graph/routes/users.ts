@@ -4,7 +4,7 @@
  * unless $select asked for it, as Graph does not.
  */
 import { graphErrors } from '../errors';
-import { DEFAULT_USER_PROPERTIES, KNOWN_USER_PROPERTIES } from '../model';
+import { DEFAULT_USER_PROPERTIES, KNOWN_USER_PROPERTIES, type GraphUser } from '../model';
 import type { GraphCall, GraphReply } from './call';
 import { serveCollection, serveEntity } from './collection';
 
@@ -15,7 +15,10 @@ export function listUsers(call: GraphCall): GraphReply {
 }
 
 export function getUser(call: GraphCall, key: string): GraphReply {
-  const user = call.store.findUser(key);
-  if (!user) throw graphErrors.resourceNotFound(key);
-  return serveEntity(call, 'users', user, USER_RULES);
+  const find = (): GraphUser => {
+    const user = call.store.findUser(key);
+    if (!user) throw graphErrors.resourceNotFound(key);
+    return user;
+  };
+  return serveEntity(call, 'users', find, USER_RULES);
 }
