@@ -20,6 +20,7 @@ import { GraphStore } from './store';
 export type { GraphUser, MailMessage, Organization, Recipient, SentMail } from './model';
 export { DEMO_TENANT_DOMAIN, DEMO_TENANT_ID, DEMO_USER_IDS, type GraphSeedName } from './seed';
 export { GraphDataFileError } from './store';
+export { describeGraphSim } from './banner';
 
 export interface GraphSimOptions {
   /** Port to listen on; 0 (the default) picks a free one. */

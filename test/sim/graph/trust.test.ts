@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphSim } from '../../../sim/graph';
+import { describeGraphSim, startGraphSim } from '../../../sim/graph';
 import { trust, type TrustedSim } from './support';
 
 const run = promisify(execFile);
@@ -90,6 +90,7 @@ describe('the simulator certificate', () => {
 
       expect(sim.caCertFile).toBe(caCertFile);
       expect(readFileSync(caCertFile, 'utf8')).toBe(sim.caCertPem);
+      expect(describeGraphSim(sim)).toContain(`NODE_EXTRA_CA_CERTS=${caCertFile}`);
       expect(JSON.parse(stdout)).toEqual([{ displayName: 'Maren Lindqvist' }]);
     });
   });
