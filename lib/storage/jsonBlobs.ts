@@ -27,9 +27,11 @@ export class JsonBlobs {
   async get<T>(name: string): Promise<StoredJson<T> | undefined> {
     await this.ensure();
     try {
-      const res = await this.container.getBlobClient(name).downloadToBuffer();
-      const props = await this.container.getBlobClient(name).getProperties();
-      return { value: JSON.parse(res.toString('utf8')) as T, etag: String(props.etag) };
+      // Body and etag from one response: reading them separately races with writers.
+      const res = await this.container.getBlobClient(name).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Buffer));
+      return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, etag: String(res.etag) };
     } catch (err) {
       if (err instanceof RestError && err.statusCode === 404) return undefined;
       throw err;

@@ -1,0 +1,3 @@
+/** Rollback points: their shape, their store, and the dependency rule between them. */
+export * from './types';
+export * from './store';
