@@ -1,0 +1,158 @@
+/**
+ * The simulator's HTTP front door (node:http): admin routes under `/_sim/` (fault injection, health),
+ * the Web API under `/api/data/v9.x/` with Dataverse's 401 for a request without a bearer token,
+ * queued faults, then the router. Every failure becomes Dataverse's status and error body; an
+ * unexpected exception becomes 500 "An unexpected error occurred." and never takes the process down.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { handleFaultAdmin, type FaultInjector } from '../../common/faults';
+import { DataverseError, ErrorCodes, segmentNotFound, unexpected, uriError } from '../errors';
+import { newId } from '../ids';
+import { parsePath } from '../odata/path';
+import { readPreferences } from '../odata/prefer';
+import { parseQueryString } from '../odata/queryOptions';
+import type { ApiResponse } from './api';
+import { route, type RouterServices } from './router';
+
+export interface ServerOptions {
+  services: RouterServices;
+  faults: FaultInjector;
+  /** Entra tenant named in the WWW-Authenticate challenge of a 401. */
+  tenantId: string;
+  /** Where unexpected exceptions are reported (they are answered with a 500 either way). */
+  onError?: (err: unknown) => void;
+}
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const JSON_TYPE =
+  'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new DataverseError(413, ErrorCodes.payload, 'The request body is too large.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: ApiResponse, requestId?: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: Record<string, string | string[]> = { 'OData-Version': '4.0', ...response.headers };
+  if (requestId) {
+    headers.REQ_ID = requestId;
+    headers['x-ms-service-request-id'] = requestId;
+  }
+  let body: string | undefined;
+  if (response.json !== undefined) {
+    headers['Content-Type'] = JSON_TYPE;
+    body = JSON.stringify(response.json);
+  } else if (response.text !== undefined) {
+    headers['Content-Type'] = 'text/plain';
+    body = response.text;
+  }
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: DataverseError, requestId?: string): void {
+  send(res, { status: err.status, headers: err.headers, json: err.body() }, requestId);
+}
+
+function challenge(res: ServerResponse, options: ServerOptions, req: IncomingMessage): void {
+  const resource = `http://${req.headers.host ?? 'localhost'}/`;
+  res.writeHead(401, {
+    'WWW-Authenticate': `Bearer authorization_uri=https://login.microsoftonline.com/${options.tenantId}/oauth2/authorize, resource_id=${resource}`,
+    'Content-Length': '0',
+  });
+  res.end();
+}
+
+function hasBearer(req: IncomingMessage): boolean {
+  const value = req.headers.authorization;
+  return typeof value === 'string' && /^Bearer\s+\S+/i.test(value.trim());
+}
+
+async function handle(options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rawUrl = req.url ?? '/';
+  const question = rawUrl.indexOf('?');
+  const rawPath = question < 0 ? rawUrl : rawUrl.slice(0, question);
+  const rawQuery = question < 0 ? '' : rawUrl.slice(question + 1);
+  const body = await readBody(req);
+
+  if (rawPath.startsWith('/_sim/')) {
+    if (await handleFaultAdmin(options.faults, req, res, body)) return;
+    if (rawPath === '/_sim/health' && req.method === 'GET') {
+      send(res, { status: 200, json: { status: 'ok', service: 'dataverse' } });
+      return;
+    }
+    send(res, { status: 404, json: { code: 'NOT_FOUND', message: `No simulator admin route ${rawPath}.` } });
+    return;
+  }
+
+  const api = /^\/api\/data\/(v9\.[0-2])(?:\/(.*))?$/.exec(rawPath);
+  if (!api) {
+    sendError(res, segmentNotFound(rawPath));
+    return;
+  }
+  if (!hasBearer(req)) {
+    challenge(res, options, req);
+    return;
+  }
+  if ((await options.faults.apply(req, res)).handled) return;
+
+  const requestId = newId();
+  try {
+    let resourcePath: string;
+    try {
+      resourcePath = decodeURIComponent(api[2] ?? '');
+    } catch {
+      throw uriError(`The path '${rawPath}' is not correctly percent-encoded.`);
+    }
+    const { identity } = options.services;
+    const response = route(options.services, {
+      method: (req.method ?? 'GET').toUpperCase(),
+      segments: parsePath(resourcePath),
+      params: parseQueryString(rawQuery),
+      rawQuery,
+      headers: req.headers,
+      body,
+      apiBase: `http://${req.headers.host ?? 'localhost'}/api/data/${api[1]}/`,
+      preferences: readPreferences(req.headers.prefer),
+      operation: {
+        caller: { userId: identity.userId, businessUnitId: identity.businessUnitId },
+        correlationId: newId(),
+        requestId,
+      },
+    });
+    send(res, response, requestId);
+  } catch (err) {
+    if (err instanceof DataverseError) {
+      sendError(res, err, requestId);
+      return;
+    }
+    options.onError?.(err);
+    sendError(res, unexpected(), requestId);
+  }
+}
+
+export function createDataverseServer(options: ServerOptions): http.Server {
+  return http.createServer((req, res) => {
+    handle(options, req, res).catch((err: unknown) => {
+      if (err instanceof DataverseError) sendError(res, err);
+      else {
+        options.onError?.(err);
+        sendError(res, unexpected());
+      }
+    });
+  });
+}
