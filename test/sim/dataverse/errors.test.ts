@@ -12,7 +12,12 @@ afterAll(() => sim.close());
 
 describe('authentication', () => {
   it('answers a request without a bearer token with 401 and a Bearer challenge', async () => {
-    for (const headers of [{}, { Authorization: 'Basic dXNlcjpwYXNz' }, { Authorization: 'Bearer ' }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { Authorization: 'Basic dXNlcjpwYXNz' },
+      { Authorization: 'Bearer ' },
+    ];
+    for (const headers of attempts) {
       const res = await call(sim, 'contacts', { auth: false, headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(

@@ -73,7 +73,7 @@ describe('fault injection through /_sim/faults', () => {
 
   it('lists and clears queued faults', async () => {
     await queue({ path: 'tasks', kind: 'status', status: 500, count: 3 });
-    const listed = await (await fetch(`${sim.url}/_sim/faults`)).json();
+    const listed = (await (await fetch(`${sim.url}/_sim/faults`)).json()) as { value: unknown[] };
     expect(listed.value).toEqual([
       expect.objectContaining({ path: 'tasks', kind: 'status', status: 500, remaining: 3 }),
     ]);
