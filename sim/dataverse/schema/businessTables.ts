@@ -229,7 +229,7 @@ export const sessionTable: TableInput = {
         [4, 'No-show'],
       ]),
     },
-    { logicalName: 'lc_notes', displayName: 'Notes', type: 'Memo', maxLength: 100_000 },
+    { logicalName: 'lc_notes', displayName: 'Notes', type: 'Memo', maxLength: 1_048_576 },
     { logicalName: 'lc_fee', displayName: 'Fee', type: 'Money' },
     { logicalName: 'lc_paid', displayName: 'Paid', type: 'Boolean' },
     { logicalName: 'lc_externalid', displayName: 'External Id', type: 'String', maxLength: 100 },
