@@ -56,6 +56,13 @@ export interface QueryOptions extends CallOptions {
   count?: boolean;
 }
 
+export interface TableDefinition {
+  LogicalName: string;
+  EntitySetName: string;
+  PrimaryIdAttribute: string;
+  PrimaryNameAttribute?: string;
+}
+
 export interface WriteResult {
   id?: string;
   etag?: string;
@@ -182,6 +189,18 @@ export class DataverseClient {
   ): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {
     const res = await this.send('GET', '/WhoAmI', { abortSignal: options.abortSignal });
     return (await res.json()) as { UserId: string; BusinessUnitId: string; OrganizationId: string };
+  }
+
+  /** A table's names and primary attributes, by entity set name; undefined if there is no such table. */
+  async tableDefinition(entitySet: string, options: CallOptions = {}): Promise<TableDefinition | undefined> {
+    const filter = encodeURIComponent(`EntitySetName eq '${entitySet.replace(/'/g, "''")}'`);
+    const res = await this.send(
+      'GET',
+      `/EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute&$filter=${filter}`,
+      { abortSignal: options.abortSignal },
+    );
+    const body = (await res.json()) as { value: TableDefinition[] };
+    return body.value[0];
   }
 
   /** All matching records, fetched page by page as they are consumed. */

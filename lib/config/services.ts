@@ -1,0 +1,77 @@
+/**
+ * Builds the app's clients from its settings, once per process: the Dataverse client with the right
+ * credential, and the Blob-backed stores. Activities ask for what they need here instead of each
+ * building their own.
+ */
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { DataverseClient } from '../dataverse';
+import { RollbackPointStore } from '../rollback';
+import { JsonBlobs } from '../storage/jsonBlobs';
+import { VersionedConfig } from './versionedConfig';
+import { AppSettings, SettingsError, readSettings } from './settings';
+
+/** For the local simulator, which accepts any bearer token. Never used when a secret or identity is configured. */
+class StaticTokenCredential implements TokenCredential {
+  constructor(private readonly token: string) {}
+  async getToken(): Promise<AccessToken> {
+    return { token: this.token, expiresOnTimestamp: Date.now() + 3600_000 };
+  }
+}
+
+export function credentialFor(auth: AppSettings['dataverseAuth']): TokenCredential {
+  switch (auth.kind) {
+    case 'clientSecret':
+      return new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret);
+    case 'staticToken':
+      return new StaticTokenCredential(auth.token);
+    case 'managedIdentity':
+      return auth.clientId
+        ? new ManagedIdentityCredential({ clientId: auth.clientId })
+        : new ManagedIdentityCredential();
+  }
+}
+
+export interface AppServices {
+  settings: AppSettings;
+  dataverse(correlationId?: string): DataverseClient;
+  snapshots: JsonBlobs;
+  config: VersionedConfig<Record<string, unknown>>;
+  rollbackPoints: RollbackPointStore;
+}
+
+function blobService(settings: AppSettings): BlobServiceClient {
+  if ('connectionString' in settings.storage)
+    return BlobServiceClient.fromConnectionString(settings.storage.connectionString);
+  const credential = settings.storage.clientId
+    ? new ManagedIdentityCredential({ clientId: settings.storage.clientId })
+    : new ManagedIdentityCredential();
+  return new BlobServiceClient(settings.storage.accountUrl, credential);
+}
+
+export function buildServices(settings: AppSettings): AppServices {
+  const blobs = blobService(settings);
+  const credential = credentialFor(settings.dataverseAuth);
+  return {
+    settings,
+    dataverse(correlationId) {
+      if (!settings.dataverseUrl)
+        throw new SettingsError('DATAVERSE_URL is not set; point it at your environment or the simulator.');
+      return new DataverseClient(settings.dataverseUrl, credential, { correlationId });
+    },
+    snapshots: new JsonBlobs(blobs.getContainerClient(settings.containers.snapshots)),
+    config: new VersionedConfig(new JsonBlobs(blobs.getContainerClient(settings.containers.config))),
+    rollbackPoints: new RollbackPointStore(
+      new JsonBlobs(blobs.getContainerClient(settings.containers.rollback)),
+    ),
+  };
+}
+
+let cached: AppServices | undefined;
+
+/** The process-wide services, built on first use from the environment. */
+export function services(): AppServices {
+  cached ??= buildServices(readSettings());
+  return cached;
+}

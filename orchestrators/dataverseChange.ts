@@ -1,0 +1,95 @@
+/**
+ * The Dataverse change saga. Input: a described list of operations. It validates them, plans
+ * (a dry run stops there and returns the plan), then for each operation takes a before-image and
+ * applies it idempotently, with the undo as its compensation. A finished change records a rollback
+ * point; a failed one leaves Dataverse as it was.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
+import { validateChange } from '../lib/dataverse/changes';
+import { Saga } from '../lib/saga';
+import type { TouchedResource, UndoAction } from '../lib/rollback';
+import {
+  ApplyResult,
+  PlannedOperation,
+  Snapshot,
+  applyOperation,
+  planChange,
+  snapshotRecord,
+  undoFor,
+  undoOperation,
+} from '../activities/dataverseChange';
+import { recordRollbackPoint } from '../activities/rollbackPoints';
+
+export interface DataverseChangeResult {
+  dryRun: boolean;
+  plan: PlannedOperation[];
+  results?: ApplyResult[];
+  rollbackPointId?: string;
+}
+
+export const dataverseChange = df.app.orchestration(
+  'dataverseChange',
+  function* (context: OrchestrationContext) {
+    const input = validateChange(context.df.getInput());
+    const instanceId = context.df.instanceId;
+    const plan = (yield context.df.callActivity(planChange.name, {
+      instanceId,
+      operations: input.operations,
+    })) as PlannedOperation[];
+    if (input.dryRun) return { dryRun: true, plan } satisfies DataverseChangeResult;
+
+    const saga = new Saga(context, 'dataverseChange');
+    saga.annotate({ description: input.description ?? '', operations: plan.length });
+    return yield* saga.run(function* () {
+      const results: ApplyResult[] = [];
+      const undo: UndoAction[] = [];
+      const resources: TouchedResource[] = [];
+      const snapshots: string[] = [];
+      for (const planned of plan) {
+        if (planned.inDesiredState) continue;
+        const label = `${planned.op} ${planned.table} #${planned.index + 1}`;
+        const snapshot: Snapshot = yield* saga.step({
+          name: `snapshot ${planned.table} #${planned.index + 1}`,
+          activity: snapshotRecord,
+          input: { instanceId, planned },
+        });
+        snapshots.push(snapshot.blob);
+        const result: ApplyResult = yield* saga.step({
+          name: label,
+          activity: applyOperation,
+          input: { instanceId, planned, snapshot },
+          compensation: {
+            activity: undoOperation,
+            input: (r: ApplyResult) => ({ instanceId, action: undoFor(r, snapshot) }),
+          },
+        });
+        results.push(result);
+        const action = undoFor(result, snapshot);
+        if (action) undo.unshift(action);
+        if (result.action !== 'unchanged')
+          resources.push({
+            kind: 'dataverse',
+            table: result.table,
+            id: result.id,
+            etagAfter: result.etagAfter,
+          });
+      }
+      const point = yield* saga.step({
+        name: 'record rollback point',
+        activity: recordRollbackPoint,
+        input: {
+          sagaInstanceId: instanceId,
+          description: input.description ?? `Dataverse change ${instanceId}`,
+          createdAt: context.df.currentUtcDateTime.toISOString(),
+          retentionDays: input.retentionDays,
+          resources,
+          plan: undo,
+          snapshots,
+        },
+      });
+      saga.annotate({ rollbackPointId: point.id });
+      return { dryRun: false, plan, results, rollbackPointId: point.id } satisfies DataverseChangeResult;
+    });
+  },
+);
