@@ -89,6 +89,7 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
   const server = createDataverseServer({
     services: { records, representer: new Representer(catalog, store), identity },
     faults,
+    webhooksIdle: () => dispatcher.idle(),
     tenantId: options.tenantId ?? stableId(`tenant:${identity.organizationName}`),
     onError: options.onError ?? ((err) => console.error('dataverse simulator:', err)),
   });

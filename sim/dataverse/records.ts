@@ -14,6 +14,7 @@ import {
   payloadError,
   recordNotFound,
   recordNotFoundByKey,
+  uriError,
 } from './errors';
 import { isGuid, newId, normalizeGuid } from './ids';
 import { parsePath, type KeySpec, type KeyValue } from './odata/path';
@@ -186,7 +187,15 @@ export class Records {
     const stored: StoredRow = {};
     for (const name of names) {
       const attribute = this.catalog.attribute(table, name) as AttributeDef;
-      stored[name] = toStorage(table, attribute, values.get(name) ?? null);
+      const value = values.get(name) ?? null;
+      if (attribute.type === 'Lookup') {
+        // A lookup in a key segment is written as the referenced record's GUID.
+        if (typeof value !== 'string' || !isGuid(value))
+          throw uriError(`The key value of lookup '${name}' must be a GUID.`);
+        stored[name] = normalizeGuid(value);
+      } else {
+        stored[name] = toStorage(table, attribute, value);
+      }
     }
     return stored;
   }

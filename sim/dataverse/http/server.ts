@@ -1,7 +1,7 @@
 /**
- * The simulator's HTTP front door (node:http): admin routes under `/_sim/` (fault injection, health),
- * the Web API under `/api/data/v9.x/` with Dataverse's 401 for a request without a bearer token,
- * queued faults, then the router. Every failure becomes Dataverse's status and error body; an
+ * The simulator's HTTP front door (node:http): admin routes under `/_sim/` (fault injection, health,
+ * waiting for webhook deliveries), the Web API under `/api/data/v9.x/` with Dataverse's 401 for a
+ * request without a bearer token, queued faults, then the router. Every failure becomes Dataverse's status and error body; an
  * unexpected exception becomes 500 "An unexpected error occurred." and never takes the process down.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,6 +19,8 @@ export interface ServerOptions {
   faults: FaultInjector;
   /** Entra tenant named in the WWW-Authenticate challenge of a 401. */
   tenantId: string;
+  /** Resolves when queued webhook deliveries are done (GET /_sim/webhooks/idle). */
+  webhooksIdle: () => Promise<void>;
   /** Where unexpected exceptions are reported (they are answered with a 500 either way). */
   onError?: (err: unknown) => void;
 }
@@ -91,6 +93,12 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
 
   if (rawPath.startsWith('/_sim/')) {
     if (await handleFaultAdmin(options.faults, req, res, body)) return;
+    if (rawPath === '/_sim/webhooks/idle' && req.method === 'GET') {
+      // Lets a test in another process wait until webhooks caused by its writes were delivered.
+      await options.webhooksIdle();
+      send(res, { status: 204 });
+      return;
+    }
     if (rawPath === '/_sim/health' && req.method === 'GET') {
       send(res, { status: 200, json: { status: 'ok', service: 'dataverse' } });
       return;

@@ -3,8 +3,9 @@
  * job (asyncoperation) that starts Waiting, goes In Progress, and ends Succeeded (or is deleted when
  * the step asks for asyncautodelete) or Failed with the reason. The request is a POST of the
  * RemoteExecutionContext with the x-ms-dynamics-* and correlation headers; only a 502, 503 or 504
- * answer earns exactly one more attempt. Jobs run one at a time, in order, after the change was
- * committed; the dispatcher never delays or fails the client request that caused the change.
+ * answer earns exactly one more attempt. Jobs of one step run one at a time, in order (different
+ * steps in parallel), after the change was committed; the dispatcher never delays or fails the client
+ * request that caused the change.
  */
 import type { ChangeEvent, Records } from '../records';
 import type { Catalog } from '../schema/catalog';
@@ -33,11 +34,19 @@ interface Attempt {
 const RETRY_STATUSES = new Set([502, 503, 504]);
 /** errorcode of a failed webhook job: UnExpected (0x80040216). */
 const WEBHOOK_ERROR_CODE = -2147220970;
-/** Tables whose own changes never trigger webhooks in the simulator (its job records). */
-const SILENT_TABLES = new Set(['asyncoperation']);
+/** Tables whose changes never trigger webhooks: system jobs and the registration records themselves. */
+const SILENT_TABLES = new Set([
+  'asyncoperation',
+  'sdkmessage',
+  'sdkmessagefilter',
+  'sdkmessageprocessingstep',
+  'sdkmessageprocessingstepimage',
+  'serviceendpoint',
+]);
 
 export class WebhookDispatcher {
-  private chain: Promise<void> = Promise.resolve();
+  /** One delivery queue per step, so a slow endpoint holds up only its own jobs. */
+  private readonly chains = new Map<string, Promise<void>>();
   private closed = false;
   private readonly inFlight = new Set<AbortController>();
 
@@ -53,19 +62,26 @@ export class WebhookDispatcher {
     if (this.closed || SILENT_TABLES.has(event.table.logicalName)) return;
     for (const match of this.registry.matching(event)) {
       const job = this.createJob(event, match);
-      this.chain = this.chain.then(() => this.run(event, match, job)).catch(() => undefined);
+      const stepId = String(match.step.sdkmessageprocessingstepid);
+      const previous = this.chains.get(stepId) ?? Promise.resolve();
+      const next = previous.then(() => this.run(event, match, job)).catch(() => undefined);
+      this.chains.set(stepId, next);
+      void next.then(() => {
+        if (this.chains.get(stepId) === next) this.chains.delete(stepId);
+      });
     }
   }
 
-  /** Resolves once every queued delivery has finished. */
-  idle(): Promise<void> {
-    return this.chain;
+  /** Resolves once every delivery queued so far (and any queued meanwhile) has finished. */
+  async idle(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
   }
 
+  /** Stops delivering: in-flight requests are aborted, queued jobs stay Waiting. */
   async close(): Promise<void> {
     this.closed = true;
     for (const controller of this.inFlight) controller.abort();
-    await this.chain;
+    await this.idle();
   }
 
   private createJob(event: ChangeEvent, match: StepMatch): StoredRow {
@@ -101,6 +117,7 @@ export class WebhookDispatcher {
   }
 
   private async run(event: ChangeEvent, match: StepMatch, job: StoredRow): Promise<void> {
+    if (this.closed) return;
     const table = this.catalog.require('asyncoperation');
     const jobId = String(job.asyncoperationid);
     const started = this.records.update(

@@ -88,6 +88,8 @@ export interface Receiver {
   received: ReceivedRequest[];
   /** Status codes to answer with, in order; afterwards 200. */
   respondWith(...statuses: number[]): void;
+  /** Wait this long before answering each request. */
+  delayAnswers(ms: number): void;
   /** Resolves once `count` requests have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startReceiver(): Promise<Receiver> {
   const received: ReceivedRequest[] = [];
   const queue: number[] = [];
   const waiters: (() => void)[] = [];
+  let delay = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -110,8 +113,11 @@ export async function startReceiver(): Promise<Receiver> {
         json = undefined;
       }
       received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json });
-      res.writeHead(queue.shift() ?? 200).end();
       for (const wake of waiters.splice(0)) wake();
+      const status = queue.shift() ?? 200;
+      setTimeout(() => {
+        if (!res.destroyed) res.writeHead(status).end();
+      }, delay);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -120,6 +126,9 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/hook`,
     received,
     respondWith: (...statuses) => queue.push(...statuses),
+    delayAnswers: (ms) => {
+      delay = ms;
+    },
     waitFor: async (count, timeoutMs = 5_000) => {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {

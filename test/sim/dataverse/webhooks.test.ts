@@ -426,6 +426,71 @@ describe('retries and system jobs', () => {
   });
 });
 
+describe('timeouts and queues', () => {
+  it('counts an endpoint that does not answer in time as failed, without a retry', async () => {
+    const impatient = await startSim({ webhookTimeoutMs: 150 });
+    const slow = await startReceiver();
+    try {
+      slow.delayAnswers(1_000);
+      const c = webApi(impatient);
+      const endpoint = await c.create<object, string>({
+        collection: 'serviceendpoints',
+        data: { name: 'Slow', url: slow.url, contract: 8, authtype: 4, authvalue: 'k' },
+      });
+      const message = (await call(impatient, "sdkmessages?$filter=name eq 'Create'")).json.value[0]
+        .sdkmessageid;
+      await c.create({
+        collection: 'sdkmessageprocessingsteps',
+        data: {
+          name: 'Slow step',
+          mode: 1,
+          stage: 40,
+          'sdkmessageid@odata.bind': `/sdkmessages(${String(message)})`,
+          'eventhandler_serviceendpoint@odata.bind': `/serviceendpoints(${endpoint})`,
+        },
+      });
+      await c.create({ collection: 'contacts', data: { lastname: 'Waiting' } });
+      // An admin route lets a test in another process wait for deliveries too.
+      expect((await fetch(`${impatient.url}/_sim/webhooks/idle`)).status).toBe(204);
+      expect(slow.received).toHaveLength(1);
+      const failed = await call(
+        impatient,
+        'asyncoperations?$filter=statuscode eq 31&$select=message,retrycount',
+      );
+      expect(failed.json.value).toHaveLength(1);
+      expect(failed.json.value[0].message).toContain('no answer within 150 ms');
+      expect(failed.json.value[0].retrycount).toBe(0);
+    } finally {
+      await impatient.close();
+      await slow.close();
+    }
+  });
+
+  it('does not let a slow endpoint hold up the deliveries of other steps', async () => {
+    receiver = await startReceiver();
+    const slow = await startReceiver();
+    try {
+      slow.delayAnswers(400);
+      await registerWebhook({
+        url: slow.url,
+        authtype: 4,
+        authvalue: 'slow',
+        message: 'Create',
+        entity: 'account',
+      });
+      await registerWebhook({ authtype: 4, authvalue: 'fast', message: 'Create', entity: 'account' });
+      const started = Date.now();
+      await client.create({ collection: 'accounts', data: { name: 'Parallel' } });
+      await receiver.waitFor(1);
+      expect(Date.now() - started).toBeLessThan(350);
+      await sim.webhooksIdle();
+      expect(slow.received).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('registration records', () => {
   it('never returns the authvalue of a service endpoint', async () => {
     receiver = await startReceiver();
