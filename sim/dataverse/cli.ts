@@ -4,6 +4,7 @@
  * `blc` dispatcher (and tests) can check usage errors without starting a server. Exit codes follow
  * `blc`: 0 success, 1 failure, 2 usage error.
  */
+import { describeDataverseSim } from './banner';
 import { startDataverseSim, type DataverseSimOptions } from './index';
 
 export const DATAVERSE_SIM_USAGE = `Usage: blc sim dataverse [--port N] [--host H] [--data FILE] [--seed demo] [--schema FILE]
@@ -76,15 +77,7 @@ export async function dataverseSimCommand(argv: readonly string[]): Promise<numb
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  console.log(`Dataverse simulator listening on ${sim.url}`);
-  console.log(`  Web API: ${sim.apiUrl}/ (any bearer token is accepted)`);
-  console.log(`  Faults:  ${sim.url}/_sim/faults`);
-  if (sim.seeded) {
-    const s = sim.seeded;
-    console.log(
-      `  Seeded:  ${s.contacts} clients, ${s.accounts} accounts, ${s.sessions} sessions, ${s.tasks} tasks, ${s.users} users`,
-    );
-  }
+  console.log(describeDataverseSim(sim));
   await stopped;
   await sim.close();
   return 0;

@@ -127,6 +127,7 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
   };
 }
 
+export { describeDataverseSim } from './banner';
 export type { TableInput } from './schema/define';
 export { SchemaError } from './schema/define';
 export type { PlatformIdentity } from './platform';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeDataverseSim } from '../../../sim/dataverse';
 import { parseDataverseSimArgs, UsageError } from '../../../sim/dataverse/cli';
 import { call, startSim, webApi } from './support';
 
@@ -20,6 +21,9 @@ describe('--seed demo', () => {
     const sim = await startSim({ seed: 'demo' });
     try {
       expect(sim.seeded).toMatchObject({ users: 2, accounts: 4, contacts: 16, tasks: 6 });
+      const banner = describeDataverseSim(sim);
+      expect(banner).toContain(`${sim.apiUrl}/`);
+      expect(banner).toContain('16 clients');
       const client = webApi(sim);
       const contacts = await client.retrieveAll<{ fullname: string; emailaddress1: string }>({
         collection: 'contacts',
