@@ -151,7 +151,13 @@ export class Records {
     const api = /\/api\/data\/v9\.\d+\//.exec(reference);
     if (api) reference = reference.slice(api.index + api[0].length);
     else if (apiBase && reference.startsWith(apiBase)) reference = reference.slice(apiBase.length);
-    const segments = parsePath(decodeURIComponent(reference));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(reference);
+    } catch {
+      throw payloadError(table.entitySetName, `'${value}' is not a correctly percent-encoded URL.`);
+    }
+    const segments = parsePath(decoded);
     const segment = segments[0];
     if (segments.length !== 1 || !segment.key || segment.name !== targetTable.entitySetName) {
       throw payloadError(
@@ -194,7 +200,13 @@ export class Records {
           throw uriError(`The key value of lookup '${name}' must be a GUID.`);
         stored[name] = normalizeGuid(value);
       } else {
-        stored[name] = toStorage(table, attribute, value);
+        try {
+          stored[name] = toStorage(table, attribute, value);
+        } catch {
+          throw uriError(
+            `The key value '${String(value)}' does not fit column '${name}' (${attribute.type}).`,
+          );
+        }
       }
     }
     return stored;
