@@ -26,6 +26,8 @@ export const ErrorCodes = {
   uriSyntax: '0x80060888',
   /** Resource not found for the segment: unknown entity set, function or path. */
   resourceNotFound: '0x8006088a',
+  /** NotImplemented: used for Web API features the simulator does not implement. */
+  notImplemented: '0x80040219',
   /** InvalidArgument. */
   invalidArgument: '0x80040203',
   /** PrivilegeDenied. */
@@ -139,6 +141,15 @@ export function methodNotAllowed(method: string, allowed: string[]): DataverseEr
     ErrorCodes.uriSyntax,
     `The requested resource does not support http method '${method}'.`,
     { Allow: allowed.join(', ') },
+  );
+}
+
+/** A Web API feature the simulator does not implement (501, as Dataverse answers unimplemented operations). */
+export function notImplemented(feature: string): DataverseError {
+  return new DataverseError(
+    501,
+    ErrorCodes.notImplemented,
+    `The Dataverse simulator does not implement ${feature}.`,
   );
 }
 

@@ -3,7 +3,7 @@
  * entity sets (`contacts`, `contacts/$count`), records (`contacts(…)`) and single columns
  * (`contacts(…)/firstname`). Anything else is Dataverse's "Resource not found for the segment".
  */
-import { methodNotAllowed, segmentNotFound } from '../errors';
+import { methodNotAllowed, notImplemented, segmentNotFound } from '../errors';
 import type { PlatformIdentity } from '../platform';
 import type { ApiRequest, ApiResponse } from './api';
 import { countCollection, handleCollection, type CollectionServices } from './collection';
@@ -55,6 +55,7 @@ export function route(services: RouterServices, request: ApiRequest): ApiRespons
   ) {
     return whoAmI(services, request);
   }
+  if (first.name === '$batch' || first.name === '$metadata') throw notImplemented(first.name);
   if (first.name === 'EntityDefinitions')
     return handleEntityDefinitions(services.records.catalog, request, request.segments);
   const table = services.records.catalog.tableBySet(first.name);
