@@ -72,6 +72,7 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
   records.addValidator(webhookRegistrationRules(catalog, store));
   ensurePlatformRecords(records, identity);
 
+  const onError = options.onError ?? ((err: unknown) => console.error('dataverse simulator:', err));
   let host = 'localhost';
   const dispatcher = new WebhookDispatcher(records, catalog, new StepRegistry(catalog, store), {
     timeoutMs: options.webhookTimeoutMs ?? 60_000,
@@ -81,6 +82,7 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
       const user = records.get(catalog.require('systemuser'), userId);
       return String(user?.azureactivedirectoryobjectid ?? stableId(`aad:${userId}`));
     },
+    onError,
   });
   records.onChange((event) => dispatcher.handle(event));
   const seeded = options.seed === 'demo' ? seedDemo(records, identity) : undefined;
@@ -91,7 +93,7 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
     faults,
     webhooksIdle: () => dispatcher.idle(),
     tenantId: options.tenantId ?? stableId(`tenant:${identity.organizationName}`),
-    onError: options.onError ?? ((err) => console.error('dataverse simulator:', err)),
+    onError,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

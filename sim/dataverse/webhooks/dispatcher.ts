@@ -23,6 +23,8 @@ export interface DispatcherOptions {
   retryDelayMs: number;
   organization: () => { id: string; name: string; host: string };
   userAadObjectId: (userId: string) => string;
+  /** Receives unexpected failures of the dispatcher itself (not endpoint failures, which become Failed jobs). */
+  onError: (err: unknown) => void;
 }
 
 interface Attempt {
@@ -64,7 +66,7 @@ export class WebhookDispatcher {
       const job = this.createJob(event, match);
       const stepId = String(match.step.sdkmessageprocessingstepid);
       const previous = this.chains.get(stepId) ?? Promise.resolve();
-      const next = previous.then(() => this.run(event, match, job)).catch(() => undefined);
+      const next = previous.then(() => this.run(event, match, job)).catch(this.options.onError);
       this.chains.set(stepId, next);
       void next.then(() => {
         if (this.chains.get(stepId) === next) this.chains.delete(stepId);
@@ -117,12 +119,14 @@ export class WebhookDispatcher {
   }
 
   private async run(event: ChangeEvent, match: StepMatch, job: StoredRow): Promise<void> {
-    if (this.closed) return;
     const table = this.catalog.require('asyncoperation');
     const jobId = String(job.asyncoperationid);
+    const waiting = this.records.get(table, jobId);
+    // Nothing to do after close, or when someone deleted the job before it ran.
+    if (this.closed || !waiting) return;
     const started = this.records.update(
       table,
-      job,
+      waiting,
       {
         statecode: AsyncState.locked,
         statuscode: AsyncStatus.inProgress,

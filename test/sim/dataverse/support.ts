@@ -10,8 +10,20 @@ import { startDataverseSim, type DataverseSim, type DataverseSimOptions } from '
 
 export const TOKEN = 'fake-token-for-the-simulator';
 
+/** Unexpected simulator failures (answered with 500) fail the test run instead of scrolling by. */
+function failLoudly(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
+
 export function startSim(options: DataverseSimOptions = {}): Promise<DataverseSim> {
-  return startDataverseSim({ webhookRetryDelayMs: 20, webhookTimeoutMs: 2_000, ...options });
+  return startDataverseSim({
+    webhookRetryDelayMs: 20,
+    webhookTimeoutMs: 2_000,
+    onError: failLoudly,
+    ...options,
+  });
 }
 
 /** The client the app ecosystem uses, pointed at the simulator like at any environment. */
