@@ -214,7 +214,10 @@ export const applyOperation = defineActivity<
     const write: Record<string, unknown> = {};
     for (const field of Object.keys(stillDifferent)) write[field] = desired[field];
     // If-Match with the snapshot's etag: an edit since the snapshot is a conflict, not an overwrite.
-    const res = await client.update(table, id, write, { ifMatch: snapshot.etag ?? '*' });
+    const res = await client.update(table, id, write, {
+      ifMatch: snapshot.etag ?? '*',
+      returnRepresentation: true,
+    });
     return { index, table, id, action: 'updated', etagAfter: res.etag, changed };
   } catch (err) {
     if (err instanceof DataverseError && err.isConflict) {
@@ -254,26 +257,3 @@ export function undoFor(result: ApplyResult, snapshot: Snapshot): UndoAction | n
       return null;
   }
 }
-
-export const undoOperation = defineActivity<
-  { instanceId: string; action: UndoAction | null },
-  { undone: boolean }
->('dataverseChange_undo', async ({ instanceId, action }) => {
-  if (!action || action.kind === 'config-activate') return { undone: false };
-  const client = services().dataverse(`${instanceId}:undo`);
-  switch (action.kind) {
-    case 'dataverse-delete': {
-      const exists = await client.tryRetrieve(action.table, action.id);
-      if (exists) await client.delete(action.table, action.id);
-      return { undone: true };
-    }
-    case 'dataverse-restore-fields':
-      await client.update(action.table, action.id, action.fields, { ifMatch: '*' });
-      return { undone: true };
-    case 'dataverse-recreate': {
-      const exists = await client.tryRetrieve(action.table, action.id);
-      if (!exists) await client.create(action.table, action.record);
-      return { undone: true };
-    }
-  }
-});

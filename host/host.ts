@@ -165,7 +165,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   if (options.virtualTime === 'auto') {
     const virtual = clock as VirtualClock;
     autoAdvance = setInterval(() => {
-      if (engine.isIdle()) virtual.skipToNext();
+      // Only durable work pulls the clock forward: a daily timer trigger alone must not spin it.
+      if (engine.isIdle() && engine.hasScheduledWakeups()) virtual.skipToNext();
     }, 2);
   }
 

@@ -17,9 +17,9 @@ import {
   planChange,
   snapshotRecord,
   undoFor,
-  undoOperation,
 } from '../activities/dataverseChange';
 import { recordRollbackPoint } from '../activities/rollbackPoints';
+import { undoAction } from '../activities/undo';
 
 export interface DataverseChangeResult {
   dryRun: boolean;
@@ -60,7 +60,7 @@ export const dataverseChange = df.app.orchestration(
           activity: applyOperation,
           input: { instanceId, planned, snapshot },
           compensation: {
-            activity: undoOperation,
+            activity: undoAction,
             input: (r: ApplyResult) => ({ instanceId, action: undoFor(r, snapshot) }),
           },
         });
@@ -73,6 +73,10 @@ export const dataverseChange = df.app.orchestration(
             table: result.table,
             id: result.id,
             etagAfter: result.etagAfter,
+            fieldsAfter:
+              result.action === 'created'
+                ? planned.data
+                : Object.fromEntries(Object.entries(result.changed).map(([f, c]) => [f, c.after])),
           });
       }
       const point = yield* saga.step({

@@ -140,6 +140,11 @@ export class Engine {
     );
   }
 
+  /** True when durable work waits on the clock (timers, retry back-off, delayed messages). */
+  hasScheduledWakeups(): boolean {
+    return this.scheduledWakeups.size > 0;
+  }
+
   /** Resolves once the engine has nothing runnable; used by the virtual clock and tests. */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();

@@ -20,6 +20,9 @@ export interface AppSettings {
 
 export class SettingsError extends Error {
   readonly code = 'INVALID_SETTINGS';
+  constructor(message: string) {
+    super(`[INVALID_SETTINGS] ${message}`);
+  }
 }
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {

@@ -25,7 +25,8 @@ export class ConfigVersionError extends Error {
     readonly code: 'CONFIG_VERSION_NOT_FOUND' | 'CONFIG_CONFLICT',
     message: string,
   ) {
-    super(message);
+    super(`[${code}] ${message}`);
+    this.name = 'ConfigVersionError';
   }
 }
 

@@ -37,7 +37,9 @@ export interface ValidationProblem {
 export class ChangeValidationError extends Error {
   readonly code = 'INVALID_CHANGE';
   constructor(readonly problems: ValidationProblem[]) {
-    super(`The change is not valid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+    super(
+      `[INVALID_CHANGE] The change is not valid: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    );
   }
 }
 

@@ -30,6 +30,8 @@ export interface CallOptions {
 export interface WriteOptions extends CallOptions {
   /** An etag the record must still carry, or '*' for "must exist". */
   ifMatch?: string;
+  /** Ask for the written record back (with its new etag). */
+  returnRepresentation?: boolean;
 }
 
 export interface CreateOptions extends CallOptions {
@@ -153,7 +155,10 @@ export class DataverseClient {
   ): Promise<WriteResult> {
     const res = await this.send('PATCH', `/${entitySet}${keySegment(key)}`, {
       body: data,
-      headers: { 'If-Match': options.ifMatch ?? '*' },
+      headers: {
+        'If-Match': options.ifMatch ?? '*',
+        ...(options.returnRepresentation ? { Prefer: 'return=representation' } : {}),
+      },
       abortSignal: options.abortSignal,
     });
     return this.writeResult(res);

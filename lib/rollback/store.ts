@@ -18,7 +18,9 @@ export class RollbackError extends Error {
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
-    super(message);
+    // The code leads the message: only the message survives an activity boundary.
+    super(`[${code}] ${message}`);
+    this.name = 'RollbackError';
   }
 }
 
@@ -64,7 +66,7 @@ export class RollbackPointStore {
     return points
       .filter((p) => !filter.status?.length || filter.status.includes(p.status))
       .filter((p) => !filter.resource || p.resources.some((r) => resourceKey(r) === filter.resource))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      .sort((a, b) => (isLater(a, b) ? 1 : isLater(b, a) ? -1 : 0));
   }
 
   /**
@@ -104,11 +106,7 @@ export class RollbackPointStore {
     const keys = new Set(point.resources.map(resourceKey));
     const active = await this.list({ status: ['active'] });
     return active
-      .filter(
-        (p) =>
-          p.id !== point.id &&
-          (p.createdAt > point.createdAt || (p.createdAt === point.createdAt && p.id > point.id)),
-      )
+      .filter((p) => p.id !== point.id && isLater(p, point))
       .filter((p) => p.resources.some((r) => keys.has(resourceKey(r))))
       .reverse();
   }
@@ -126,4 +124,14 @@ export class RollbackPointStore {
     }
     return expired;
   }
+}
+
+/**
+ * Order of points: when the change finished (orchestration time), then when the point was
+ * recorded (wall clock), so two changes in one orchestration tick still have an order.
+ */
+export function isLater(a: RollbackPoint, b: RollbackPoint): boolean {
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt;
+  if ((a.recordedAt ?? '') !== (b.recordedAt ?? '')) return (a.recordedAt ?? '') > (b.recordedAt ?? '');
+  return a.id > b.id;
 }

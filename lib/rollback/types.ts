@@ -7,7 +7,14 @@ export type RollbackStatus = 'active' | 'rolling-back' | 'rolled-back' | 'rollba
 
 /** A resource a change touched, and the version it had right after the change. */
 export type TouchedResource =
-  | { kind: 'dataverse'; table: string; id: string; etagAfter?: string }
+  | {
+      kind: 'dataverse';
+      table: string;
+      id: string;
+      etagAfter?: string;
+      /** The values the change wrote, to name them when someone has edited the record since. */
+      fieldsAfter?: Record<string, unknown>;
+    }
   | { kind: 'config'; name: string; versionAfter: number };
 
 /** One undo action, in the order the rollback must run them (newest change first). */
@@ -15,6 +22,8 @@ export type UndoAction =
   | { kind: 'dataverse-delete'; table: string; id: string }
   | { kind: 'dataverse-restore-fields'; table: string; id: string; fields: Record<string, unknown> }
   | { kind: 'dataverse-recreate'; table: string; id: string; record: Record<string, unknown> }
+  /** Puts a record back as it was when a point was made by hand: update it, or create it again. */
+  | { kind: 'dataverse-restore-record'; table: string; id: string; record: Record<string, unknown> }
   | { kind: 'config-activate'; name: string; version: number };
 
 export interface RollbackPoint {
@@ -24,6 +33,8 @@ export interface RollbackPoint {
   origin: 'saga' | 'manual';
   description: string;
   createdAt: string;
+  /** Wall-clock time the point was stored, to order points created in the same orchestration tick. */
+  recordedAt?: string;
   expiresAt: string;
   status: RollbackStatus;
   resources: TouchedResource[];

@@ -1,0 +1,45 @@
+/**
+ * The one activity that performs an undo action, for saga compensations and rollbacks alike. Every
+ * action tolerates being run again: deleting what is gone, re-creating what exists, re-applying
+ * fields or a configuration version all end in the same state.
+ */
+import { defineActivity } from '../lib/saga';
+import { services } from '../lib/config/services';
+import type { UndoAction } from '../lib/rollback';
+import { diffFields } from '../lib/dataverse';
+
+export const undoAction = defineActivity<
+  { instanceId: string; action: UndoAction | null },
+  { undone: boolean }
+>('undo_action', async ({ instanceId, action }) => {
+  if (!action) return { undone: false };
+  const app = services();
+  if (action.kind === 'config-activate') {
+    await app.config.activate(action.version, new Date().toISOString(), instanceId);
+    return { undone: true };
+  }
+  const client = app.dataverse(`${instanceId}:undo`);
+  const existing = await client.tryRetrieve(action.table, action.id);
+  switch (action.kind) {
+    case 'dataverse-delete':
+      if (existing) await client.delete(action.table, action.id);
+      return { undone: true };
+    case 'dataverse-restore-fields':
+      await client.update(action.table, action.id, action.fields, { ifMatch: '*' });
+      return { undone: true };
+    case 'dataverse-recreate':
+      if (!existing) await client.create(action.table, action.record);
+      return { undone: true };
+    case 'dataverse-restore-record': {
+      if (!existing) {
+        await client.create(action.table, action.record);
+        return { undone: true };
+      }
+      const changes = diffFields(existing, action.record);
+      const write: Record<string, unknown> = {};
+      for (const [field, change] of Object.entries(changes)) write[field] = change.after;
+      if (Object.keys(write).length) await client.update(action.table, action.id, write, { ifMatch: '*' });
+      return { undone: true };
+    }
+  }
+});

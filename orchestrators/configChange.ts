@@ -1,0 +1,90 @@
+/**
+ * The configuration change saga: the app's configuration is versioned JSON in Blob storage; a change
+ * writes a new version and moves the current pointer, and its compensation moves the pointer back.
+ * A finished change records a rollback point.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
+import { Saga } from '../lib/saga';
+import { activateConfigVersion, readConfig, writeConfigVersion, type AppConfig } from '../activities/config';
+import { recordRollbackPoint } from '../activities/rollbackPoints';
+
+interface ConfigChangeInput {
+  description?: string;
+  /** Replaces the whole configuration. */
+  value?: AppConfig;
+  /** Merged into the current configuration (top-level keys; null removes a key). */
+  patch?: AppConfig;
+  retentionDays?: number;
+}
+
+function readInput(raw: unknown): ConfigChangeInput {
+  const input = raw as ConfigChangeInput | null;
+  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!input || (input.value === undefined) === (input.patch === undefined)) {
+    throw new Error(
+      '[INVALID_INPUT] Give exactly one of value (the whole configuration) or patch (keys to change).',
+    );
+  }
+  if (
+    (input.value !== undefined && !isObject(input.value)) ||
+    (input.patch !== undefined && !isObject(input.patch))
+  ) {
+    throw new Error('[INVALID_INPUT] value and patch must be JSON objects.');
+  }
+  return input;
+}
+
+export const configChange = df.app.orchestration('configChange', function* (context: OrchestrationContext) {
+  const input = readInput(context.df.getInput());
+  const instanceId = context.df.instanceId;
+  const at = context.df.currentUtcDateTime.toISOString();
+  const current = (yield context.df.callActivity(readConfig.name)) as {
+    version: number;
+    value: AppConfig;
+  } | null;
+  let next: AppConfig = input.value ?? { ...(current?.value ?? {}) };
+  if (input.patch) {
+    for (const [k, v] of Object.entries(input.patch)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+  }
+  next = JSON.parse(JSON.stringify(next)) as AppConfig;
+  const previous = current?.version;
+  const saga = new Saga(context, 'configChange');
+  saga.annotate({ description: input.description ?? '', fromVersion: previous ?? null });
+  return yield* saga.run(function* () {
+    const version: number = yield* saga.step({
+      name: 'write new version',
+      activity: writeConfigVersion,
+      input: { value: next, version: (previous ?? 0) + 1, instanceId, at },
+    });
+    yield* saga.step({
+      name: `activate version ${version}`,
+      activity: activateConfigVersion,
+      input: { version, expected: previous, instanceId, at },
+      compensation:
+        previous === undefined
+          ? undefined
+          : { activity: activateConfigVersion, input: { version: previous, instanceId, at } },
+    });
+    const point = yield* saga.step({
+      name: 'record rollback point',
+      activity: recordRollbackPoint,
+      input: {
+        sagaInstanceId: instanceId,
+        description: input.description ?? `Configuration version ${version}`,
+        createdAt: at,
+        retentionDays: input.retentionDays,
+        resources: [{ kind: 'config' as const, name: 'app', versionAfter: version }],
+        plan:
+          previous === undefined
+            ? []
+            : [{ kind: 'config-activate' as const, name: 'app', version: previous }],
+        snapshots: [],
+      },
+    });
+    return { version, previousVersion: previous ?? null, rollbackPointId: point.id };
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * Executing a rollback point, as an orchestration: it refuses when later changes depend on the same
+ * records (unless cascading, then those are undone first, newest first) and when someone edited the
+ * records since (unless forced); a dry run returns the plan. Each undo is an activity with retries;
+ * a point whose undo fails is left `rollback-failed`, never half-hidden.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
+import { Saga, type RetryPolicy } from '../lib/saga';
+import {
+  createManualPoint,
+  prepareRollback,
+  transitionPoint,
+  type FieldConflict,
+  type RollbackStep,
+} from '../activities/rollbackPoints';
+import { undoAction } from '../activities/undo';
+
+export interface RollbackInput {
+  pointId: string;
+  cascade?: boolean;
+  force?: boolean;
+  dryRun?: boolean;
+}
+
+const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, backoffCoefficient: 2 };
+
+function readInput(raw: unknown): RollbackInput {
+  const input = raw as Partial<RollbackInput> | null;
+  if (!input || typeof input.pointId !== 'string' || input.pointId === '') {
+    throw new Error('[INVALID_INPUT] pointId is required: the id of the rollback point to execute.');
+  }
+  for (const flag of ['cascade', 'force', 'dryRun'] as const) {
+    if (input[flag] !== undefined && typeof input[flag] !== 'boolean')
+      throw new Error(`[INVALID_INPUT] ${flag} must be true or false.`);
+  }
+  return input as RollbackInput;
+}
+
+export const rollback = df.app.orchestration('rollback', function* (context: OrchestrationContext) {
+  const input = readInput(context.df.getInput());
+  const instanceId = context.df.instanceId;
+  const prepared = (yield context.df.callActivity(prepareRollback.name, {
+    instanceId,
+    pointId: input.pointId,
+    cascade: input.cascade,
+    force: input.force,
+  })) as { steps: RollbackStep[]; conflicts: FieldConflict[] };
+  if (input.dryRun) return { dryRun: true, ...prepared };
+
+  const saga = new Saga(context, 'rollback');
+  saga.annotate({ pointId: input.pointId, points: prepared.steps.map((s) => s.pointId) });
+  const now = (): string => context.df.currentUtcDateTime.toISOString();
+  const rolledBack: string[] = [];
+  for (const step of prepared.steps) {
+    yield* saga.step({
+      name: `start ${step.pointId}`,
+      activity: transitionPoint,
+      input: { pointId: step.pointId, from: ['active'], to: 'rolling-back', instanceId, at: now() },
+    });
+    try {
+      for (const [i, action] of step.plan.entries()) {
+        yield* saga.step({
+          name: `undo ${i + 1}/${step.plan.length} of ${step.pointId}`,
+          activity: undoAction,
+          input: { instanceId, action },
+          retry: UNDO_RETRY,
+        });
+      }
+    } catch (err) {
+      yield* saga.step({
+        name: `mark ${step.pointId} failed`,
+        activity: transitionPoint,
+        input: {
+          pointId: step.pointId,
+          from: ['rolling-back'],
+          to: 'rollback-failed',
+          instanceId,
+          at: now(),
+          error: String((err as Error).message),
+        },
+      });
+      throw err;
+    }
+    yield* saga.step({
+      name: `finish ${step.pointId}`,
+      activity: transitionPoint,
+      input: { pointId: step.pointId, from: ['rolling-back'], to: 'rolled-back', instanceId, at: now() },
+    });
+    rolledBack.push(step.pointId);
+  }
+  return saga.complete({ dryRun: false, rolledBack, conflictsOverridden: prepared.conflicts });
+});
+
+export const createRollbackPoint = df.app.orchestration(
+  'createRollbackPoint',
+  function* (context: OrchestrationContext) {
+    const input = context.df.getInput() as {
+      description?: string;
+      records?: { table: string; id: string }[];
+      includeConfig?: boolean;
+      retentionDays?: number;
+    } | null;
+    if (!input || (!input.records?.length && !input.includeConfig)) {
+      throw new Error('[INVALID_INPUT] Give records ([{table, id}]) and/or includeConfig: true.');
+    }
+    return yield context.df.callActivity(createManualPoint.name, {
+      instanceId: context.df.instanceId,
+      description: input.description ?? 'Manual rollback point',
+      createdAt: context.df.currentUtcDateTime.toISOString(),
+      retentionDays: input.retentionDays,
+      records: input.records ?? [],
+      includeConfig: input.includeConfig,
+    });
+  },
+);

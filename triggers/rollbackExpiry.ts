@@ -1,0 +1,18 @@
+/**
+ * Daily: expires rollback points past their expiry and deletes their snapshots. Schedule from the
+ * ROLLBACK_EXPIRY_SCHEDULE app setting (six-field NCRONTAB), 02:30 every day by default.
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { expireRollbackPoints } from '../activities/rollbackPoints';
+
+export async function expireRollbackPointsNow(_timer: Timer, context: InvocationContext): Promise<void> {
+  const expired = await expireRollbackPoints(new Date().toISOString());
+  context.log(
+    `Expired ${expired.length} rollback point(s)${expired.length ? `: ${expired.join(', ')}` : ''}.`,
+  );
+}
+
+app.timer('rollbackExpiry', {
+  schedule: process.env.ROLLBACK_EXPIRY_SCHEDULE || '0 30 2 * * *',
+  handler: expireRollbackPointsNow,
+});
