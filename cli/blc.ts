@@ -3,12 +3,14 @@
  * prints usage. Exit codes: 0 success, 1 failure, 2 usage error.
  */
 import { serveCommand } from './serve';
+import { simCommand } from './sim';
 import { version } from './version';
 
 const USAGE = `Usage: blc <command> [options]
 
 Commands:
   serve      Run a Functions app on the local host (default: this project)
+  sim        Run the local Dataverse or Microsoft Graph simulator
   version    Print the Life Cockpit version
 
 Run 'blc <command> --help' for a command's options.`;
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serveCommand(rest);
+    case 'sim':
+      return simCommand(rest);
     case 'version':
     case '--version':
       console.log(version());
