@@ -175,3 +175,37 @@ describe('configuration changes', () => {
     expect(String(bad.output)).toContain('[INVALID_INPUT]');
   });
 });
+
+describe('the daily expiry timer', () => {
+  it('expires points past their expiry and deletes their snapshots', async () => {
+    const services = buildServices(readSettings());
+    await services.snapshots.put('expiry-test/0.json', { exists: true, record: { a: 1 } });
+    await services.rollbackPoints.create({
+      id: 'rp-expiry-test',
+      origin: 'manual',
+      description: 'old',
+      createdAt: '2020-01-01T00:00:00.000Z',
+      expiresAt: '2020-01-31T00:00:00.000Z',
+      status: 'active',
+      resources: [],
+      plan: [],
+      snapshots: ['expiry-test/0.json'],
+    });
+    const timer = app.host.core.functions.get('rollbackExpiry');
+    expect(timer?.metadata.bindings).toBeDefined();
+    const triggerKey = Object.keys(timer?.metadata.bindings ?? {}).find((k) =>
+      /timerTrigger/i.test(String(timer?.metadata.bindings[k].type)),
+    );
+    const { invokeFunction } = await import('../../host/worker/invoke');
+    await invokeFunction(app.host.core, timer as NonNullable<typeof timer>, {
+      inputData: [
+        {
+          name: String(triggerKey),
+          data: { json: JSON.stringify({ schedule: { adjustForDST: true }, isPastDue: false }) },
+        },
+      ],
+    });
+    expect((await services.rollbackPoints.require('rp-expiry-test')).status).toBe('expired');
+    expect(await services.snapshots.get('expiry-test/0.json')).toBeUndefined();
+  });
+});
