@@ -16,6 +16,24 @@ export interface AppSettings {
   storage: { connectionString: string } | { accountUrl: string; clientId?: string };
   containers: { snapshots: string; config: string; rollback: string };
   rollbackRetentionDays: number;
+  /** Microsoft Graph: base URL (https://graph.microsoft.com, or the simulator) and how to get tokens. */
+  graphUrl: string;
+  graphAuth:
+    | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: string }
+    | { kind: 'staticToken'; token: string }
+    | { kind: 'managedIdentity'; clientId?: string };
+  /** Mailbox (UPN or id) the app sends mail as, and the practice owner who gets notes and summaries. */
+  mailSender?: string;
+  ownerEmail?: string;
+  /** The Dataverse systemuserid of the app's own application user (the webhook loop guard). */
+  appUserId?: string;
+  /** What Dataverse webhooks must present: the auth type and value registered on the service endpoint. */
+  webhookAuth?: { kind: 'HttpHeader' | 'WebhookKey' | 'HttpQueryString'; name: string; value: string };
+  /** Daily reminder schedule (six-field NCRONTAB, local to WEBSITE_TIME_ZONE). */
+  remindersSchedule: string;
+  timeZone: string;
+  /** Largest request body the public API accepts. */
+  maxBodyBytes: number;
 }
 
 export class SettingsError extends Error {
@@ -63,7 +81,52 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
         }
       : { connectionString: 'UseDevelopmentStorage=true' };
 
+  let graphAuth: AppSettings['graphAuth'];
+  if (env.GRAPH_CLIENT_SECRET) {
+    const gTenant = env.GRAPH_TENANT_ID ?? tenantId;
+    const gClient = env.GRAPH_CLIENT_ID ?? clientId;
+    if (!gTenant || !gClient)
+      throw new SettingsError(
+        'GRAPH_CLIENT_SECRET needs GRAPH_TENANT_ID and GRAPH_CLIENT_ID (or the DATAVERSE_ ones).',
+      );
+    graphAuth = {
+      kind: 'clientSecret',
+      tenantId: gTenant,
+      clientId: gClient,
+      clientSecret: env.GRAPH_CLIENT_SECRET,
+    };
+  } else if (clientSecret && tenantId && clientId) {
+    graphAuth = { kind: 'clientSecret', tenantId, clientId, clientSecret };
+  } else if (env.GRAPH_TOKEN) {
+    graphAuth = { kind: 'staticToken', token: env.GRAPH_TOKEN };
+  } else {
+    graphAuth = { kind: 'managedIdentity', clientId: env.AZURE_CLIENT_ID };
+  }
+
+  let webhookAuth: AppSettings['webhookAuth'];
+  if (env.DATAVERSE_WEBHOOK_SECRET) {
+    const kind = (env.DATAVERSE_WEBHOOK_AUTH_TYPE || 'WebhookKey') as NonNullable<
+      AppSettings['webhookAuth']
+    >['kind'];
+    if (!['HttpHeader', 'WebhookKey', 'HttpQueryString'].includes(kind)) {
+      throw new SettingsError(
+        `DATAVERSE_WEBHOOK_AUTH_TYPE must be HttpHeader, WebhookKey or HttpQueryString, got '${kind}'.`,
+      );
+    }
+    const name = env.DATAVERSE_WEBHOOK_AUTH_NAME || (kind === 'WebhookKey' ? 'code' : 'x-lifecockpit-secret');
+    webhookAuth = { kind, name, value: env.DATAVERSE_WEBHOOK_SECRET };
+  }
+
   return {
+    graphUrl: (env.GRAPH_URL || 'https://graph.microsoft.com').replace(/\/+$/, ''),
+    graphAuth,
+    mailSender: env.MAIL_SENDER || undefined,
+    ownerEmail: env.PRACTICE_OWNER_EMAIL || undefined,
+    appUserId: env.DATAVERSE_APP_USER_ID || undefined,
+    webhookAuth,
+    remindersSchedule: env.REMINDERS_SCHEDULE || '0 0 9 * * *',
+    timeZone: env.WEBSITE_TIME_ZONE || env.TZ || 'UTC',
+    maxBodyBytes: positiveInt(env.API_MAX_BODY_BYTES, 'API_MAX_BODY_BYTES', 1024 * 1024),
     dataverseUrl: env.DATAVERSE_URL || undefined,
     dataverseAuth,
     storage,
