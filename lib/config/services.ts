@@ -1,12 +1,13 @@
 /**
- * Builds the app's clients from its settings, once per process: the Dataverse client with the right
- * credential, and the Blob-backed stores. Activities ask for what they need here instead of each
+ * Builds the app's clients from its settings, once per process: the Dataverse and Graph clients with
+ * the right credentials, and the Blob-backed stores. Activities ask for what they need here instead of each
  * building their own.
  */
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { DataverseClient } from '../dataverse';
+import { GraphClient } from '../graph';
 import { RollbackPointStore } from '../rollback';
 import { JsonBlobs } from '../storage/jsonBlobs';
 import { VersionedConfig } from './versionedConfig';
@@ -20,7 +21,9 @@ class StaticTokenCredential implements TokenCredential {
   }
 }
 
-export function credentialFor(auth: AppSettings['dataverseAuth']): TokenCredential {
+export function credentialFor(
+  auth: AppSettings['dataverseAuth'] | AppSettings['graphAuth'],
+): TokenCredential {
   switch (auth.kind) {
     case 'clientSecret':
       return new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret);
@@ -36,6 +39,8 @@ export function credentialFor(auth: AppSettings['dataverseAuth']): TokenCredenti
 export interface AppServices {
   settings: AppSettings;
   dataverse(correlationId?: string): DataverseClient;
+  /** The Microsoft Graph client (GRAPH_URL, with the Graph credential). */
+  graph(): GraphClient;
   snapshots: JsonBlobs;
   config: VersionedConfig<Record<string, unknown>>;
   rollbackPoints: RollbackPointStore;
@@ -53,12 +58,17 @@ function blobService(settings: AppSettings): BlobServiceClient {
 export function buildServices(settings: AppSettings): AppServices {
   const blobs = blobService(settings);
   const credential = credentialFor(settings.dataverseAuth);
+  let graph: GraphClient | undefined;
   return {
     settings,
     dataverse(correlationId) {
       if (!settings.dataverseUrl)
         throw new SettingsError('DATAVERSE_URL is not set; point it at your environment or the simulator.');
       return new DataverseClient(settings.dataverseUrl, credential, { correlationId });
+    },
+    graph() {
+      graph ??= new GraphClient(settings.graphUrl, credentialFor(settings.graphAuth));
+      return graph;
     },
     snapshots: new JsonBlobs(blobs.getContainerClient(settings.containers.snapshots)),
     config: new VersionedConfig(new JsonBlobs(blobs.getContainerClient(settings.containers.config))),

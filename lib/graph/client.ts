@@ -1,0 +1,216 @@
+/**
+ * A Microsoft Graph (v1.0) client in the Azure SDK style, wrapping @microsoft/microsoft-graph-client:
+ * built from a base URL and a TokenCredential, every method takes an options bag with an abort
+ * signal, failures are typed GraphServiceErrors, and lists are async iterators that can also page.
+ * Throttling (429/503/504) is retried by the library's RetryHandler, honouring Retry-After.
+ * It never reads process.env and knows nothing about simulators: a non-Graph base URL is just a
+ * custom host the token may be sent to, and transport tweaks come in through `fetchOptions`.
+ */
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  Client,
+  GraphError,
+  type AuthenticationProvider,
+  type FetchOptions,
+} from '@microsoft/microsoft-graph-client';
+import { GraphServiceError } from './errors';
+import type { GraphUser, MailMessage, Organization } from './types';
+
+/** The resource tokens are requested for, whatever the base URL (a national cloud or a stand-in). */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+
+const GRAPH_HOSTS = new Set([
+  'graph.microsoft.com',
+  'graph.microsoft.us',
+  'dod-graph.microsoft.us',
+  'graph.microsoft.de',
+  'microsoftgraph.chinacloudapi.cn',
+  'canary.graph.microsoft.com',
+]);
+
+export interface GraphClientOptions {
+  /** API version path segment; default v1.0. */
+  apiVersion?: string;
+  /** Scope asked of the credential; default https://graph.microsoft.com/.default. */
+  scope?: string;
+  /** Passed to every fetch (e.g. a `dispatcher` with extra trusted CAs). */
+  fetchOptions?: FetchOptions;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface SendMailOptions extends CallOptions {
+  /** Keep a copy in the sender's Sent Items (default true, as in Graph). */
+  saveToSentItems?: boolean;
+}
+
+export interface ListUsersOptions extends CallOptions {
+  select?: string[];
+  filter?: string;
+  /** Users per page ($top). */
+  pageSize?: number;
+}
+
+export interface UserPage {
+  users: GraphUser[];
+  nextLink?: string;
+}
+
+export interface PagedIterator<T, P> extends AsyncIterableIterator<T> {
+  byPage(): AsyncIterableIterator<P>;
+}
+
+class CredentialAuthProvider implements AuthenticationProvider {
+  constructor(
+    private readonly credential: TokenCredential,
+    private readonly scope: string,
+  ) {}
+
+  async getAccessToken(): Promise<string> {
+    const token = await this.credential.getToken(this.scope);
+    if (!token) throw new GraphServiceError('The credential returned no token for Graph.', 401, 'NO_TOKEN');
+    return token.token;
+  }
+}
+
+export class GraphClient {
+  readonly baseUrl: string;
+  private readonly client: Client;
+  private readonly scope: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly credential: TokenCredential,
+    options: GraphClientOptions = {},
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.scope = options.scope ?? GRAPH_SCOPE;
+    const host = new URL(this.baseUrl).hostname;
+    this.client = Client.initWithMiddleware({
+      authProvider: new CredentialAuthProvider(credential, this.scope),
+      baseUrl: `${this.baseUrl}/`,
+      defaultVersion: options.apiVersion ?? 'v1.0',
+      // The library sends the token only to Graph's own hosts and the ones listed here.
+      customHosts: GRAPH_HOSTS.has(host) ? undefined : new Set([host]),
+      fetchOptions: options.fetchOptions,
+    });
+  }
+
+  /** Gets a token for Graph (what the app would use next); for health checks. */
+  async getToken(options: CallOptions = {}): Promise<{ expiresOn: string }> {
+    const token = await this.credential.getToken(this.scope, { abortSignal: options.abortSignal });
+    if (!token) throw new GraphServiceError('The credential returned no token for Graph.', 401, 'NO_TOKEN');
+    return { expiresOn: new Date(token.expiresOnTimestamp).toISOString() };
+  }
+
+  /** Sends a message as `from` (a user id or userPrincipalName); Graph answers 202 once it has accepted it. */
+  async sendMail(from: string, message: MailMessage, options: SendMailOptions = {}): Promise<void> {
+    await this.call('POST', `/users/${encodeURIComponent(from)}/sendMail`, options, (r) =>
+      r.post({ message, saveToSentItems: options.saveToSentItems ?? true }),
+    );
+  }
+
+  async getUser(idOrUpn: string, options: CallOptions & { select?: string[] } = {}): Promise<GraphUser> {
+    return this.call('GET', `/users/${encodeURIComponent(idOrUpn)}`, options, (r) => {
+      if (options.select?.length) r.select(options.select);
+      return r.get() as Promise<GraphUser>;
+    });
+  }
+
+  /** Like getUser, but undefined when there is no such user. */
+  async tryGetUser(
+    idOrUpn: string,
+    options: CallOptions & { select?: string[] } = {},
+  ): Promise<GraphUser | undefined> {
+    try {
+      return await this.getUser(idOrUpn, options);
+    } catch (err) {
+      if (err instanceof GraphServiceError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** The tenant's organization (Graph returns a one-element collection). */
+  async organization(options: CallOptions = {}): Promise<Organization> {
+    const body = await this.call(
+      'GET',
+      '/organization',
+      options,
+      (r) => r.get() as Promise<{ value: Organization[] }>,
+    );
+    const org = body.value[0];
+    if (!org) throw new GraphServiceError('Graph returned no organization.', 404, 'NO_ORGANIZATION');
+    return org;
+  }
+
+  /** All users, fetched page by page as they are consumed (`byPage()` for the pages). */
+  listUsers(options: ListUsersOptions = {}): PagedIterator<GraphUser, UserPage> {
+    const pages = (): AsyncIterableIterator<UserPage> => this.userPages(options);
+    async function* users(): AsyncIterableIterator<GraphUser> {
+      for await (const page of pages()) yield* page.users;
+    }
+    const iterator = users() as PagedIterator<GraphUser, UserPage>;
+    iterator.byPage = pages;
+    return iterator;
+  }
+
+  private async *userPages(options: ListUsersOptions): AsyncIterableIterator<UserPage> {
+    let next: string | undefined = '/users';
+    let first = true;
+    while (next) {
+      const path: string = next;
+      const body = await this.call('GET', path, options, (r) => {
+        if (first) {
+          if (options.select?.length) r.select(options.select);
+          if (options.filter) r.filter(options.filter);
+          if (options.pageSize) r.top(options.pageSize);
+        }
+        return r.get() as Promise<{ value: GraphUser[]; '@odata.nextLink'?: string }>;
+      });
+      first = false;
+      next = body['@odata.nextLink'];
+      yield { users: body.value, nextLink: next };
+    }
+  }
+
+  /** One request through the Graph client, with its errors turned into GraphServiceErrors. */
+  private async call<T>(
+    method: string,
+    path: string,
+    options: CallOptions,
+    send: (request: ReturnType<Client['api']>) => Promise<T>,
+  ): Promise<T> {
+    const request = this.client.api(path);
+    if (options.abortSignal) request.option('signal', options.abortSignal);
+    try {
+      return await send(request);
+    } catch (err) {
+      throw toServiceError(err, method, path);
+    }
+  }
+}
+
+function toServiceError(err: unknown, method: string, path: string): Error {
+  if (err instanceof GraphServiceError) return err;
+  const where = `${method} ${path.startsWith('http') ? new URL(path).pathname : path}`;
+  if (err instanceof GraphError) {
+    if (err.statusCode <= 0) {
+      return new GraphServiceError(
+        `Graph could not be reached (${where}): ${err.message || String(err.body)}`,
+        0,
+        'NO_RESPONSE',
+      );
+    }
+    return new GraphServiceError(
+      `${where} failed with ${err.statusCode}: ${err.message || err.code || 'no message'}`,
+      err.statusCode,
+      err.code ?? `HTTP_${err.statusCode}`,
+      err.requestId ?? undefined,
+    );
+  }
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new GraphServiceError(`Graph could not be reached (${where}): ${message}`, 0, 'NO_RESPONSE');
+}
