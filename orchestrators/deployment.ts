@@ -1,0 +1,276 @@
+/**
+ * The deployment saga. Input: a deployment manifest. It validates the manifest, records the
+ * deployment and what is in force now, checks the Dataverse operations against the environment,
+ * optionally waits for a person to `approve` or `reject` (a timeout rejects), applies the
+ * configuration (the configChange saga) and the Dataverse operations (the dataverseChange saga) as
+ * sub-orchestrations, and runs a health check. If anything fails, the applied parts are rolled back
+ * through their rollback points, newest first, and the orchestration fails with a coded message.
+ * A deployment that succeeds leaves its rollback points on its record.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { planChange, type ApplyResult, type PlannedOperation } from '../activities/dataverseChange';
+import {
+  beginDeployment,
+  checkDeploymentHealth,
+  updateDeployment,
+  type DeploymentUpdate,
+  type HealthCheckInput,
+} from '../activities/deployment';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_HOURS,
+  DeploymentError,
+  DeploymentSaga,
+  configChangeOf,
+  validateManifest,
+  type DeploymentRecord,
+  type DeploymentState,
+} from '../lib/deployments';
+import { errorOf } from '../lib/saga';
+
+export interface DeploymentOutput {
+  id: string;
+  version: string;
+  state: Extract<DeploymentState, 'succeeded' | 'rejected'>;
+  approval?: DeploymentRecord['approval'];
+  config?: DeploymentRecord['config'];
+  dataverse?: DeploymentRecord['dataverse'];
+  rollbackPoints: string[];
+}
+
+interface ConfigChangeOutput {
+  version: number;
+  previousVersion: number | null;
+  rollbackPointId: string;
+}
+
+interface DataverseChangeOutput {
+  plan: PlannedOperation[];
+  results?: ApplyResult[];
+  rollbackPointId?: string;
+}
+
+/** What a person sent with `approve` or `reject`: only a name and a reason are kept. */
+function decisionOf(payload: unknown): { by?: string; reason?: string } {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const text = (v: unknown): string | undefined =>
+    typeof v === 'string' && v !== '' ? v.slice(0, 500) : undefined;
+  const by = text(p.by);
+  const reason = text(p.reason) ?? text(p.comment);
+  return { ...(by ? { by } : {}), ...(reason ? { reason } : {}) };
+}
+
+/** The records as a deployment's Dataverse change must have left them. */
+function expectedRecords(change: DataverseChangeOutput): HealthCheckInput['records'] {
+  return change.plan.map((planned) => {
+    const applied = change.results?.find((r) => r.index === planned.index);
+    const id = applied?.id ?? planned.id;
+    const target = id ? { id } : { key: planned.key };
+    const label = `${planned.op} ${planned.table} #${planned.index + 1} is in place`;
+    return planned.op === 'delete'
+      ? { label, table: planned.table, ...target, exists: false }
+      : { label, table: planned.table, ...target, fields: planned.data ?? {} };
+  });
+}
+
+export const deployment = df.app.orchestration('deployment', function* (context: OrchestrationContext) {
+  const manifest = validateManifest(context.df.getInput());
+  const id = context.df.instanceId;
+  const now = (): string => context.df.currentUtcDateTime.toISOString();
+  const saga = new DeploymentSaga(context, 'deployment');
+  saga.annotate({ deploymentId: id, version: manifest.version, state: 'pending' });
+
+  function* record(
+    state: DeploymentState | undefined,
+    set?: DeploymentUpdate['set'],
+    note?: string,
+  ): Generator<Task, void, unknown> {
+    yield context.df.callActivity(updateDeployment.name, {
+      id,
+      at: now(),
+      state,
+      note,
+      set,
+    } satisfies DeploymentUpdate);
+    if (state) saga.annotate({ state });
+  }
+
+  let recorded = false;
+  let applying = false;
+  try {
+    const { configVersion } = yield* saga.activity('record deployment', beginDeployment, {
+      id,
+      manifest,
+      at: now(),
+    });
+    recorded = true;
+
+    // Before asking anyone: do the Dataverse operations make sense against this environment?
+    let plan: PlannedOperation[] = [];
+    if (manifest.dataverse) {
+      plan = yield* saga.activity('check Dataverse operations', planChange, {
+        instanceId: `${id}-dataverse`,
+        operations: manifest.dataverse.operations,
+      });
+    }
+    const before = {
+      configVersion,
+      dataverseChanges: plan.filter((p) => !p.inDesiredState).length,
+      alreadyInDesiredState: plan.filter((p) => p.inDesiredState).length,
+    };
+    yield* record(undefined, { before });
+
+    let approval: DeploymentRecord['approval'];
+    if (manifest.requireApproval) {
+      const hours = manifest.approvalTimeoutHours ?? DEFAULT_APPROVAL_TIMEOUT_HOURS;
+      const deadline = new Date(context.df.currentUtcDateTime.getTime() + hours * 3600_000);
+      approval = { deadline: deadline.toISOString() };
+      yield* record('awaiting-approval', { approval });
+      const approve = context.df.waitForExternalEvent('approve');
+      const reject = context.df.waitForExternalEvent('reject');
+      const timeout = context.df.createTimer(deadline);
+      const winner = yield* saga.track<Task>(
+        'await approval',
+        'approve | reject',
+        context.df.Task.any([approve, reject, timeout]),
+      );
+      if (winner !== timeout) timeout.cancel();
+      if (winner !== approve) {
+        approval =
+          winner === reject
+            ? { ...approval, decision: 'rejected', ...decisionOf(reject.result), at: now() }
+            : { ...approval, decision: 'timed-out', reason: `no decision within ${hours} hours`, at: now() };
+        yield* record('rejected', { approval }, approval.reason);
+        return saga.complete({
+          id,
+          version: manifest.version,
+          state: 'rejected',
+          approval,
+          rollbackPoints: [],
+        } satisfies DeploymentOutput);
+      }
+      approval = { ...approval, decision: 'approved', ...decisionOf(approve.result), at: now() };
+      yield* record('applying', { approval }, approval.by ? `approved by ${approval.by}` : 'approved');
+    } else {
+      yield* record('applying');
+    }
+
+    applying = true;
+    const rollbackPoints: string[] = [];
+    let config: DeploymentRecord['config'];
+    const configChange = configChangeOf(manifest);
+    if (configChange) {
+      const out = yield* saga.subOrchestration<ConfigChangeOutput>(
+        'apply configuration',
+        {
+          name: 'configChange',
+          input: { ...configChange, description: `Deployment ${manifest.version}: configuration` },
+          instanceId: `${id}-config`,
+        },
+        (r) => ({
+          name: 'rollback',
+          input: { pointId: r.rollbackPointId },
+          instanceId: `${id}-config-rollback`,
+        }),
+      );
+      config = {
+        version: out.version,
+        previousVersion: out.previousVersion,
+        rollbackPointId: out.rollbackPointId,
+      };
+      rollbackPoints.unshift(out.rollbackPointId);
+      yield* record(undefined, { config, rollbackPoints });
+    }
+
+    let dataverse: DeploymentRecord['dataverse'];
+    let expected: HealthCheckInput['records'] = [];
+    if (manifest.dataverse) {
+      const out = yield* saga.subOrchestration<DataverseChangeOutput>(
+        'apply Dataverse operations',
+        {
+          name: 'dataverseChange',
+          input: {
+            description: `Deployment ${manifest.version}: reference data`,
+            operations: manifest.dataverse.operations,
+          },
+          instanceId: `${id}-dataverse`,
+        },
+        (r) =>
+          r.rollbackPointId
+            ? {
+                name: 'rollback',
+                input: { pointId: r.rollbackPointId },
+                instanceId: `${id}-dataverse-rollback`,
+              }
+            : undefined,
+      );
+      dataverse = {
+        ...(out.rollbackPointId ? { rollbackPointId: out.rollbackPointId } : {}),
+        applied: (out.results ?? []).filter((r) => r.action !== 'unchanged').length,
+      };
+      if (out.rollbackPointId) rollbackPoints.unshift(out.rollbackPointId);
+      expected = expectedRecords(out);
+      yield* record(undefined, { dataverse, rollbackPoints });
+    }
+
+    yield* record('verifying');
+    yield* saga.activity('health check', checkDeploymentHealth, {
+      id,
+      at: now(),
+      ...(config ? { configVersion: config.version } : {}),
+      records: [...expected, ...(manifest.healthCheck?.records ?? [])],
+    });
+    yield* record('succeeded', { rollbackPoints });
+    saga.annotate({ rollbackPoints });
+    return saga.complete({
+      id,
+      version: manifest.version,
+      state: 'succeeded',
+      ...(approval ? { approval } : {}),
+      ...(config ? { config } : {}),
+      ...(dataverse ? { dataverse } : {}),
+      rollbackPoints,
+    } satisfies DeploymentOutput);
+  } catch (err) {
+    const failure = errorOf(err);
+    saga.fail('(orchestrator)', err);
+    const results = yield* saga.compensate();
+    const stuck = results.filter((r) => r.outcome === 'failed');
+    const undone = results.filter((r) => r.outcome === 'compensated').map((r) => r.step);
+    const code = stuck.length
+      ? 'DEPLOYMENT_ROLLBACK_FAILED'
+      : applying
+        ? 'DEPLOYMENT_ROLLED_BACK'
+        : 'DEPLOYMENT_FAILED';
+    let message = `Deployment ${manifest.version} failed: ${failure.message}`;
+    if (applying)
+      message += undone.length
+        ? ` Rolled back: ${undone.join(', ')}.`
+        : ' The failing step undid its own changes; nothing else had been applied.';
+    if (stuck.length)
+      message += ` Rolling back failed for: ${stuck.map((s) => `${s.step} (${s.error?.message ?? 'unknown error'})`).join('; ')}; run the rollback points by hand.`;
+    if (recorded) {
+      const state: DeploymentState = !stuck.length && applying ? 'rolled-back' : 'failed';
+      try {
+        yield* record(
+          state,
+          {
+            error: { code, message },
+            compensations: results.map((r) => ({
+              step: r.step,
+              pointId: String((r.compensation.input as { pointId: string }).pointId),
+              outcome: r.outcome === 'compensated' ? ('rolled-back' as const) : ('failed' as const),
+              ...(r.error ? { error: r.error.message } : {}),
+            })),
+            // Points already executed are spent; only the stuck ones are left to run by hand.
+            rollbackPoints: stuck.map((s) => String((s.compensation.input as { pointId: string }).pointId)),
+          },
+          code,
+        );
+      } catch {
+        // The record stays behind; the orchestration's own status carries the outcome.
+      }
+    }
+    throw new DeploymentError(code, message);
+  }
+});
