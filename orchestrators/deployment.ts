@@ -242,7 +242,7 @@ export const deployment = df.app.orchestration('deployment', function* (context:
       : applying
         ? 'DEPLOYMENT_ROLLED_BACK'
         : 'DEPLOYMENT_FAILED';
-    let message = `Deployment ${manifest.version} failed: ${failure.message}`;
+    let message = `Deployment ${manifest.version} failed: ${failure.message.replace(/\.*$/, '.')}`;
     if (applying)
       message += undone.length
         ? ` Rolled back: ${undone.join(', ')}.`

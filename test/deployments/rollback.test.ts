@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrchestration, waitFor } from '../support/durable';
+import { contacts, startDeploymentsApp, uniqueVersion, type DeploymentsApp } from './support';
+
+let app: DeploymentsApp;
+beforeAll(async () => {
+  app = await startDeploymentsApp('auto');
+  const initial = await startOrchestration(app.host, 'configChange', { value: { reminderHour: 9 } });
+  expect((await waitFor(app.host, initial)).runtimeStatus).toBe('Completed');
+});
+afterAll(async () => app?.close());
+
+async function newContact(firstname: string): Promise<string> {
+  return String(
+    (await app.dataverse.create('contacts', { firstname, lastname: 'Deploy', jobtitle: 'Before' })).id,
+  );
+}
+
+async function deploy(body: Record<string, unknown>) {
+  const res = await app.api('POST', 'deployments', body);
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  return { id, status: await waitFor(app.host, id, undefined, 30_000) };
+}
+
+describe('a deployment whose health check fails', () => {
+  it('rolls back the Dataverse records and the configuration when Dataverse stops answering', async () => {
+    const keep = await newContact('Health');
+    const gone = await newContact('Removed');
+    const configBefore = await app.services.config.current();
+    const before = await contacts(app.dataverse);
+    const version = uniqueVersion('unhealthy');
+    // Nothing else in a deployment calls WhoAmI: the fault hits the health check's call.
+    app.sim.faults.add({ method: 'GET', path: '/WhoAmI$', kind: 'status', status: 500 });
+    const { id, status } = await deploy({
+      version,
+      config: { patch: { reminderHour: 6, theme: 'dark' } },
+      dataverse: {
+        operations: [
+          { op: 'update', table: 'contacts', id: keep, data: { jobtitle: 'After' } },
+          { op: 'create', table: 'contacts', data: { firstname: 'New', lastname: version } },
+          { op: 'delete', table: 'contacts', id: gone },
+        ],
+      },
+    });
+    expect(status.runtimeStatus).toBe('Failed');
+    const message = String(status.output);
+    expect(message).toContain('[DEPLOYMENT_ROLLED_BACK]');
+    expect(message).toContain('[DEPLOYMENT_UNHEALTHY]');
+    expect(message).toContain('Dataverse answers WhoAmI');
+
+    // Everything is as it was: records (the deleted one re-created) and the configuration.
+    expect(await contacts(app.dataverse)).toEqual(before);
+    const configAfter = await app.services.config.current();
+    expect(configAfter?.version).toBe(configBefore?.version);
+    expect(configAfter?.value).toEqual(configBefore?.value);
+
+    const record = await app.record(id);
+    expect(record?.state).toBe('rolled-back');
+    expect(record?.history.map((h) => h.state)).toEqual(['pending', 'applying', 'verifying', 'rolled-back']);
+    expect(record?.error?.code).toBe('DEPLOYMENT_ROLLED_BACK');
+    expect(record?.health?.ok).toBe(false);
+    expect(record?.health?.checks.find((c) => c.name === 'Dataverse answers WhoAmI')?.ok).toBe(false);
+    expect(record?.compensations?.map((c) => [c.step, c.outcome])).toEqual([
+      ['apply Dataverse operations', 'rolled-back'],
+      ['apply configuration', 'rolled-back'],
+    ]);
+    // Both sub-sagas' rollback points were executed, so they cannot be used again.
+    for (const pointId of [record?.dataverse?.rollbackPointId, record?.config?.rollbackPointId])
+      expect((await app.services.rollbackPoints.require(String(pointId))).status).toBe('rolled-back');
+    expect(record?.rollbackPoints).toEqual([]);
+
+    const list = (await (await app.api('GET', 'deployments?state=rolled-back')).json()) as {
+      deployments: { id: string; state: string }[];
+    };
+    expect(list.deployments).toContainEqual(expect.objectContaining({ id, state: 'rolled-back' }));
+  });
+
+  it('rolls back when a post-condition from the manifest does not hold', async () => {
+    const changed = await newContact('Changed');
+    const other = await newContact('Elsewhere');
+    const before = await contacts(app.dataverse);
+    const { id, status } = await deploy({
+      version: uniqueVersion('postcondition'),
+      dataverse: {
+        operations: [{ op: 'update', table: 'contacts', id: changed, data: { jobtitle: 'Lead' } }],
+      },
+      healthCheck: { records: [{ table: 'contacts', id: other, fields: { jobtitle: 'Manager' } }] },
+    });
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('jobtitle is "Before", expected "Manager"');
+    expect(await contacts(app.dataverse)).toEqual(before);
+    expect((await app.record(id))?.state).toBe('rolled-back');
+  });
+
+  // Known bug in orchestrators/configChange (not a deployments file): it numbers the new version
+  // "current + 1", but after a rollback that version already exists, so every later change fails
+  // with CONFIG_CONFLICT. When configChange is fixed this test fails: turn `it.fails` into `it`.
+  it.fails('known configChange bug: a later deployment can change the configuration again', async () => {
+    const { status } = await deploy({
+      version: uniqueVersion('after-rollback'),
+      config: { patch: { reminderHour: 5 } },
+    });
+    expect(String(status.output)).not.toContain('CONFIG_CONFLICT');
+    expect(status.runtimeStatus).toBe('Completed');
+  });
+});
+
+describe('a deployment without approval', () => {
+  it('applies at once and is listed as succeeded with its rollback points', async () => {
+    const id0 = await newContact('Direct');
+    const version = uniqueVersion('direct');
+    const { id, status } = await deploy({
+      version,
+      dataverse: { operations: [{ op: 'update', table: 'contacts', id: id0, data: { jobtitle: 'Direct' } }] },
+    });
+    expect(status.runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', id0)).jobtitle).toBe('Direct');
+    const list = (await (await app.api('GET', 'deployments')).json()) as {
+      deployments: { id: string; state: string; rollbackPoints: string[] }[];
+    };
+    const listed = list.deployments.find((d) => d.id === id);
+    expect(listed?.state).toBe('succeeded');
+    expect(listed?.rollbackPoints).toHaveLength(1);
+    // The point rolls the deployment's records back like any other.
+    const rollback = await startOrchestration(app.host, 'rollback', { pointId: listed?.rollbackPoints[0] });
+    expect((await waitFor(app.host, rollback)).runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', id0)).jobtitle).toBe('Before');
+  });
+
+  it('fails without applying anything when an operation does not fit the environment', async () => {
+    const configBefore = await app.services.config.current();
+    const { id, status } = await deploy({
+      version: uniqueVersion('missing'),
+      config: { patch: { reminderHour: 4 } },
+      dataverse: {
+        operations: [
+          {
+            op: 'update',
+            table: 'contacts',
+            id: '00000000-0000-0000-0000-000000000001',
+            data: { jobtitle: 'x' },
+          },
+        ],
+      },
+    });
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('[DEPLOYMENT_FAILED]');
+    expect(String(status.output)).toContain('RECORD_NOT_FOUND');
+    expect((await app.services.config.current())?.version).toBe(configBefore?.version);
+    expect((await app.record(id))?.state).toBe('failed');
+  });
+});
+
+describe('POST /api/deployments', () => {
+  it('answers 400 naming each bad field of a manifest, and starts nothing', async () => {
+    const res = await app.api('POST', 'deployments', {
+      version: 'has spaces',
+      config: { value: { a: 1 }, patch: { b: 2 } },
+      dataverse: { operations: [{ op: 'rename', table: 'contacts' }] },
+      schedules: { reminders: '0 9 * * *' },
+      approvalTimeoutHours: 5,
+      extra: true,
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; details: { field: string }[] } };
+    expect(body.error.code).toBe('INVALID_MANIFEST');
+    expect(body.error.details.map((d) => d.field)).toEqual(
+      expect.arrayContaining([
+        'extra',
+        'version',
+        'config',
+        'dataverse.operations[0].op',
+        'schedules.reminders',
+        'approvalTimeoutHours',
+      ]),
+    );
+    const empty = await app.api('POST', 'deployments', { version: '1.0' });
+    expect(empty.status).toBe(400);
+    const notJson = await app.api('POST', 'deployments', '{not json');
+    expect(notJson.status).toBe(400);
+  });
+
+  it('needs a function key', async () => {
+    const res = await app.api('POST', 'deployments', { version: 'x' }, { key: null });
+    expect(res.status).toBe(401);
+    expect((await app.api('GET', 'deployments', undefined, { key: null })).status).toBe(401);
+  });
+});
