@@ -1,0 +1,279 @@
+/**
+ * POST /api/webhooks/dataverse: the endpoint a Dataverse service endpoint (webhook) calls with the
+ * RemoteExecutionContext of a change. It checks the secret registered on the service endpoint (a
+ * header, the webhook key or a query string parameter) in constant time, validates the payload,
+ * routes (message, table) to an orchestration, and starts it under an instance id derived from the
+ * event, so Dataverse's retry and duplicate deliveries of one change start exactly one instance.
+ * Changes made by the app's own identity, and deep plugin chains, are acknowledged and ignored (the
+ * loop guard). It answers fast: it never waits for the orchestration, and never logs the secret or
+ * the payload's field values.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { services } from '../lib/config/services';
+import type { AppSettings } from '../lib/config/settings';
+
+/** A change as the flows see it: what happened to which record, and who did it. */
+export interface DataverseEvent {
+  message: string;
+  table: string;
+  id: string;
+  requestId?: string;
+  operationId: string;
+  correlationId: string;
+  userId: string;
+  initiatingUserId: string;
+  depth: number;
+  /** When Dataverse recorded the operation (ISO 8601). */
+  at?: string;
+  /** The Target's columns (option sets as numbers, lookups as { id, table }, dates as ISO strings). */
+  target: Record<string, unknown>;
+  /** Columns of the registered pre-image, when there is one. */
+  preImage?: Record<string, unknown>;
+}
+
+/** What an orchestration started by a webhook receives. */
+export interface WebhookInput {
+  event: DataverseEvent;
+  timeZone: string;
+}
+
+export interface WebhookRoute {
+  message: string;
+  table: string;
+  orchestration: string;
+  /** For Update: start only when the change touches one of these columns. */
+  whenChanged?: string[];
+}
+
+/** Which change starts which flow. */
+export const WEBHOOK_ROUTES: WebhookRoute[] = [
+  { message: 'Create', table: 'contact', orchestration: 'clientOnboarding' },
+  { message: 'Create', table: 'lc_session', orchestration: 'sessionConfirmation' },
+  {
+    message: 'Update',
+    table: 'lc_session',
+    orchestration: 'sessionConfirmation',
+    whenChanged: ['lc_starttime', 'lc_endtime', 'lc_location'],
+  },
+];
+
+/** Deeper than this, a change was made by a chain of plugins or flows reacting to each other. */
+export const MAX_DEPTH = 2;
+
+export class WebhookPayloadError extends Error {
+  readonly code = 'INVALID_WEBHOOK_PAYLOAD';
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Compares secrets in constant time (hashing first, so different lengths leak nothing either). */
+export function secretMatches(given: string | null | undefined, expected: string): boolean {
+  const a = createHash('sha256')
+    .update(given ?? '')
+    .digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && given !== null && given !== undefined;
+}
+
+export function authorized(
+  request: Pick<HttpRequest, 'headers' | 'query'>,
+  auth: NonNullable<AppSettings['webhookAuth']>,
+): boolean {
+  const presented =
+    auth.kind === 'HttpHeader' ? request.headers.get(auth.name) : request.query.get(auth.name);
+  return secretMatches(presented, auth.value);
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A data contract value as plain JSON: /Date(ms)/ → ISO, OptionSetValue/Money → number, EntityReference → { id, table }. */
+function plainValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const date = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/.exec(value);
+    return date ? new Date(Number(date[1])).toISOString() : value;
+  }
+  if (isObject(value)) {
+    const type = typeof value.__type === 'string' ? value.__type : '';
+    if (type.startsWith('OptionSetValue') || type.startsWith('Money')) return value.Value;
+    if (type.startsWith('EntityReference')) return { id: value.Id, table: value.LogicalName };
+  }
+  return value;
+}
+
+function attributesOf(entity: unknown): Record<string, unknown> | undefined {
+  if (!isObject(entity) || !Array.isArray(entity.Attributes)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const pair of entity.Attributes) {
+    if (isObject(pair) && typeof pair.key === 'string') out[pair.key] = plainValue(pair.value);
+  }
+  return out;
+}
+
+function pairValue(list: unknown, key: string): unknown {
+  if (!Array.isArray(list)) return undefined;
+  const pair = list.find((p) => isObject(p) && p.key === key) as Json | undefined;
+  return pair?.value;
+}
+
+/** Validates a RemoteExecutionContext and reduces it to a DataverseEvent; names every bad field. */
+export function parseRemoteExecutionContext(body: unknown): DataverseEvent {
+  if (!isObject(body)) throw new WebhookPayloadError('The body must be a RemoteExecutionContext object.');
+  const problems: string[] = [];
+  const text = (name: string, pattern?: RegExp, optional = false): string => {
+    const v = body[name];
+    if (v === undefined || v === null) {
+      if (!optional) problems.push(`${name} is missing`);
+      return '';
+    }
+    if (typeof v !== 'string' || v === '' || (pattern && !pattern.test(v))) {
+      problems.push(`${name} must be ${pattern ? 'a GUID' : 'a non-empty string'}`);
+      return '';
+    }
+    return v;
+  };
+  const message = text('MessageName');
+  const table = text('PrimaryEntityName');
+  const id = text('PrimaryEntityId', GUID);
+  const requestId = text('RequestId', GUID, true);
+  const operationId = text('OperationId', GUID);
+  const correlationId = text('CorrelationId', GUID);
+  const userId = text('UserId', GUID);
+  const initiatingUserId = text('InitiatingUserId', GUID, true) || userId;
+  const depth = body.Depth;
+  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1)
+    problems.push('Depth must be a whole number of at least 1');
+  if (problems.length)
+    throw new WebhookPayloadError(`Invalid RemoteExecutionContext: ${problems.join('; ')}.`);
+  const created =
+    typeof body.OperationCreatedOn === 'string' ? plainValue(body.OperationCreatedOn) : undefined;
+  const preImages = Array.isArray(body.PreEntityImages) ? body.PreEntityImages : [];
+  const firstPre = isObject(preImages[0]) ? preImages[0].value : undefined;
+  return {
+    message,
+    table,
+    id: id.toLowerCase(),
+    requestId: requestId ? requestId.toLowerCase() : undefined,
+    operationId: operationId.toLowerCase(),
+    correlationId: correlationId.toLowerCase(),
+    userId: userId.toLowerCase(),
+    initiatingUserId: initiatingUserId.toLowerCase(),
+    depth: depth as number,
+    at: typeof created === 'string' && created.includes('T') ? created : undefined,
+    target: attributesOf(pairValue(body.InputParameters, 'Target')) ?? {},
+    preImage: attributesOf(firstPre),
+  };
+}
+
+/**
+ * The instance id of the flow an event starts. Dataverse resends the same context on a retry and on
+ * a duplicate delivery, so its ids identify the change: the request id (one per originating
+ * request), else the correlation and operation ids.
+ */
+export function instanceIdFor(event: DataverseEvent): string {
+  const change = event.requestId ?? `${event.correlationId}-${event.operationId}`;
+  return `webhook-${event.message}-${event.table}-${event.id}-${change}`.toLowerCase();
+}
+
+export function routeFor(event: DataverseEvent, routes = WEBHOOK_ROUTES): WebhookRoute | undefined {
+  return routes.find(
+    (r) =>
+      r.message.toLowerCase() === event.message.toLowerCase() &&
+      r.table === event.table &&
+      (!r.whenChanged || r.whenChanged.some((column) => column in event.target)),
+  );
+}
+
+/** Why an event is acknowledged without starting anything; undefined when it should run. */
+export function ignoreReason(event: DataverseEvent, appUserId: string | undefined): string | undefined {
+  const own = appUserId?.toLowerCase();
+  if (own && (event.userId === own || event.initiatingUserId === own))
+    return "made by the app's own identity";
+  if (event.depth > MAX_DEPTH) return `depth ${event.depth} is deeper than ${MAX_DEPTH} (a plugin chain)`;
+  return undefined;
+}
+
+function reply(status: number, body: Json): HttpResponseInit {
+  return { status, jsonBody: body };
+}
+
+async function instanceExists(client: df.DurableClient, instanceId: string): Promise<string | undefined> {
+  try {
+    const status = await client.getStatus(instanceId);
+    return String(status.runtimeStatus);
+  } catch (err) {
+    if (err instanceof Error && err.message.includes('404')) return undefined;
+    throw err;
+  }
+}
+
+export async function dataverseWebhook(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const { settings } = services();
+  if (!settings.webhookAuth) {
+    context.warn('Dataverse webhook called, but DATAVERSE_WEBHOOK_SECRET is not set: refusing it.');
+    return reply(503, {
+      code: 'WEBHOOK_NOT_CONFIGURED',
+      message: 'This endpoint accepts Dataverse webhooks only once DATAVERSE_WEBHOOK_SECRET is set.',
+    });
+  }
+  if (!authorized(request, settings.webhookAuth)) {
+    context.warn('Dataverse webhook refused: missing or wrong secret.');
+    return reply(401, { code: 'UNAUTHORIZED', message: 'Missing or wrong webhook secret.' });
+  }
+  const raw = await request.text();
+  if (Buffer.byteLength(raw) > settings.maxBodyBytes)
+    return reply(413, {
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `The body exceeds ${settings.maxBodyBytes} bytes.`,
+    });
+  let event: DataverseEvent;
+  try {
+    event = parseRemoteExecutionContext(JSON.parse(raw) as unknown);
+  } catch (err) {
+    const message = err instanceof WebhookPayloadError ? err.message : 'The body is not valid JSON.';
+    return reply(400, { code: 'INVALID_WEBHOOK_PAYLOAD', message });
+  }
+  const instanceId = instanceIdFor(event);
+  const ignored = ignoreReason(event, settings.appUserId);
+  if (ignored) {
+    context.log(`Dataverse webhook ${event.message} of ${event.table} ignored: ${ignored}.`);
+    return reply(200, { ignored });
+  }
+  const route = routeFor(event);
+  if (!route) return reply(200, { ignored: `no flow for ${event.message} of ${event.table}` });
+
+  const client = df.getClient(context);
+  const existing = await instanceExists(client, instanceId);
+  if (existing)
+    return reply(200, { instanceId, orchestration: route.orchestration, started: false, status: existing });
+  const input: WebhookInput = { event, timeZone: settings.timeZone };
+  try {
+    await client.startNew(route.orchestration, { instanceId, input });
+  } catch (err) {
+    // A duplicate delivery that raced this one started it first.
+    const now = await instanceExists(client, instanceId);
+    if (now)
+      return reply(200, { instanceId, orchestration: route.orchestration, started: false, status: now });
+    throw err;
+  }
+  context.log(
+    `Dataverse webhook ${event.message} of ${event.table} started ${route.orchestration} ${instanceId}.`,
+  );
+  return reply(202, { instanceId, orchestration: route.orchestration, started: true });
+}
+
+app.http('dataverseWebhook', {
+  route: 'webhooks/dataverse',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: dataverseWebhook,
+});
