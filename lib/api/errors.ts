@@ -1,0 +1,78 @@
+/**
+ * The public API's error answers: every error body is `{ code, message }` (and `details` for input
+ * problems), so a client can branch on `code` and a person can act on `message`. Messages never
+ * carry secrets: unexpected errors are logged, and the caller gets only their invocation id.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export type ApiErrorCode =
+  | 'INVALID_INPUT'
+  | 'INVALID_JSON'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'INSTANCE_NOT_RUNNING'
+  | 'INSTANCE_NOT_SUSPENDED'
+  | 'INSTANCE_RUNNING'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'INTERNAL';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: FieldProblem[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  static invalidInput(problems: FieldProblem[], message?: string): ApiError {
+    return new ApiError(
+      400,
+      'INVALID_INPUT',
+      message ?? `The input is not valid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}.`,
+      problems,
+    );
+  }
+
+  static notFound(message: string): ApiError {
+    return new ApiError(404, 'NOT_FOUND', message);
+  }
+}
+
+export function errorResponse(err: ApiError): HttpResponseInit {
+  const body: Record<string, unknown> = { code: err.code, message: err.message };
+  if (err.details) body.details = err.details;
+  return { status: err.status, jsonBody: body };
+}
+
+/**
+ * Wraps a handler so that an ApiError becomes its answer and anything else a 500 whose message
+ * names the invocation (the error itself goes to the log, where secrets in it stay private).
+ */
+export function answering(
+  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (err) {
+      if (err instanceof ApiError) return errorResponse(err);
+      context.error(err);
+      return errorResponse(
+        new ApiError(
+          500,
+          'INTERNAL',
+          `The request failed unexpectedly; the function log has the details (invocation ${context.invocationId}).`,
+        ),
+      );
+    }
+  };
+}

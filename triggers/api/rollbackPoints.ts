@@ -1,0 +1,167 @@
+/**
+ * Rollback points over HTTP: list (by status and resource), show one, plan (a dry run of the
+ * `rollback` orchestration, answered with its plan), execute (starts `rollback`, answered with the
+ * check-status payload) and create by hand (starts `createRollbackPoint`). Points hold the user's
+ * own data; no settings or secrets are ever part of an answer.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { setTimeout as delay } from 'node:timers/promises';
+import { services } from '../../lib/config/services';
+import type { RollbackPoint, RollbackStatus } from '../../lib/rollback';
+import { ApiError, answering } from '../../lib/api/errors';
+import { apiBase, checkStatusResponse, findInstance } from '../../lib/api/durable';
+import { queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
+import { startAndAnswer, startPublic } from '../../lib/api/start';
+import { errorCodeOf, isFinal } from '../../lib/api/status';
+import { pointIdProblem, validateRollbackOptions } from '../../lib/api/validators';
+
+const STATUSES: readonly RollbackStatus[] = [
+  'active',
+  'rolling-back',
+  'rolled-back',
+  'rollback-failed',
+  'expired',
+];
+
+/** How long POST .../plan waits for the dry run before answering with check-status instead. */
+const PLAN_WAIT_MS = 25_000;
+
+function pointSummary(p: RollbackPoint): Partial<RollbackPoint> {
+  const { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback } = p;
+  return { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback };
+}
+
+function pointIdFrom(request: HttpRequest): string {
+  const bad = pointIdProblem(request.params.id, 'id');
+  if (bad) throw ApiError.invalidInput([bad]);
+  return request.params.id;
+}
+
+async function requirePoint(id: string): Promise<RollbackPoint> {
+  const point = await services().rollbackPoints.get(id);
+  if (!point) throw ApiError.notFound(`No rollback point with id '${id}'.`);
+  return point;
+}
+
+/** A resource as `dataverse:<table>:<id>` or `config:<name>`; ids compare case-insensitively. */
+function resourceFilter(request: HttpRequest): string | undefined {
+  const raw = request.query.get('resource');
+  if (raw === null || raw === '') return undefined;
+  const parts = raw.split(':');
+  if (parts[0] === 'dataverse' && parts.length === 3 && parts[1] && parts[2])
+    return `dataverse:${parts[1]}:${parts[2].toLowerCase()}`;
+  if (parts[0] === 'config' && parts.length === 2 && parts[1]) return raw;
+  throw ApiError.invalidInput([
+    { field: 'resource', message: 'must be dataverse:<table>:<id> or config:<name>' },
+  ]);
+}
+
+/** GET /api/rollback-points?status=active,expired&resource=dataverse:contacts:<id> */
+export async function listPoints(request: HttpRequest): Promise<HttpResponseInit> {
+  const status = queryList(request, 'status').map((s) => {
+    if (!STATUSES.includes(s as RollbackStatus))
+      throw ApiError.invalidInput([{ field: 'status', message: `must be among ${STATUSES.join(', ')}` }]);
+    return s as RollbackStatus;
+  });
+  const points = await services().rollbackPoints.list({ status, resource: resourceFilter(request) });
+  return { status: 200, jsonBody: { points: points.map(pointSummary) } };
+}
+
+/** GET /api/rollback-points/{id}: the whole point, with its undo plan. */
+export async function showPoint(request: HttpRequest): Promise<HttpResponseInit> {
+  return { status: 200, jsonBody: await requirePoint(pointIdFrom(request)) };
+}
+
+function failureAnswer(output: unknown): ApiError {
+  const { code, message } = errorCodeOf(typeof output === 'string' ? output : JSON.stringify(output));
+  if (code === 'ROLLBACK_POINT_NOT_FOUND') return ApiError.notFound(message);
+  if (code === 'INVALID_INPUT') return new ApiError(400, code, message);
+  if (code?.startsWith('ROLLBACK_')) return new ApiError(409, code, message);
+  return new ApiError(500, 'ROLLBACK_PLAN_FAILED', `The dry run failed: ${message}`);
+}
+
+/**
+ * POST /api/rollback-points/{id}/plan (body `{cascade?, force?}`): runs `rollback` as a dry run and
+ * answers with its plan (200), or 409 with the code that would stop the rollback.
+ * POST /api/rollback-points/{id}/execute (same body): starts `rollback` (202 check-status).
+ */
+export async function pointAction(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const id = pointIdFrom(request);
+  const action = request.params.action;
+  if (action !== 'plan' && action !== 'execute')
+    throw ApiError.notFound(`No rollback point action '${action}'. Use plan or execute.`);
+  const options = await readObjectBody(request, services().settings.maxBodyBytes);
+  const problems = validateRollbackOptions(options);
+  if (problems.length) throw ApiError.invalidInput(problems);
+  const point = await requirePoint(id);
+  const client = df.getClient(context);
+  const input = { pointId: id, ...options };
+  if (action === 'execute') {
+    if (point.status !== 'active')
+      throw new ApiError(
+        409,
+        point.status === 'expired' ? 'ROLLBACK_POINT_EXPIRED' : 'ROLLBACK_POINT_NOT_ACTIVE',
+        `Rollback point '${id}' is ${point.status}; only active points can be rolled back.`,
+      );
+    return startAndAnswer(client, request, { name: 'rollback', input, routeRoot: 'rollback-points' });
+  }
+  const started = await startPublic(client, request, {
+    name: 'rollback',
+    input: { ...input, dryRun: true },
+    routeRoot: 'rollback-points',
+  });
+  const deadline = Date.now() + PLAN_WAIT_MS;
+  while (Date.now() < deadline) {
+    const status = await findInstance(client, started.instanceId);
+    if (status && isFinal(status.runtimeStatus)) {
+      if (status.runtimeStatus !== 'Completed') throw failureAnswer(status.output);
+      const plan = status.output as Record<string, unknown>;
+      return { status: 200, jsonBody: { pointId: id, instanceId: started.instanceId, ...plan } };
+    }
+    await delay(50);
+  }
+  return checkStatusResponse(client, apiBase(request, 'rollback-points'), started);
+}
+
+/** POST /api/rollback-points (body `{description?, records?, includeConfig?, retentionDays?}`). */
+export async function createPoint(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const input = await readJsonBody(request, services().settings.maxBodyBytes);
+  return startAndAnswer(df.getClient(context), request, {
+    name: 'createRollbackPoint',
+    input,
+    routeRoot: 'rollback-points',
+  });
+}
+
+/** GET lists, POST creates; one function per route so the host's 405 lists both methods. */
+async function points(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return request.method === 'POST' ? createPoint(request, context) : listPoints(request);
+}
+
+const keyed = { authLevel: 'function' as const, extraInputs: [df.input.durableClient()] };
+
+app.http('apiRollbackPoints', {
+  route: 'rollback-points',
+  methods: ['GET', 'POST'],
+  ...keyed,
+  handler: answering(points),
+});
+app.http('apiRollbackPoint', {
+  route: 'rollback-points/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: answering(showPoint),
+});
+app.http('apiRollbackPointAction', {
+  route: 'rollback-points/{id}/{action}',
+  methods: ['POST'],
+  ...keyed,
+  handler: answering(pointAction),
+});
