@@ -243,12 +243,15 @@ export const deployment = df.app.orchestration('deployment', function* (context:
         ? 'DEPLOYMENT_ROLLED_BACK'
         : 'DEPLOYMENT_FAILED';
     let message = `Deployment ${manifest.version} failed: ${failure.message.replace(/\.*$/, '.')}`;
-    if (applying)
-      message += undone.length
-        ? ` Rolled back: ${undone.join(', ')}.`
-        : ' The failing step undid its own changes; nothing else had been applied.';
-    if (stuck.length)
-      message += ` Rolling back failed for: ${stuck.map((s) => `${s.step} (${s.error?.message ?? 'unknown error'})`).join('; ')}; run the rollback points by hand.`;
+    if (undone.length) message += ` Rolled back: ${undone.join(', ')}.`;
+    else if (applying && !results.length)
+      message += ' Nothing else had been applied (a change saga that fails undoes its own work).';
+    if (stuck.length) {
+      const described = stuck.map(
+        (s) => `${s.step} (${s.error?.message.replace(/\.*$/, '') ?? 'unknown error'})`,
+      );
+      message += ` Rolling back failed for: ${described.join('; ')}. Its rollback point keeps the undo plan; fix the cause and undo by hand.`;
+    }
     if (recorded) {
       const state: DeploymentState = !stuck.length && applying ? 'rolled-back' : 'failed';
       try {

@@ -2,14 +2,13 @@
  * The deployment saga's bookkeeping. The saga kit's steps are activities; a deployment's big steps
  * are sub-orchestrations (the configuration and Dataverse change sagas) whose undo is another
  * orchestration (executing their rollback points). This tracks both kinds of step, declares each
- * compensation with its step, retries compensations, and publishes the same status shape as the
+ * compensation with its step (with retries where they help), and publishes the same status shape as the
  * saga kit (`kind: 'saga'`, phase, steps), so status readers need not know the difference. A failed
  * compensation is recorded, never dropped. Like the kit: no I/O, no clock, only the context.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import {
-  DEFAULT_COMPENSATION_RETRY,
   errorOf,
   type RetryPolicy,
   type SagaPhase,
@@ -24,6 +23,12 @@ export interface SubOrchestration {
   name: string;
   input: unknown;
   instanceId: string;
+  /**
+   * Retries, for a compensation that may fail transiently as a whole. Executing a rollback point
+   * needs none: the rollback orchestration retries each undo itself and leaves a point that still
+   * fails `rollback-failed`, so running it again could only be refused and hide the real cause.
+   */
+  retry?: RetryPolicy;
 }
 
 export interface CompensationResult {
@@ -36,7 +41,7 @@ export interface CompensationResult {
 interface Pending {
   status: StepStatus;
   call: SubOrchestration;
-  retry: RetryPolicy;
+  retry?: RetryPolicy;
 }
 
 function retryOptions(policy: RetryPolicy): df.RetryOptions {
@@ -120,7 +125,7 @@ export class DeploymentSaga {
     if (undo) {
       status.compensable = true;
       status.compensation = { activity: undo.name, state: 'pending' };
-      this.pending.push({ status, call: undo, retry: DEFAULT_COMPENSATION_RETRY });
+      this.pending.push({ status, call: undo, retry: undo.retry });
     }
     this.publish();
     return result;
@@ -169,12 +174,14 @@ export class DeploymentSaga {
       step.compensation = { activity: p.call.name, state: 'running', startedAt: this.now() };
       this.publish();
       try {
-        yield this.context.df.callSubOrchestratorWithRetry(
-          p.call.name,
-          retryOptions(p.retry),
-          p.call.input,
-          p.call.instanceId,
-        );
+        yield p.retry
+          ? this.context.df.callSubOrchestratorWithRetry(
+              p.call.name,
+              retryOptions(p.retry),
+              p.call.input,
+              p.call.instanceId,
+            )
+          : this.context.df.callSubOrchestrator(p.call.name, p.call.input, p.call.instanceId);
         step.state = 'compensated';
         step.compensation = { ...step.compensation, state: 'completed', completedAt: this.now() };
         results.push({ step: step.name, compensation: p.call, outcome: 'compensated' });

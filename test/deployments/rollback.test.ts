@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startOrchestration, waitFor } from '../support/durable';
+import { getStatus, startOrchestration, waitFor } from '../support/durable';
 import { contacts, startDeploymentsApp, uniqueVersion, type DeploymentsApp } from './support';
 
 let app: DeploymentsApp;
@@ -91,6 +91,37 @@ describe('a deployment whose health check fails', () => {
     expect(String(status.output)).toContain('jobtitle is "Before", expected "Manager"');
     expect(await contacts(app.dataverse)).toEqual(before);
     expect((await app.record(id))?.state).toBe('rolled-back');
+  });
+
+  it('ends failed, naming the stuck rollback, when undoing the records fails', async () => {
+    const version = uniqueVersion('stuck');
+    app.sim.faults.add({ method: 'GET', path: '/WhoAmI$', kind: 'status', status: 500 });
+    // Undoing a create is a delete; nothing else in this deployment deletes.
+    app.sim.faults.add({ method: 'DELETE', path: '/contacts\\(', kind: 'status', status: 500, count: 50 });
+    const { id, status } = await deploy({
+      version,
+      dataverse: {
+        operations: [{ op: 'create', table: 'contacts', data: { firstname: 'Stuck', lastname: version } }],
+      },
+    });
+    app.sim.faults.clear();
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('[DEPLOYMENT_ROLLBACK_FAILED]');
+    expect(String(status.output)).toContain('Rolling back failed for: apply Dataverse operations');
+    expect(String(status.output)).toMatch(/DELETE \S+contacts\(\S+\) failed with 500/);
+    const record = await app.record(id);
+    expect(record?.state).toBe('failed');
+    expect(record?.compensations).toEqual([
+      expect.objectContaining({ step: 'apply Dataverse operations', outcome: 'failed' }),
+    ]);
+    // The point left to run by hand is on the record, and the saga status shows the stuck step.
+    expect(record?.rollbackPoints).toEqual([record?.dataverse?.rollbackPointId]);
+    expect((await getStatus(app.host, id)).customStatus).toMatchObject({
+      phase: 'compensation-failed',
+      steps: expect.arrayContaining([
+        expect.objectContaining({ name: 'apply Dataverse operations', state: 'compensation-failed' }),
+      ]),
+    });
   });
 
   // Known bug in orchestrators/configChange (not a deployments file): it numbers the new version
