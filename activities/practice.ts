@@ -146,3 +146,74 @@ export const deleteFollowUpTask = defineActivity<{ taskId: string }, void>(
       await dataverse.delete('tasks', taskId);
   },
 );
+
+// ---- The practice's local time (pure; safe in orchestrator code) ----
+
+function zoneOrUtc(timeZone: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return timeZone;
+  } catch {
+    return 'UTC';
+  }
+}
+
+function localParts(epochMs: number, timeZone: string): Record<string, number> {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zoneOrUtc(timeZone),
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(epochMs));
+  const out: Record<string, number> = {};
+  for (const p of parts) if (p.type !== 'literal') out[p.type] = Number(p.value);
+  return out;
+}
+
+/** The calendar day (YYYY-MM-DD) an instant falls on in the practice's time zone. */
+export function localDay(instant: string | number, timeZone: string): string {
+  const p = localParts(typeof instant === 'number' ? instant : Date.parse(instant), timeZone);
+  return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/** The UTC instant of local midnight starting `day` in `timeZone` (DST-aware). */
+function localMidnight(day: string, timeZone: string): number {
+  const [y, m, d] = day.split('-').map(Number);
+  const wall = Date.UTC(y, m - 1, d);
+  let guess = wall;
+  for (let i = 0; i < 3; i++) {
+    const p = localParts(guess, timeZone);
+    const shown = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    guess += wall - shown;
+  }
+  return guess;
+}
+
+/** [from, to) in UTC covering the local day. */
+export function dayWindow(day: string, timeZone: string): { from: string; to: string } {
+  const from = localMidnight(day, timeZone);
+  const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return { from: new Date(from).toISOString(), to: new Date(localMidnight(next, timeZone)).toISOString() };
+}
+
+/** A time of day ("09:30") in the practice's time zone. */
+export function localTime(instant: string, timeZone: string): string {
+  const p = localParts(Date.parse(instant), timeZone);
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+}
+
+/** A date and time ("Friday, 27 November 2026 at 09:30") in the practice's time zone. */
+export function localDateTime(instant: string, timeZone: string): string {
+  const date = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zoneOrUtc(timeZone),
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  }).format(new Date(instant));
+  return `${date} at ${localTime(instant, timeZone)}`;
+}

@@ -1,0 +1,152 @@
+/**
+ * The daily reminders of one day: reads the day's planned sessions from Dataverse, sends each client
+ * a reminder through Graph (fanned out, one activity per session, each keyed by day and session so
+ * a re-run after a crash or retry never mails a client twice), and sends the practice owner a
+ * summary that lists every failure. Started by the reminders timer with the instance id
+ * `dailyReminders-<day>`, so a second firing of the same day (a restart, a second host) finds the
+ * instance and starts nothing. No I/O here: everything goes through activities.
+ */
+import * as df from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { localTime, sessionsBetween, type Session } from '../activities/practice';
+import { sendMail, sendOwnerMail, type MailOutcome } from '../activities/mail';
+
+export interface RemindersInput {
+  /** The practice's calendar day, YYYY-MM-DD. */
+  day: string;
+  /** [from, to) in UTC: the day in the practice's time zone. */
+  from: string;
+  to: string;
+  timeZone: string;
+}
+
+export interface ReminderResult {
+  sessionId: string;
+  session: string;
+  client?: string;
+  status: MailOutcome['status'];
+  error?: string;
+}
+
+export interface RemindersOutput {
+  day: string;
+  sessions: number;
+  sent: number;
+  results: ReminderResult[];
+  problems: ReminderResult[];
+  summary: MailOutcome['status'];
+}
+
+export const remindersInstanceId = (day: string): string => `dailyReminders-${day}`;
+
+function retry(): df.RetryOptions {
+  const options = new df.RetryOptions(2_000, 4);
+  options.backoffCoefficient = 2;
+  return options;
+}
+
+function reminderText(session: Session, timeZone: string): string {
+  const start = session.start ? localTime(session.start, timeZone) : 'the agreed time';
+  return [
+    `Dear ${session.client?.firstName ?? session.client?.name ?? 'client'},`,
+    '',
+    `this is a reminder of your session "${session.name}" today at ${start}${session.location ? `, ${session.location}` : ''}.`,
+    'If you cannot make it, please let us know as soon as possible.',
+    '',
+    'See you soon,',
+    'Your practice team',
+  ].join('\n');
+}
+
+function summaryText(day: string, results: ReminderResult[], timeZone: string, sessions: Session[]): string {
+  const ok = results.filter((r) => r.status === 'sent' || r.status === 'already-sent');
+  const problems = results.filter((r) => !(r.status === 'sent' || r.status === 'already-sent'));
+  const lines = [`Reminders for ${day}: ${sessions.length} session(s), ${ok.length} reminder(s) sent.`];
+  for (const s of sessions) {
+    const r = results.find((x) => x.sessionId === s.id);
+    lines.push(
+      `- ${s.start ? localTime(s.start, timeZone) : '--:--'} ${s.name} with ${s.client?.name ?? 'no client'}: ${r?.status ?? 'not sent'}`,
+    );
+  }
+  if (problems.length) {
+    lines.push('', `Failures (${problems.length}):`);
+    for (const p of problems)
+      lines.push(`- ${p.session} (${p.client ?? 'no client'}): ${p.status} — ${p.error ?? ''}`);
+  } else {
+    lines.push('', 'No failures.');
+  }
+  return lines.join('\n');
+}
+
+export const dailyReminders = df.app.orchestration(
+  'dailyReminders',
+  function* (context: OrchestrationContext) {
+    const input = context.df.getInput() as RemindersInput;
+    const sessions = (yield context.df.callActivityWithRetry(sessionsBetween.name, retry(), {
+      from: input.from,
+      to: input.to,
+    })) as Session[];
+    context.df.setCustomStatus({ day: input.day, phase: 'sending', sessions: sessions.length });
+
+    const results: ReminderResult[] = [];
+    const sending: { session: Session; task: Task }[] = [];
+    for (const session of sessions) {
+      const client = session.client;
+      if (!client?.email || client.doNotEmail) {
+        results.push({
+          sessionId: session.id,
+          session: session.name,
+          client: client?.name,
+          status: 'skipped',
+          error: !client
+            ? 'the session has no client'
+            : client.email
+              ? 'the client does not want mail'
+              : 'the client has no email address',
+        });
+        continue;
+      }
+      sending.push({
+        session,
+        task: context.df.callActivityWithRetry(sendMail.name, retry(), {
+          key: `reminders/${input.day}/${session.id}`,
+          to: client.email,
+          toName: client.name,
+          subject: `Reminder: your session today${session.start ? ` at ${localTime(session.start, input.timeZone)}` : ''}`,
+          text: reminderText(session, input.timeZone),
+        }),
+      });
+    }
+    const outcomes = sending.length
+      ? ((yield context.df.Task.all(sending.map((s) => s.task))) as MailOutcome[])
+      : [];
+    outcomes.forEach((outcome, i) => {
+      const { session } = sending[i];
+      results.push({
+        sessionId: session.id,
+        session: session.name,
+        client: session.client?.name,
+        status: outcome.status,
+        error: outcome.error,
+      });
+    });
+    const ordered = sessions.map((s) => results.find((r) => r.sessionId === s.id) as ReminderResult);
+    const problems = ordered.filter((r) => r.status !== 'sent' && r.status !== 'already-sent');
+
+    context.df.setCustomStatus({ day: input.day, phase: 'summary', sessions: sessions.length });
+    const summary = (yield context.df.callActivityWithRetry(sendOwnerMail.name, retry(), {
+      key: `reminders/${input.day}/summary`,
+      subject: `Reminders ${input.day}: ${ordered.length - problems.length} sent${problems.length ? `, ${problems.length} failed` : ''}`,
+      text: summaryText(input.day, ordered, input.timeZone, sessions),
+    })) as MailOutcome;
+    context.df.setCustomStatus({ day: input.day, phase: 'done', sessions: sessions.length });
+    return {
+      day: input.day,
+      sessions: sessions.length,
+      sent: ordered.length - problems.length,
+      results: ordered,
+      problems,
+      summary: summary.status,
+    } satisfies RemindersOutput;
+  },
+);

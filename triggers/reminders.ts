@@ -1,0 +1,55 @@
+/**
+ * Every morning (REMINDERS_SCHEDULE, six-field NCRONTAB, default 09:00 in WEBSITE_TIME_ZONE) starts
+ * the day's reminders as `dailyReminders-<day>`. The day is that of the occurrence being run (from
+ * the timer's schedule status, so a catch-up run after downtime sends the missed day), in the
+ * practice's time zone. If the day's instance already exists (a restart, a second host, a catch-up
+ * after a run that did happen), nothing is started: a day is reminded once.
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import * as df from 'durable-functions';
+import { readSettings } from '../lib/config/settings';
+import { services } from '../lib/config/services';
+import { dayWindow, localDay } from '../activities/practice';
+import { remindersInstanceId, type RemindersInput } from '../orchestrators/dailyReminders';
+
+/** The occurrence this invocation stands for: the scheduled time, not when the handler happens to run. */
+export function occurrenceOf(timer: Timer, now = Date.now()): number {
+  const scheduled = Date.parse(timer.scheduleStatus?.next ?? '');
+  return Number.isFinite(scheduled) ? scheduled : now;
+}
+
+export async function startDailyReminders(timer: Timer, context: InvocationContext): Promise<void> {
+  const { timeZone } = services().settings;
+  const day = localDay(occurrenceOf(timer), timeZone);
+  const instanceId = remindersInstanceId(day);
+  const client = df.getClient(context);
+  try {
+    const existing = await client.getStatus(instanceId);
+    context.log(
+      `Reminders for ${day} already ${String(existing.runtimeStatus)} (${instanceId}); not starting again.`,
+    );
+    return;
+  } catch (err) {
+    if (!(err instanceof Error && err.message.includes('404'))) throw err;
+  }
+  const input: RemindersInput = { day, ...dayWindow(day, timeZone), timeZone };
+  try {
+    await client.startNew('dailyReminders', { instanceId, input });
+    context.log(`Started the reminders for ${day} (${instanceId}).`);
+  } catch (err) {
+    // Another host may have started it between our check and our start; anything else is a failure.
+    const started = await client.getStatus(instanceId).then(
+      () => true,
+      () => false,
+    );
+    if (!started) throw err;
+    context.log(`Reminders for ${day} were started by another host (${instanceId}).`);
+  }
+}
+
+app.timer('remindersTimer', {
+  // Read when the app loads: the schedule of a timer trigger is fixed at registration.
+  schedule: readSettings().remindersSchedule,
+  extraInputs: [df.input.durableClient()],
+  handler: startDailyReminders,
+});
