@@ -55,25 +55,33 @@ export interface DeploymentUpdate {
   id: string;
   at: string;
   state?: DeploymentState;
+  /** Only from these states (a compare-and-swap): otherwise DEPLOYMENT_STATE_CONFLICT. */
+  from?: DeploymentState[];
   note?: string;
   /** Top-level fields to set on the record. */
   set?: Partial<Omit<DeploymentRecord, 'id' | 'history' | 'state'>>;
 }
 
-export const updateDeployment = defineActivity<DeploymentUpdate, { state: DeploymentState }>(
+export const updateDeployment = defineActivity<DeploymentUpdate, DeploymentRecord>(
   'deployment_update',
-  async ({ id, at, state, note, set }) => {
-    const record = await deploymentStore().update(id, (r) => {
+  async ({ id, at, state, from, note, set }) =>
+    deploymentStore().update(id, (r) => {
+      // Run again after a crash, the same transition is found done and not recorded twice.
+      const done = state !== undefined && r.history.some((h) => h.state === state && h.at === at);
+      if (from && !done && !from.includes(r.state)) {
+        throw new DeploymentError(
+          'DEPLOYMENT_STATE_CONFLICT',
+          `Deployment '${id}' is ${r.state}; this needs it to be ${from.join(' or ')}.`,
+          { state: r.state },
+        );
+      }
       const next: DeploymentRecord = { ...r, ...set, updatedAt: at };
-      // Run again after a crash, the same transition is not recorded twice.
-      if (state && !r.history.some((h) => h.state === state && h.at === at)) {
+      if (state && !done) {
         next.state = state;
         next.history = [...r.history, { state, at, ...(note ? { note } : {}) }];
       }
       return next;
-    });
-    return { state: record.state };
-  },
+    }),
 );
 
 function describeRecord(e: ExpectedRecord): string {

@@ -277,3 +277,82 @@ export const deployment = df.app.orchestration('deployment', function* (context:
     throw new DeploymentError(code, message);
   }
 });
+
+export interface DeploymentRollbackInput {
+  deploymentId: string;
+  /** Roll back records even where someone edited them since (see the rollback orchestration). */
+  force?: boolean;
+}
+
+function readRollbackInput(raw: unknown): DeploymentRollbackInput {
+  const input = raw as Partial<DeploymentRollbackInput> | null;
+  if (!input || typeof input.deploymentId !== 'string' || input.deploymentId === '')
+    throw new Error('[INVALID_INPUT] deploymentId is required: the id of the deployment to roll back.');
+  if (input.force !== undefined && typeof input.force !== 'boolean')
+    throw new Error('[INVALID_INPUT] force must be true or false.');
+  return input as DeploymentRollbackInput;
+}
+
+/**
+ * Rolls a succeeded deployment (or a failed one with points left, e.g. after a refused rollback that
+ * may now be forced) back on request: executes its rollback points in order (Dataverse
+ * first, then configuration), each through the rollback orchestration with its dependency and
+ * conflict checks, and marks the deployment rolled-back. A point that cannot be executed stops it:
+ * the deployment is left failed, with the points still to run on its record.
+ */
+export const deploymentRollback = df.app.orchestration(
+  'deploymentRollback',
+  function* (context: OrchestrationContext) {
+    const input = readRollbackInput(context.df.getInput());
+    const id = input.deploymentId;
+    const now = (): string => context.df.currentUtcDateTime.toISOString();
+    const saga = new DeploymentSaga(context, 'deploymentRollback');
+    saga.annotate({ deploymentId: id });
+    const record = yield* saga.activity('claim deployment', updateDeployment, {
+      id,
+      at: now(),
+      state: 'rolling-back',
+      from: ['succeeded', 'failed'],
+      note: `rollback ${context.df.instanceId}`,
+    });
+    const points = record.rollbackPoints;
+    if (!points.length) {
+      // A failed deployment with nothing left to run: put its state back as it was, and say so.
+      yield* setDeploymentState(context, id, now(), 'failed', {});
+      throw new DeploymentError(
+        'DEPLOYMENT_STATE_CONFLICT',
+        `Deployment '${id}' has no rollback points left to run.`,
+      );
+    }
+    for (const [i, pointId] of points.entries()) {
+      try {
+        yield* saga.subOrchestration(`execute ${pointId}`, {
+          name: 'rollback',
+          input: { pointId, ...(input.force ? { force: true } : {}) },
+          instanceId: `${context.df.instanceId}-${i + 1}`,
+        });
+      } catch (err) {
+        const message = `Rolling back deployment '${id}' stopped at ${pointId}: ${errorOf(err).message.replace(/\.*$/, '.')}${
+          i ? ` Already rolled back: ${points.slice(0, i).join(', ')}.` : ''
+        }`;
+        yield* setDeploymentState(context, id, now(), 'failed', {
+          error: { code: 'DEPLOYMENT_ROLLBACK_FAILED', message },
+          rollbackPoints: points.slice(i),
+        });
+        throw new DeploymentError('DEPLOYMENT_ROLLBACK_FAILED', message);
+      }
+    }
+    yield* setDeploymentState(context, id, now(), 'rolled-back', { rollbackPoints: [] });
+    return saga.complete({ id, state: 'rolled-back', rolledBack: points });
+  },
+);
+
+function* setDeploymentState(
+  context: OrchestrationContext,
+  id: string,
+  at: string,
+  state: DeploymentState,
+  set: DeploymentUpdate['set'],
+): Generator<Task, void, unknown> {
+  yield context.df.callActivity(updateDeployment.name, { id, at, state, set } satisfies DeploymentUpdate);
+}

@@ -6,6 +6,9 @@
  * - `GET /api/deployments` lists deployments with their state (`?state=` filters);
  *   `GET /api/deployments/{id}` shows one in full.
  * - `POST /api/deployments/{id}/approve` and `/reject` pass a person's decision to a waiting saga.
+ * - `POST /api/deployments/{id}/rollback` (`{"force": true}` optional) rolls a succeeded deployment
+ *   (or a failed one with rollback points left) back through its rollback points (202 with the
+ *   status URLs of `deploymentRollback`).
  * It never applies anything itself: all changes happen in the saga.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
@@ -31,7 +34,9 @@ function fromError(err: unknown): HttpResponseInit {
     const status =
       err.code === 'DEPLOYMENT_NOT_FOUND'
         ? 404
-        : err.code === 'DEPLOYMENT_EXISTS' || err.code === 'DEPLOYMENT_NOT_AWAITING_APPROVAL'
+        : err.code === 'DEPLOYMENT_EXISTS' ||
+            err.code === 'DEPLOYMENT_NOT_AWAITING_APPROVAL' ||
+            err.code === 'DEPLOYMENT_STATE_CONFLICT'
           ? 409
           : 500;
     return problem(status, err.code, err.message, err.details);
@@ -151,6 +156,42 @@ function decide(event: 'approve' | 'reject') {
   };
 }
 
+export async function rollbackDeployment(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const body = await readJson(request);
+  if (!body.ok) return body.res;
+  const options = (body.value ?? {}) as { force?: unknown };
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    return problem(400, 'INVALID_INPUT', 'The body, if any, must be an object such as {"force": true}.');
+  if (options.force !== undefined && typeof options.force !== 'boolean')
+    return problem(400, 'INVALID_INPUT', 'force must be true or false.');
+  const id = request.params.id;
+  let attempt: number;
+  try {
+    const record = await deploymentStore().require(id);
+    // A failed deployment may still hold points to run (a stuck rollback, or one refused on a conflict).
+    if (record.state !== 'succeeded' && !(record.state === 'failed' && record.rollbackPoints.length)) {
+      throw new DeploymentError(
+        'DEPLOYMENT_STATE_CONFLICT',
+        `Deployment '${id}' is ${record.state}${record.state === 'failed' ? ' with no rollback points left' : ''}; only a succeeded deployment, or a failed one with rollback points left, can be rolled back.`,
+        { state: record.state },
+      );
+    }
+    attempt = record.history.filter((h) => h.state === 'rolling-back').length + 1;
+  } catch (err) {
+    return fromError(err);
+  }
+  const client = df.getClient(context);
+  const instanceId = `${id}-rollback-${attempt}`;
+  await client.startNew('deploymentRollback', {
+    instanceId,
+    input: { deploymentId: id, ...(options.force ? { force: true } : {}) },
+  });
+  return client.createCheckStatusResponse(request, instanceId);
+}
+
 const extraInputs = [df.input.durableClient()];
 app.http('deploymentsStart', {
   route: 'deployments',
@@ -184,4 +225,11 @@ app.http('deploymentsReject', {
   authLevel: 'function',
   extraInputs,
   handler: decide('reject'),
+});
+app.http('deploymentsRollback', {
+  route: 'deployments/{id}/rollback',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs,
+  handler: rollbackDeployment,
 });

@@ -17,6 +17,8 @@ export type DeploymentState =
   | 'applying'
   | 'verifying'
   | 'succeeded'
+  /** A succeeded deployment being undone on request (POST /api/deployments/{id}/rollback). */
+  | 'rolling-back'
   | 'rejected'
   | 'rolled-back'
   | 'failed';
@@ -63,6 +65,7 @@ export type DeploymentErrorCode =
   | 'DEPLOYMENT_NOT_FOUND'
   | 'DEPLOYMENT_NOT_AWAITING_APPROVAL'
   | 'DEPLOYMENT_BUSY'
+  | 'DEPLOYMENT_STATE_CONFLICT'
   | 'DEPLOYMENT_UNHEALTHY'
   | 'DEPLOYMENT_FAILED'
   | 'DEPLOYMENT_ROLLED_BACK'
