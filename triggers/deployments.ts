@@ -14,6 +14,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { newDeploymentRecord } from '../activities/deployment';
+import { ApiError, answering } from '../lib/api/errors';
+import { readJsonBody, readObjectBody } from '../lib/api/request';
 import { services } from '../lib/config/services';
 import {
   DeploymentError,
@@ -25,64 +27,44 @@ import {
   type DeploymentState,
 } from '../lib/deployments';
 
-function problem(status: number, code: string, message: string, details?: unknown): HttpResponseInit {
-  return { status, jsonBody: { error: { code, message, ...(details === undefined ? {} : { details }) } } };
-}
+// Errors answer as the public API's do: `{ code, message, details? }`.
+const STATUS_OF: Partial<Record<DeploymentError['code'], number>> = {
+  DEPLOYMENT_NOT_FOUND: 404,
+  DEPLOYMENT_EXISTS: 409,
+  DEPLOYMENT_NOT_AWAITING_APPROVAL: 409,
+  DEPLOYMENT_STATE_CONFLICT: 409,
+  DEPLOYMENT_BUSY: 409,
+};
 
-function fromError(err: unknown): HttpResponseInit {
-  if (err instanceof DeploymentError) {
-    const status =
-      err.code === 'DEPLOYMENT_NOT_FOUND'
-        ? 404
-        : err.code === 'DEPLOYMENT_EXISTS' ||
-            err.code === 'DEPLOYMENT_NOT_AWAITING_APPROVAL' ||
-            err.code === 'DEPLOYMENT_STATE_CONFLICT'
-          ? 409
-          : 500;
-    return problem(status, err.code, err.message, err.details);
-  }
-  throw err;
-}
-
-async function readJson(
-  request: HttpRequest,
-): Promise<{ ok: true; value: unknown } | { ok: false; res: HttpResponseInit }> {
-  const text = await request.text();
-  const limit = services().settings.maxBodyBytes;
-  if (Buffer.byteLength(text) > limit)
-    return {
-      ok: false,
-      res: problem(413, 'BODY_TOO_LARGE', `The request body is larger than ${limit} bytes.`),
-    };
-  if (text.trim() === '') return { ok: true, value: undefined };
+/** Runs `work`, turning a DeploymentError with a client-facing meaning into its ApiError. */
+async function asApiErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false, res: problem(400, 'INVALID_JSON', 'The request body is not valid JSON.') };
+    return await work();
+  } catch (err) {
+    const status = err instanceof DeploymentError ? STATUS_OF[err.code] : undefined;
+    if (err instanceof DeploymentError && status) throw new ApiError(status, err.code, err.message);
+    throw err;
   }
 }
+
+const maxBytes = (): number => services().settings.maxBodyBytes;
 
 export async function startDeployment(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const body = await readJson(request);
-  if (!body.ok) return body.res;
+  const body = await readJsonBody(request, maxBytes());
   let manifest;
   try {
-    manifest = validateManifest(body.value);
+    manifest = validateManifest(body);
   } catch (err) {
-    if (err instanceof ManifestValidationError) return problem(400, err.code, err.message, err.problems);
+    if (err instanceof ManifestValidationError) throw new ApiError(400, err.code, err.message, err.problems);
     throw err;
   }
   const id = deploymentIdFor(manifest.version);
   const store = deploymentStore();
-  try {
-    // Create-only: of two requests for one version, one gets the record and the other a 409.
-    await store.create(newDeploymentRecord(id, manifest, new Date().toISOString()));
-  } catch (err) {
-    return fromError(err);
-  }
+  // Create-only: of two requests for one version, one gets the record and the other a 409.
+  await asApiErrors(() => store.create(newDeploymentRecord(id, manifest, new Date().toISOString())));
   const client = df.getClient(context);
   try {
     await client.startNew('deployment', { instanceId: id, input: manifest });
@@ -91,7 +73,7 @@ export async function startDeployment(
     await store
       .update(id, (r) => ({ ...r, state: 'failed', error: { code: 'DEPLOYMENT_FAILED', message } }))
       .catch(() => undefined);
-    return problem(500, 'DEPLOYMENT_FAILED', message);
+    throw err;
   }
   context.log(`Started deployment ${id}.`);
   return client.createCheckStatusResponse(request, id);
@@ -120,36 +102,20 @@ export async function listDeployments(request: HttpRequest): Promise<HttpRespons
 }
 
 export async function getDeployment(request: HttpRequest): Promise<HttpResponseInit> {
-  try {
-    return { jsonBody: await deploymentStore().require(request.params.id) };
-  } catch (err) {
-    return fromError(err);
-  }
+  return { jsonBody: await asApiErrors(() => deploymentStore().require(request.params.id)) };
 }
 
 function decide(event: 'approve' | 'reject') {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const body = await readJson(request);
-    if (!body.ok) return body.res;
-    const payload = body.value ?? {};
-    if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
-      return problem(
-        400,
-        'INVALID_INPUT',
-        'The body, if any, must be an object such as {"by": "...", "reason": "..."}.',
-      );
+    const payload = await readObjectBody(request, maxBytes());
     const id = request.params.id;
-    try {
-      const record = await deploymentStore().require(id);
-      if (record.state !== 'awaiting-approval') {
-        throw new DeploymentError(
-          'DEPLOYMENT_NOT_AWAITING_APPROVAL',
-          `Deployment '${id}' is ${record.state}, not awaiting approval.`,
-          { state: record.state },
-        );
-      }
-    } catch (err) {
-      return fromError(err);
+    const record = await asApiErrors(() => deploymentStore().require(id));
+    if (record.state !== 'awaiting-approval') {
+      throw new ApiError(
+        409,
+        'DEPLOYMENT_NOT_AWAITING_APPROVAL',
+        `Deployment '${id}' is ${record.state}, not awaiting approval.`,
+      );
     }
     await df.getClient(context).raiseEvent(id, event, payload);
     return { status: 202, jsonBody: { id, event } };
@@ -160,29 +126,20 @@ export async function rollbackDeployment(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const body = await readJson(request);
-  if (!body.ok) return body.res;
-  const options = (body.value ?? {}) as { force?: unknown };
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    return problem(400, 'INVALID_INPUT', 'The body, if any, must be an object such as {"force": true}.');
+  const options = await readObjectBody(request, maxBytes());
   if (options.force !== undefined && typeof options.force !== 'boolean')
-    return problem(400, 'INVALID_INPUT', 'force must be true or false.');
+    throw ApiError.invalidInput([{ field: 'force', message: 'must be true or false' }]);
   const id = request.params.id;
-  let attempt: number;
-  try {
-    const record = await deploymentStore().require(id);
-    // A failed deployment may still hold points to run (a stuck rollback, or one refused on a conflict).
-    if (record.state !== 'succeeded' && !(record.state === 'failed' && record.rollbackPoints.length)) {
-      throw new DeploymentError(
-        'DEPLOYMENT_STATE_CONFLICT',
-        `Deployment '${id}' is ${record.state}${record.state === 'failed' ? ' with no rollback points left' : ''}; only a succeeded deployment, or a failed one with rollback points left, can be rolled back.`,
-        { state: record.state },
-      );
-    }
-    attempt = record.history.filter((h) => h.state === 'rolling-back').length + 1;
-  } catch (err) {
-    return fromError(err);
+  const record = await asApiErrors(() => deploymentStore().require(id));
+  // A failed deployment may still hold points to run (a stuck rollback, or one refused on a conflict).
+  if (record.state !== 'succeeded' && !(record.state === 'failed' && record.rollbackPoints.length)) {
+    throw new ApiError(
+      409,
+      'DEPLOYMENT_STATE_CONFLICT',
+      `Deployment '${id}' is ${record.state}${record.state === 'failed' ? ' with no rollback points left' : ''}; only a succeeded deployment, or a failed one with rollback points left, can be rolled back.`,
+    );
   }
+  const attempt = record.history.filter((h) => h.state === 'rolling-back').length + 1;
   const client = df.getClient(context);
   const instanceId = `${id}-rollback-${attempt}`;
   await client.startNew('deploymentRollback', {
@@ -198,38 +155,38 @@ app.http('deploymentsStart', {
   methods: ['POST'],
   authLevel: 'function',
   extraInputs,
-  handler: startDeployment,
+  handler: answering(startDeployment),
 });
 app.http('deploymentsList', {
   route: 'deployments',
   methods: ['GET'],
   authLevel: 'function',
-  handler: listDeployments,
+  handler: answering(listDeployments),
 });
 app.http('deploymentsGet', {
   route: 'deployments/{id}',
   methods: ['GET'],
   authLevel: 'function',
-  handler: getDeployment,
+  handler: answering(getDeployment),
 });
 app.http('deploymentsApprove', {
   route: 'deployments/{id}/approve',
   methods: ['POST'],
   authLevel: 'function',
   extraInputs,
-  handler: decide('approve'),
+  handler: answering(decide('approve')),
 });
 app.http('deploymentsReject', {
   route: 'deployments/{id}/reject',
   methods: ['POST'],
   authLevel: 'function',
   extraInputs,
-  handler: decide('reject'),
+  handler: answering(decide('reject')),
 });
 app.http('deploymentsRollback', {
   route: 'deployments/{id}/rollback',
   methods: ['POST'],
   authLevel: 'function',
   extraInputs,
-  handler: rollbackDeployment,
+  handler: answering(rollbackDeployment),
 });

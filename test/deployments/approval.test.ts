@@ -132,9 +132,7 @@ describe('deployments that need approval', () => {
     expect((await listed(id))?.state).toBe('rejected');
     const late = await app.api('POST', `deployments/${id}/approve`, {});
     expect(late.status).toBe(409);
-    expect(((await late.json()) as { error: { code: string } }).error.code).toBe(
-      'DEPLOYMENT_NOT_AWAITING_APPROVAL',
-    );
+    expect(((await late.json()) as { code: string }).code).toBe('DEPLOYMENT_NOT_AWAITING_APPROVAL');
   });
 
   it('is rejected when nobody decides before the timeout, and applies nothing', async () => {
@@ -145,7 +143,7 @@ describe('deployments that need approval', () => {
     // The same version cannot be submitted again.
     const again = await app.api('POST', 'deployments', manifest(version));
     expect(again.status).toBe(409);
-    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('DEPLOYMENT_EXISTS');
+    expect(((await again.json()) as { code: string }).code).toBe('DEPLOYMENT_EXISTS');
 
     clock.advance(47 * 3600_000);
     await new Promise((r) => setTimeout(r, 200));

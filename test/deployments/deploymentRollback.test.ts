@@ -62,7 +62,7 @@ describe('rolling back a succeeded deployment', () => {
 
     const again = await post(`deployments/${id}/rollback`);
     expect(again.status).toBe(409);
-    expect((again.body.error as { code: string }).code).toBe('DEPLOYMENT_STATE_CONFLICT');
+    expect(again.body.code).toBe('DEPLOYMENT_STATE_CONFLICT');
   });
 
   it('stops when a record was edited since, naming the conflict, and can then be forced', async () => {

@@ -194,9 +194,9 @@ describe('POST /api/deployments', () => {
       extra: true,
     });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { code: string; details: { field: string }[] } };
-    expect(body.error.code).toBe('INVALID_MANIFEST');
-    expect(body.error.details.map((d) => d.field)).toEqual(
+    const body = (await res.json()) as { code: string; details: { field: string }[] };
+    expect(body.code).toBe('INVALID_MANIFEST');
+    expect(body.details.map((d) => d.field)).toEqual(
       expect.arrayContaining([
         'extra',
         'version',
