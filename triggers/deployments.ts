@@ -117,7 +117,15 @@ function decide(event: 'approve' | 'reject') {
         `Deployment '${id}' is ${record.state}, not awaiting approval.`,
       );
     }
-    await df.getClient(context).raiseEvent(id, event, payload);
+    try {
+      await df.getClient(context).raiseEvent(id, event, payload);
+    } catch (err) {
+      // The deadline may have passed between the check and the event: say so, not 500.
+      const now = await deploymentStore().get(id);
+      if (now && now.state !== 'awaiting-approval')
+        throw new ApiError(409, 'DEPLOYMENT_NOT_AWAITING_APPROVAL', `Deployment '${id}' is ${now.state}.`);
+      throw err;
+    }
     return { status: 202, jsonBody: { id, event } };
   };
 }

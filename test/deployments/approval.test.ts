@@ -106,6 +106,9 @@ describe('deployments that need approval', () => {
     for (const pointId of record?.rollbackPoints ?? [])
       expect((await app.services.rollbackPoints.require(pointId)).status).toBe('active');
     expect(await listed(id)).toMatchObject({ state: 'succeeded', version, requireApproval: true });
+    const shown = await app.api('GET', `deployments/${id}`);
+    expect(shown.status).toBe(200);
+    expect(await shown.json()).toMatchObject({ id, state: 'succeeded', manifest: { version } });
     // The saga's progress is visible as a saga status.
     expect((await getStatus(app.host, id)).customStatus).toMatchObject({
       kind: 'saga',
