@@ -1,10 +1,12 @@
 /**
- * Sending mail through Graph at most once per key. Graph's sendMail is not idempotent, and an
- * activity runs again after a crash or a retry, so every message has a key (e.g. the day and the
- * session) and a ledger entry in Blob storage: claimed before the call, marked sent after it. A
- * re-run finds the entry and does not send again. A claim without an outcome (the host died while
- * Graph had the request, or Graph never answered) is reported as `uncertain`, never resent: a
- * client must not get the same mail twice. Must never send without claiming first.
+ * Sending mail through Graph once per key. Graph's sendMail is not idempotent, and an activity runs
+ * again after a crash or a retry, so every message has a key (e.g. the day and the session) and a
+ * ledger entry in Blob storage: claimed before the call, marked sent after Graph accepted it. A
+ * re-run that finds the message marked sent does not send it again. A claim without an outcome (the
+ * host died while the request was in flight) is sent again: a request cut off with its caller is
+ * not delivered, and a missing reminder costs more than a duplicate. The one window left is a crash
+ * between Graph's 202 and the ledger write (milliseconds); such a resend is flagged in the outcome.
+ * Must never send without claiming first.
  */
 import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
@@ -23,15 +25,17 @@ export interface MailInput {
   failOnError?: boolean;
 }
 
-export type MailStatus = 'sent' | 'already-sent' | 'uncertain' | 'failed' | 'skipped';
+export type MailStatus = 'sent' | 'already-sent' | 'failed' | 'skipped';
 
 export interface MailOutcome {
   key: string;
   to: string;
   status: MailStatus;
-  /** Why it failed or is uncertain. */
+  /** Why it failed or was skipped. */
   error?: string;
   code?: string;
+  /** Sent again after an attempt that was interrupted before its outcome was recorded. */
+  resent?: boolean;
 }
 
 interface LedgerEntry {
@@ -54,20 +58,6 @@ export class MailError extends Error {
 
 const ledgerName = (key: string): string => `mail/${key}.json`;
 
-/** What an existing entry means for a new attempt; undefined when it may be sent (again). */
-function outcomeOf(entry: LedgerEntry, input: MailInput): MailOutcome | undefined {
-  if (entry.state === 'sent') return { key: input.key, to: input.to, status: 'already-sent' };
-  if (entry.state === 'sending')
-    return {
-      key: input.key,
-      to: input.to,
-      status: 'uncertain',
-      code: 'MAIL_OUTCOME_UNKNOWN',
-      error: `an earlier attempt (${entry.at}) was interrupted after claiming the message; it may have been delivered, so it is not sent again`,
-    };
-  return undefined;
-}
-
 export async function sendMailOnce(input: MailInput): Promise<MailOutcome> {
   const { settings } = services();
   const ledger = services().snapshots;
@@ -80,21 +70,18 @@ export async function sendMailOnce(input: MailInput): Promise<MailOutcome> {
     subject: input.subject,
     at: new Date().toISOString(),
   };
-  let etag: string;
   const existing = await ledger.get<LedgerEntry>(name);
+  if (existing?.value.state === 'sent') return { key: input.key, to: input.to, status: 'already-sent' };
+  const resent = existing?.value.state === 'sending';
+  let etag: string;
   try {
-    if (existing) {
-      const done = outcomeOf(existing.value, input);
-      if (done) return done;
-      etag = await ledger.put(name, claim, { ifMatch: existing.etag });
-    } else {
-      etag = await ledger.put(name, claim, { ifNoneMatch: '*' });
-    }
+    etag = existing
+      ? await ledger.put(name, claim, { ifMatch: existing.etag })
+      : await ledger.put(name, claim, { ifNoneMatch: '*' });
   } catch (err) {
     if (!(err instanceof BlobConflictError)) throw err;
     // Another attempt claimed it at the same moment: that one sends.
-    const now = await ledger.get<LedgerEntry>(name);
-    return (now && outcomeOf(now.value, input)) ?? { key: input.key, to: input.to, status: 'uncertain' };
+    throw new MailError('MAIL_IN_PROGRESS', `Mail ${input.key} is being sent by another attempt.`);
   }
 
   const message: MailMessage = {
@@ -105,19 +92,16 @@ export async function sendMailOnce(input: MailInput): Promise<MailOutcome> {
   try {
     await services().graph().sendMail(settings.mailSender, message, { saveToSentItems: true });
   } catch (err) {
-    if (err instanceof GraphServiceError && !err.isNoResponse) {
-      // Graph answered with an error: nothing was accepted, so a later attempt may send it.
-      await ledger.put(name, { ...claim, state: 'failed', error: err.message }, { ifMatch: etag });
-      if (input.failOnError) throw new MailError(err.code, `Mail to ${input.to} was refused: ${err.message}`);
-      return { key: input.key, to: input.to, status: 'failed', code: err.code, error: err.message };
-    }
+    const graphError = err instanceof GraphServiceError ? err : undefined;
     const error = err instanceof Error ? err.message : String(err);
-    if (input.failOnError)
-      throw new MailError('MAIL_OUTCOME_UNKNOWN', `Graph did not answer for mail to ${input.to}: ${error}`);
-    return { key: input.key, to: input.to, status: 'uncertain', code: 'MAIL_OUTCOME_UNKNOWN', error };
+    const code = graphError?.code ?? 'MAIL_FAILED';
+    // Nothing was accepted (an error answer, or no answer with the request cut off): a later attempt may send it.
+    await ledger.put(name, { ...claim, state: 'failed', error }, { ifMatch: etag });
+    if (input.failOnError) throw new MailError(code, `Mail to ${input.to} was not sent: ${error}`);
+    return { key: input.key, to: input.to, status: 'failed', code, error };
   }
   await ledger.put(name, { ...claim, state: 'sent', at: new Date().toISOString() }, { ifMatch: etag });
-  return { key: input.key, to: input.to, status: 'sent' };
+  return { key: input.key, to: input.to, status: 'sent', ...(resent ? { resent } : {}) };
 }
 
 export const sendMail = defineActivity<MailInput, MailOutcome>('mail_send', (input) => sendMailOnce(input));
