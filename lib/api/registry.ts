@@ -15,34 +15,21 @@ import {
 export interface PublicOrchestration {
   /** The orchestration function's name, as registered with df.app.orchestration. */
   name: string;
-  /** One line for people reading `GET /api/orchestrators`-like listings and errors. */
-  description: string;
+  /** Checks the input before anything starts; the orchestration checks again when it runs. */
   validate: Validator;
 }
 
-const entries: PublicOrchestration[] = [
-  {
-    name: 'dataverseChange',
-    description: 'Apply a described Dataverse change as a saga',
-    validate: validateDataverseChange,
-  },
-  {
-    name: 'configChange',
-    description: 'Write a new version of the app configuration',
-    validate: validateConfigChange,
-  },
-  { name: 'rollback', description: 'Execute (or dry-run) a rollback point', validate: validateRollback },
-  {
-    name: 'createRollbackPoint',
-    description: 'Snapshot records by hand',
-    validate: validateCreateRollbackPoint,
-  },
-];
+/** Orchestration name → input validator. One line per public orchestration. */
+const PUBLIC: Record<string, Validator> = {
+  dataverseChange: validateDataverseChange,
+  configChange: validateConfigChange,
+  rollback: validateRollback,
+  createRollbackPoint: validateCreateRollbackPoint,
+};
 
 export const publicOrchestrations: ReadonlyMap<string, PublicOrchestration> = new Map(
-  entries.map((e) => [e.name, e]),
+  Object.entries(PUBLIC).map(([name, validate]) => [name, { name, validate }]),
 );
-
 export function publicOrchestration(name: string): PublicOrchestration | undefined {
   return publicOrchestrations.get(name);
 }
