@@ -237,15 +237,21 @@ export const deployment = df.app.orchestration('deployment', function* (context:
     const results = yield* saga.compensate();
     const stuck = results.filter((r) => r.outcome === 'failed');
     const undone = results.filter((r) => r.outcome === 'compensated').map((r) => r.step);
-    const code = stuck.length
-      ? 'DEPLOYMENT_ROLLBACK_FAILED'
-      : applying
-        ? 'DEPLOYMENT_ROLLED_BACK'
-        : 'DEPLOYMENT_FAILED';
+    // A change saga whose own undo failed leaves part of its change behind: that is stuck too.
+    const failedInside = failure.message.includes('[SAGA_COMPENSATION_FAILED]');
+    const code =
+      stuck.length || failedInside
+        ? 'DEPLOYMENT_ROLLBACK_FAILED'
+        : applying
+          ? 'DEPLOYMENT_ROLLED_BACK'
+          : 'DEPLOYMENT_FAILED';
     let message = `Deployment ${manifest.version} failed: ${failure.message.replace(/\.*$/, '.')}`;
     if (undone.length) message += ` Rolled back: ${undone.join(', ')}.`;
-    else if (applying && !results.length)
+    else if (applying && !results.length && !failedInside)
       message += ' Nothing else had been applied (a change saga that fails undoes its own work).';
+    if (failedInside)
+      message +=
+        ' The failing change could not undo all of its own work; see its saga status and rollback point.';
     if (stuck.length) {
       const described = stuck.map(
         (s) => `${s.step} (${s.error?.message.replace(/\.*$/, '') ?? 'unknown error'})`,
@@ -253,7 +259,7 @@ export const deployment = df.app.orchestration('deployment', function* (context:
       message += ` Rolling back failed for: ${described.join('; ')}. Its rollback point keeps the undo plan; fix the cause and undo by hand.`;
     }
     if (recorded) {
-      const state: DeploymentState = !stuck.length && applying ? 'rolled-back' : 'failed';
+      const state: DeploymentState = !stuck.length && !failedInside && applying ? 'rolled-back' : 'failed';
       try {
         yield* record(
           state,

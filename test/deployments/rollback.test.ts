@@ -124,6 +124,28 @@ describe('a deployment whose health check fails', () => {
     });
   });
 
+  it('ends failed, not rolled back, when the Dataverse change cannot undo its own work', async () => {
+    const target = await newContact('Half');
+    const version = uniqueVersion('half');
+    // The update (second) fails; undoing the create (first) is a delete, which fails too.
+    app.sim.faults.add({ method: 'PATCH', path: '/contacts\\(', kind: 'status', status: 500 });
+    app.sim.faults.add({ method: 'DELETE', path: '/contacts\\(', kind: 'status', status: 500, count: 50 });
+    const { id, status } = await deploy({
+      version,
+      dataverse: {
+        operations: [
+          { op: 'create', table: 'contacts', data: { firstname: 'Half', lastname: version } },
+          { op: 'update', table: 'contacts', id: target, data: { jobtitle: 'Never' } },
+        ],
+      },
+    });
+    app.sim.faults.clear();
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('[DEPLOYMENT_ROLLBACK_FAILED]');
+    expect(String(status.output)).toContain('could not undo all of its own work');
+    expect((await app.record(id))?.state).toBe('failed');
+  });
+
   // Known bug in orchestrators/configChange (not a deployments file): it numbers the new version
   // "current + 1", but after a rollback that version already exists, so every later change fails
   // with CONFIG_CONFLICT. When configChange is fixed this test fails: turn `it.fails` into `it`.
