@@ -8,11 +8,16 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read the answers field by field
+interface Answer {
+  status: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- assertions read the answers field by field
+  text: string;
+}
+
 async function get(
   path: string,
   key: string | null = String(app.host.keys.functionKeys.default),
-): Promise<{ status: number; json: any; text: string }> {
+): Promise<Answer> {
   const res = await fetch(`${app.host.url}/api/${path}`, { headers: key ? { 'x-functions-key': key } : {} });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
