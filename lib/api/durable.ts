@@ -7,6 +7,8 @@
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { StartClaims } from './claims';
 import { ApiError } from './errors';
 import type { RawStatus } from './status';
 
@@ -112,16 +114,11 @@ function checkExisting(request: StartRequest, existing: RawStatus): Started {
   return { instanceId: existing.instanceId, existing: true };
 }
 
-/**
- * Starts an orchestration, unless its instance id already exists: then that instance is the answer
- * and no second run starts (also when two requests race, as the second start is a conflict).
- */
-export async function startOnce(client: DurableClient, request: StartRequest): Promise<Started> {
+/** How long a request that lost a start claim waits for the winner's instance to appear. */
+const CLAIM_WAIT_MS = 10_000;
+
+async function startNew(client: DurableClient, request: StartRequest): Promise<Started> {
   const { instanceId } = request;
-  if (instanceId) {
-    const existing = await findInstance(client, instanceId);
-    if (existing) return checkExisting(request, existing);
-  }
   try {
     const id = await client.startNew(request.name, { instanceId, input: request.input });
     return { instanceId: id, existing: false };
@@ -130,6 +127,38 @@ export async function startOnce(client: DurableClient, request: StartRequest): P
       const existing = await findInstance(client, instanceId);
       if (existing) return checkExisting(request, existing);
     }
+    throw err;
+  }
+}
+
+/**
+ * Starts an orchestration, unless its instance id already exists: then that instance is the answer
+ * and no second run starts. With `claims`, racing requests for one id start it exactly once (see
+ * lib/api/claims.ts); without, the durable engine's conflict on a running instance is the guard.
+ */
+export async function startOnce(
+  client: DurableClient,
+  request: StartRequest,
+  claims?: StartClaims,
+): Promise<Started> {
+  const { instanceId } = request;
+  if (!instanceId) return startNew(client, request);
+  const existing = await findInstance(client, instanceId);
+  if (existing) return checkExisting(request, existing);
+  const outcome = claims ? await claims.claim(instanceId, request.name) : 'won';
+  if (outcome === 'taken') {
+    // Another request is starting this id right now: answer with its instance.
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    while (Date.now() < deadline) {
+      await delay(25);
+      const started = await findInstance(client, instanceId);
+      if (started) return checkExisting(request, started);
+    }
+  }
+  try {
+    return await startNew(client, request);
+  } catch (err) {
+    if (claims && outcome !== 'taken') await claims.release(instanceId).catch(() => undefined);
     throw err;
   }
 }

@@ -6,10 +6,20 @@
  */
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
+import { services } from '../config/services';
+import { BlobStartClaims, type StartClaims } from './claims';
 import { ApiError } from './errors';
 import { apiBase, checkStatusResponse, startOnce, type Started } from './durable';
 import { requirePublicOrchestration } from './registry';
 import { checkInstanceId, instanceIdForIdempotencyKey } from './request';
+
+let claims: StartClaims | undefined;
+
+/** Start claims live beside the snapshots (under `_api/starts/`), in a container the app already has. */
+function startClaims(): StartClaims {
+  claims ??= new BlobStartClaims(services().snapshots.container);
+  return claims;
+}
 
 export interface StartOptions {
   /** The orchestration's name. */
@@ -32,12 +42,11 @@ export async function startPublic(
   if (problems.length) throw ApiError.invalidInput(problems);
   const keyed = options.instanceId === undefined ? instanceIdForIdempotencyKey(request) : undefined;
   const instanceId = options.instanceId !== undefined ? checkInstanceId(options.instanceId) : keyed;
-  return startOnce(client, {
-    name: entry.name,
-    input: options.input,
-    instanceId,
-    fromIdempotencyKey: keyed !== undefined,
-  });
+  return startOnce(
+    client,
+    { name: entry.name, input: options.input, instanceId, fromIdempotencyKey: keyed !== undefined },
+    instanceId === undefined ? undefined : startClaims(),
+  );
 }
 
 /** startPublic, answered with the check-status payload (202 + Location). */

@@ -1,5 +1,7 @@
 import { HttpRequest } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
+import { ContainerClient } from '@azure/storage-blob';
+import { BlobStartClaims, STALE_MS } from '../../lib/api/claims';
 import { publicOrchestrations, requirePublicOrchestration } from '../../lib/api/registry';
 import { instanceIdForIdempotencyKey, readJsonBody } from '../../lib/api/request';
 import { errorCodeOf, instanceView, pageOf, type RawStatus } from '../../lib/api/status';
@@ -93,5 +95,25 @@ describe('the public registry', () => {
     );
     for (const name of ['rollbackExpiry', 'constructor', 'toString', '__proto__'])
       expect(() => requirePublicOrchestration(name)).toThrow(/No public orchestration/);
+  });
+});
+
+describe('start claims', () => {
+  it('lets exactly one claimer win, treats old claims as stale, and frees a released claim', async () => {
+    const container = new ContainerClient(
+      String(process.env.AZURE_STORAGE_CONNECTION_STRING),
+      `claims${Date.now()}`,
+    );
+    let now = Date.parse('2026-11-26T10:00:00Z');
+    const claims = new BlobStartClaims(container, () => now);
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => claims.claim('inst-1', 'configChange')));
+    expect(outcomes.filter((o) => o === 'won')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'taken')).toHaveLength(3);
+    now += STALE_MS + 1;
+    expect(await claims.claim('inst-1', 'configChange')).toBe('stale');
+    expect(await claims.claim('inst-1', 'configChange')).toBe('taken');
+    await claims.release('inst-1');
+    expect(await claims.claim('inst-1', 'configChange')).toBe('won');
+    await container.deleteIfExists();
   });
 });

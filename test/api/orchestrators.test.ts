@@ -3,6 +3,8 @@ import { buildServices } from '../../lib/config/services';
 import { readSettings } from '../../lib/config/settings';
 import type { AppUnderTest } from '../support/appHost';
 import { startApiApp } from './appHost';
+import { JsonBlobs } from '../../lib/storage/jsonBlobs';
+import { startOrchestration } from '../support/durable';
 import { apiOf, secretsOf, type Api } from './client';
 
 const MAX_BODY = 64 * 1024;
@@ -22,6 +24,11 @@ async function newContact(firstname: string): Promise<string> {
     emailaddress1: `${firstname.toLowerCase()}@example.com`,
   });
   return String(created.id);
+}
+
+/** Where the API keeps its start claims (beside the snapshots). */
+function claimBlobs(): JsonBlobs {
+  return new JsonBlobs(buildServices(readSettings()).snapshots.container);
 }
 
 async function configVersions(): Promise<number> {
@@ -143,6 +150,42 @@ describe('POST /api/orchestrators/{name}', () => {
     expect(new Set(raced.map((r) => r.json.id)).size).toBe(1);
     await api.waitFor(String(raced[0].json.id));
     expect((await configVersions()) - before).toBe(2);
+  });
+
+  it('waits for an instance another request has claimed, and answers with it instead of starting', async () => {
+    const before = await configVersions();
+    await claimBlobs().put('_api/starts/claimed-1.json', {
+      instanceId: 'claimed-1',
+      name: 'configChange',
+      claimedAt: new Date().toISOString(),
+    });
+    const pending = api.call('POST', 'orchestrators/configChange/claimed-1', {
+      body: { patch: { mine: 1 } },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await startOrchestration(app.host, 'configChange', { patch: { theirs: 1 } }, 'claimed-1');
+    const res = await pending;
+    expect(res.status).toBe(202);
+    expect(res.json.id).toBe('claimed-1');
+    expect(res.headers.get('idempotent-replayed')).toBe('true');
+    const done = await api.waitFor('claimed-1');
+    expect(done.json.input).toEqual({ patch: { theirs: 1 } });
+    expect((await configVersions()) - before).toBe(1);
+  });
+
+  it('takes over a stale claim whose instance never started', async () => {
+    await claimBlobs().put('_api/starts/stale-1.json', {
+      instanceId: 'stale-1',
+      name: 'configChange',
+      claimedAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    const res = await api.call('POST', 'orchestrators/configChange/stale-1', { body: { patch: { s: 1 } } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+    expect((await api.waitFor('stale-1')).json).toMatchObject({
+      runtimeStatus: 'Completed',
+      input: { patch: { s: 1 } },
+    });
   });
 
   it('refuses an Idempotency-Key reused for a different request, and a malformed key', async () => {
