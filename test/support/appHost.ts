@@ -33,6 +33,11 @@ export interface AppOptions {
   virtualTime?: 'auto' | 'manual';
   /** Extra app settings, applied last. */
   env?: Record<string, string>;
+  /**
+   * Tell the app that the simulator's caller (who makes every write there) is its own Dataverse
+   * identity, so each change is one the app could have made itself (for the loop guard).
+   */
+  appIsSimCaller?: boolean;
 }
 
 export const SIM_TOKEN = 'test-token';
@@ -76,6 +81,7 @@ export async function startAppWithDataverse(options: AppOptions = {}): Promise<A
       DATAVERSE_APP_USER_ID: APP_USER_ID,
     });
   }
+  if (options.appIsSimCaller) process.env.DATAVERSE_APP_USER_ID = sim.identity.userId;
   Object.assign(process.env, options.env ?? {});
   const host = await startHost({
     appDir: '.',
