@@ -11,6 +11,7 @@ import { diffFields, type RecordKey } from '../lib/dataverse';
 import {
   DeploymentError,
   deploymentStore,
+  newDeploymentRecord,
   type DeploymentManifest,
   type DeploymentRecord,
   type DeploymentState,
@@ -35,21 +36,6 @@ export const beginDeployment = defineActivity<
   const current = await services().config.current();
   return { configVersion: current?.version ?? null };
 });
-
-/** The record of a deployment just requested. */
-export function newDeploymentRecord(id: string, manifest: DeploymentManifest, at: string): DeploymentRecord {
-  return {
-    id,
-    version: manifest.version,
-    ...(manifest.description ? { description: manifest.description } : {}),
-    state: 'pending',
-    requestedAt: at,
-    updatedAt: at,
-    manifest,
-    history: [{ state: 'pending', at }],
-    rollbackPoints: [],
-  };
-}
 
 export interface DeploymentUpdate {
   id: string;

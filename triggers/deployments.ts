@@ -1,8 +1,9 @@
 /**
  * The deployments HTTP API (function keys):
  * - `POST /api/deployments` takes a manifest, validates it (400 naming each bad field), reserves the
- *   version (409 if it was used) and starts the `deployment` saga as `deploy-<version>`; it answers
- *   202 with the Durable status URLs.
+ *   version (409 if another manifest used it) and starts the `deployment` saga as `deploy-<version>`;
+ *   it answers 202 with the Durable status URLs. Sending the same manifest again is a retry: it
+ *   answers for the existing deployment (and starts it, if it was reserved but never started).
  * - `GET /api/deployments` lists deployments with their state (`?state=` filters);
  *   `GET /api/deployments/{id}` shows one in full.
  * - `POST /api/deployments/{id}/approve` and `/reject` pass a person's decision to a waiting saga.
@@ -13,7 +14,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { newDeploymentRecord } from '../activities/deployment';
+import { findInstance } from '../lib/api/durable';
 import { ApiError, answering } from '../lib/api/errors';
 import { readJsonBody, readObjectBody } from '../lib/api/request';
 import { services } from '../lib/config/services';
@@ -22,6 +23,7 @@ import {
   ManifestValidationError,
   deploymentIdFor,
   deploymentStore,
+  newDeploymentRecord,
   validateManifest,
   type DeploymentRecord,
   type DeploymentState,
@@ -63,9 +65,22 @@ export async function startDeployment(
   }
   const id = deploymentIdFor(manifest.version);
   const store = deploymentStore();
-  // Create-only: of two requests for one version, one gets the record and the other a 409.
-  await asApiErrors(() => store.create(newDeploymentRecord(id, manifest, new Date().toISOString())));
   const client = df.getClient(context);
+  try {
+    // Create-only: of two requests for one version, one gets the record and the other a 409.
+    await store.create(newDeploymentRecord(id, manifest, new Date().toISOString()));
+  } catch (err) {
+    if (!(err instanceof DeploymentError && err.code === 'DEPLOYMENT_EXISTS')) throw err;
+    // The same manifest again is a retried request: answer with that deployment, and start its
+    // saga if a crash came between reserving the version and starting it. Another manifest under a
+    // used version is a conflict.
+    const existing = await store.get(id);
+    if (!existing || JSON.stringify(existing.manifest) !== JSON.stringify(manifest))
+      throw new ApiError(409, err.code, err.message);
+    if (existing.state === 'pending' && !(await findInstance(client, id)))
+      await client.startNew('deployment', { instanceId: id, input: manifest });
+    return client.createCheckStatusResponse(request, id);
+  }
   try {
     await client.startNew('deployment', { instanceId: id, input: manifest });
   } catch (err) {

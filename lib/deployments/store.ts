@@ -83,6 +83,21 @@ export class DeploymentError extends Error {
   }
 }
 
+/** The record of a deployment just requested. */
+export function newDeploymentRecord(id: string, manifest: DeploymentManifest, at: string): DeploymentRecord {
+  return {
+    id,
+    version: manifest.version,
+    ...(manifest.description ? { description: manifest.description } : {}),
+    state: 'pending',
+    requestedAt: at,
+    updatedAt: at,
+    manifest,
+    history: [{ state: 'pending', at }],
+    rollbackPoints: [],
+  };
+}
+
 const blobName = (id: string): string => `deployments/${id}.json`;
 
 export class DeploymentStore {

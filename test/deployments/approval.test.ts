@@ -143,10 +143,13 @@ describe('deployments that need approval', () => {
     const before = await state();
     const id = await submit(manifest(version, { approvalTimeoutHours: 48 }));
     const record = await app.record(id);
-    // The same version cannot be submitted again.
+    // The same version cannot be used for another manifest; the same manifest again is a retry.
     const again = await app.api('POST', 'deployments', manifest(version));
     expect(again.status).toBe(409);
     expect(((await again.json()) as { code: string }).code).toBe('DEPLOYMENT_EXISTS');
+    const retried = await app.api('POST', 'deployments', manifest(version, { approvalTimeoutHours: 48 }));
+    expect(retried.status).toBe(202);
+    expect(((await retried.json()) as { id: string }).id).toBe(id);
 
     clock.advance(47 * 3600_000);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../lib/config/settings';
+import { buildDeploymentStore, newDeploymentRecord } from '../../lib/deployments';
 import { getStatus, startOrchestration, waitFor } from '../support/durable';
 import { contacts, startDeploymentsApp, uniqueVersion, type DeploymentsApp } from './support';
 
@@ -232,6 +234,26 @@ describe('POST /api/deployments', () => {
     expect(empty.status).toBe(400);
     const notJson = await app.api('POST', 'deployments', '{not json');
     expect(notJson.status).toBe(400);
+  });
+
+  it('starts a deployment whose version was reserved but never started when the request is retried', async () => {
+    // As if the host died between reserving the version and starting the saga.
+    const contact = await newContact('Reserved');
+    const manifest = {
+      version: uniqueVersion('reserved'),
+      dataverse: {
+        operations: [{ op: 'update' as const, table: 'contacts', id: contact, data: { jobtitle: 'Late' } }],
+      },
+    };
+    const id = `deploy-${manifest.version}`;
+    await buildDeploymentStore(readSettings()).create(
+      newDeploymentRecord(id, manifest, new Date().toISOString()),
+    );
+    const res = await app.api('POST', 'deployments', manifest);
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { id: string }).id).toBe(id);
+    const status = await waitFor(app.host, id, undefined, 30_000);
+    expect(status.output).toMatchObject({ state: 'succeeded' });
   });
 
   it('needs a function key', async () => {
