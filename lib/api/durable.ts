@@ -166,8 +166,8 @@ export async function startOnce(
 /** This API's base URL (`<origin>/api`), from a request to a route that starts with `firstSegment`. */
 export function apiBase(request: HttpRequest, firstSegment: string): string {
   const url = new URL(request.url);
-  const at = url.pathname.indexOf(`/${firstSegment}/`);
-  return `${url.origin}${at >= 0 ? url.pathname.slice(0, at) : '/api'}`;
+  const match = new RegExp(`/${firstSegment}(/|$)`).exec(url.pathname);
+  return `${url.origin}${match ? url.pathname.slice(0, match.index) : '/api'}`;
 }
 
 const OUR_ROUTES: Record<string, (instance: string) => string> = {

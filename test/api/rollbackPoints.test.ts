@@ -189,6 +189,7 @@ describe('POST /api/rollback-points', () => {
       body: { description: 'before the import', records: [{ table: 'contacts', id }] },
     });
     expect(res.status).toBe(202);
+    expect(res.headers.get('location')).toBe(api.url(`instances/${String(res.json.id)}`));
     const done = await api.waitFor(String(res.json.id));
     expect(done.json.runtimeStatus).toBe('Completed');
     const point = done.json.output as PointJson;
