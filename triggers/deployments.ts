@@ -20,6 +20,7 @@ import { readJsonBody, readObjectBody } from '../lib/api/request';
 import { services } from '../lib/config/services';
 import {
   DeploymentError,
+  FINAL_STATES,
   ManifestValidationError,
   deploymentIdFor,
   deploymentStore,
@@ -109,15 +110,38 @@ function summary(r: DeploymentRecord): Record<string, unknown> {
   };
 }
 
-export async function listDeployments(request: HttpRequest): Promise<HttpResponseInit> {
+/**
+ * The saga's runtime status for a record that is not final: a deployment whose orchestration was
+ * terminated (say, through the instances API) would otherwise look as if it were still waiting.
+ */
+async function withRuntimeStatus(
+  client: df.DurableClient,
+  r: DeploymentRecord,
+  shown: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  if (FINAL_STATES.includes(r.state)) return shown;
+  const instance = await findInstance(client, r.id);
+  return { ...shown, runtimeStatus: instance?.runtimeStatus ?? 'NotFound' };
+}
+
+export async function listDeployments(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const states = (request.query.get('state') ?? '').split(',').filter(Boolean) as DeploymentState[];
   const records = await deploymentStore().list();
   const shown = states.length ? records.filter((r) => states.includes(r.state)) : records;
-  return { jsonBody: { deployments: shown.map(summary) } };
+  const client = df.getClient(context);
+  const deployments = await Promise.all(shown.map((r) => withRuntimeStatus(client, r, summary(r))));
+  return { jsonBody: { deployments } };
 }
 
-export async function getDeployment(request: HttpRequest): Promise<HttpResponseInit> {
-  return { jsonBody: await asApiErrors(() => deploymentStore().require(request.params.id)) };
+export async function getDeployment(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const record = await asApiErrors(() => deploymentStore().require(request.params.id));
+  return { jsonBody: await withRuntimeStatus(df.getClient(context), record, { ...record }) };
 }
 
 function decide(event: 'approve' | 'reject') {
@@ -184,12 +208,14 @@ app.http('deploymentsList', {
   route: 'deployments',
   methods: ['GET'],
   authLevel: 'function',
+  extraInputs,
   handler: answering(listDeployments),
 });
 app.http('deploymentsGet', {
   route: 'deployments/{id}',
   methods: ['GET'],
   authLevel: 'function',
+  extraInputs,
   handler: answering(getDeployment),
 });
 app.http('deploymentsApprove', {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VirtualClock } from '../../host/clock';
-import { getStatus, startOrchestration, waitFor } from '../support/durable';
+import { getStatus, post, startOrchestration, waitFor } from '../support/durable';
 import { contacts, startDeploymentsApp, uniqueVersion, waitForRecord, type DeploymentsApp } from './support';
 
 // The clock moves only when a test says so, so the approval timer fires exactly when it is due.
@@ -65,7 +65,7 @@ describe('deployments that need approval', () => {
     const id = await submit(manifest(version));
     // Waiting changes nothing.
     expect(await state()).toEqual(before);
-    expect((await listed(id))?.state).toBe('awaiting-approval');
+    expect(await listed(id)).toMatchObject({ state: 'awaiting-approval', runtimeStatus: 'Running' });
 
     clock.advance(3 * 3600_000); // well inside the 24-hour default
     const res = await app.api('POST', `deployments/${id}/approve`, { by: 'owner', comment: 'looks right' });
@@ -163,6 +163,15 @@ describe('deployments that need approval', () => {
     });
     expect(await state()).toEqual(before);
     expect((await app.record(id))?.state).toBe('rejected');
+  });
+
+  it("shows the saga's runtime status when its orchestration was terminated while waiting", async () => {
+    const id = await submit(manifest(uniqueVersion('terminated')));
+    expect((await post(app.host, `instances/${id}/terminate?reason=test`)).status).toBe(202);
+    await waitFor(app.host, id, ['Terminated']);
+    const res = await app.api('GET', `deployments/${id}`);
+    expect(await res.json()).toMatchObject({ id, state: 'awaiting-approval', runtimeStatus: 'Terminated' });
+    expect(await listed(id)).toMatchObject({ runtimeStatus: 'Terminated' });
   });
 
   it('answers 404 for a decision on an unknown deployment', async () => {
