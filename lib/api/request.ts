@@ -41,13 +41,14 @@ export async function readObjectBody(
   return body as Record<string, unknown>;
 }
 
-const INSTANCE_ID = /^[^/\\#?\s\p{Cc}]{1,100}$/u;
+// The durable client puts ids into URLs unencoded, so nothing that URLs give a meaning to.
+const INSTANCE_ID = /^[^/\\#?%\s\p{Cc}]{1,100}$/u;
 
-/** Instance ids a client chooses: 1–100 characters, none of / \ # ? or whitespace. */
+/** Instance ids a client chooses: 1–100 characters, none of / \ # ? % or whitespace. */
 export function checkInstanceId(id: string, field = 'instanceId'): string {
   if (!INSTANCE_ID.test(id))
     throw ApiError.invalidInput([
-      { field, message: 'must be 1 to 100 characters without /, \\, #, ? or whitespace' },
+      { field, message: 'must be 1 to 100 characters without /, \\, #, ?, % or whitespace' },
     ]);
   return id;
 }

@@ -82,8 +82,10 @@ describe('GET /api/instances/{id}', () => {
     const flag = await api.call('GET', 'instances/show-1?history=maybe');
     expect(flag.status).toBe(400);
     expect(flag.json).toMatchObject({ code: 'INVALID_INPUT', details: [{ field: 'history' }] });
-    const bad = await api.call('GET', `instances/${encodeURIComponent('a b')}`);
-    expect(bad.status).toBe(400);
+    for (const id of ['a b', 'a%2Fb']) {
+      const bad = await api.call('GET', `instances/${encodeURIComponent(id)}`);
+      expect(bad.status, id).toBe(400);
+    }
   });
 });
 
@@ -118,10 +120,12 @@ describe('steering instances', () => {
     const running = await api.call('DELETE', `instances/${id}`);
     expect(running.status).toBe(409);
     expect(running.json.code).toBe('INSTANCE_RUNNING');
-    const res = await api.call('POST', `instances/${id}/terminate`, { body: { reason: 'not needed' } });
+    const res = await api.call('POST', `instances/${id}/terminate`, {
+      body: { reason: 'not needed & done #1' },
+    });
     expect(res.status).toBe(202);
     const done = await api.waitFor(id);
-    expect(done.json).toMatchObject({ runtimeStatus: 'Terminated', output: 'not needed' });
+    expect(done.json).toMatchObject({ runtimeStatus: 'Terminated', output: 'not needed & done #1' });
     const again = await api.call('POST', `instances/${id}/terminate`);
     expect(again.status).toBe(409);
     expect(again.json.code).toBe('INSTANCE_NOT_RUNNING');

@@ -104,7 +104,8 @@ function conflictCode(operation: Operation): string {
 /** Runs a client operation; the engine's "not now" (409) becomes an ApiError naming the state. */
 async function steer(client: DurableClient, id: string, operation: Operation, reason: string): Promise<void> {
   try {
-    await client[operation](id, reason);
+    // The client puts the reason into the URL as it is; encode it so `&` or `#` stay text.
+    await client[operation](id, encodeURIComponent(reason));
   } catch (err) {
     const message = String((err as Error).message);
     if (/No instance with ID/i.test(message))
