@@ -26,7 +26,9 @@ export const beginDeployment = defineActivity<
   const store = deploymentStore();
   const existing = await store.get(id);
   // The HTTP API reserves the record before starting the saga; a re-run finds it still pending.
-  if (existing && existing.state !== 'pending') {
+  const adoptable =
+    existing?.state === 'pending' && JSON.stringify(existing.manifest) === JSON.stringify(manifest);
+  if (existing && !adoptable) {
     throw new DeploymentError(
       'DEPLOYMENT_EXISTS',
       `Deployment '${id}' already exists (${existing.state}); a version is deployed once, so give the manifest a new version.`,
