@@ -2,7 +2,8 @@
  * POST /api/webhooks/dataverse: the endpoint a Dataverse service endpoint (webhook) calls with the
  * RemoteExecutionContext of a change. It checks the secret registered on the service endpoint (a
  * header, the webhook key or a query string parameter) in constant time, validates the payload,
- * routes (message, table) to an orchestration, and starts it under an instance id derived from the
+ * routes (message, table) to an orchestration (WEBHOOK_ROUTES, or the `webhookRoutes` key of the
+ * versioned app configuration when set), and starts it under an instance id derived from the
  * event, so Dataverse's retry and duplicate deliveries of one change start exactly one instance.
  * Changes made by the app's own identity, and deep plugin chains, are acknowledged and ignored (the
  * loop guard). It answers fast: it never waits for the orchestration, and never logs the secret or
@@ -47,7 +48,7 @@ export interface WebhookRoute {
   whenChanged?: string[];
 }
 
-/** Which change starts which flow. */
+/** Which change starts which flow, unless the app configuration's `webhookRoutes` says otherwise. */
 export const WEBHOOK_ROUTES: WebhookRoute[] = [
   { message: 'Create', table: 'contact', orchestration: 'clientOnboarding' },
   { message: 'Create', table: 'lc_session', orchestration: 'sessionConfirmation' },
@@ -198,6 +199,44 @@ export function ignoreReason(event: DataverseEvent, appUserId: string | undefine
   return undefined;
 }
 
+/** Validates configured routes; names every bad entry. */
+export function parseRoutes(value: unknown): WebhookRoute[] {
+  if (!Array.isArray(value)) throw new WebhookPayloadError('webhookRoutes must be an array of routes.');
+  const problems: string[] = [];
+  const routes = value.map((r: unknown, i): WebhookRoute => {
+    const ok =
+      isObject(r) &&
+      typeof r.message === 'string' &&
+      typeof r.table === 'string' &&
+      typeof r.orchestration === 'string' &&
+      (r.whenChanged === undefined ||
+        (Array.isArray(r.whenChanged) && r.whenChanged.every((c) => typeof c === 'string')));
+    if (!ok) {
+      problems.push(
+        `webhookRoutes[${i}] needs message, table and orchestration (strings) and optional whenChanged (strings)`,
+      );
+      return { message: '', table: '', orchestration: '' };
+    }
+    return r as unknown as WebhookRoute;
+  });
+  if (problems.length) throw new WebhookPayloadError(problems.join('; '));
+  return routes;
+}
+
+/** The routes in force: the configured ones, else the defaults (also when the configuration cannot be read). */
+async function currentRoutes(context: InvocationContext): Promise<WebhookRoute[]> {
+  try {
+    const config = await services().config.current();
+    const configured = config?.value.webhookRoutes;
+    return configured === undefined ? WEBHOOK_ROUTES : parseRoutes(configured);
+  } catch (err) {
+    context.warn(
+      `Webhook routes: using the defaults, the configured ones are unusable: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return WEBHOOK_ROUTES;
+  }
+}
+
 function reply(status: number, body: Json): HttpResponseInit {
   return { status, jsonBody: body };
 }
@@ -247,7 +286,7 @@ export async function dataverseWebhook(
     context.log(`Dataverse webhook ${event.message} of ${event.table} ignored: ${ignored}.`);
     return reply(200, { ignored });
   }
-  const route = routeFor(event);
+  const route = routeFor(event, await currentRoutes(context));
   if (!route) return reply(200, { ignored: `no flow for ${event.message} of ${event.table}` });
 
   const client = df.getClient(context);

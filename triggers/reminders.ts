@@ -47,9 +47,17 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
   }
 }
 
+/** Read when the app loads (a timer's schedule is fixed at registration); bad settings must not stop the app loading. */
+function schedule(): string {
+  try {
+    return readSettings().remindersSchedule;
+  } catch {
+    return '0 0 9 * * *';
+  }
+}
+
 app.timer('remindersTimer', {
-  // Read when the app loads: the schedule of a timer trigger is fixed at registration.
-  schedule: readSettings().remindersSchedule,
+  schedule: schedule(),
   extraInputs: [df.input.durableClient()],
   handler: startDailyReminders,
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWithDataverse, APP_USER_ID, OWNER_EMAIL, type AppUnderTest } from '../support/appHost';
-import { waitFor } from '../support/durable';
+import { startOrchestration, waitFor } from '../support/durable';
 import { startReceiver } from '../sim/dataverse/support';
 import {
   eventually,
@@ -162,5 +162,35 @@ describe('the client onboarding saga', () => {
     expect(tasks).toEqual([]);
     expect(mailTo(app, 'unlucky@mail.example')).toEqual([]);
     expect(mailTo(app, OWNER_EMAIL).filter((m) => m.message.subject.includes('Unlucky'))).toEqual([]);
+  });
+});
+
+describe('webhook routes from the app configuration', () => {
+  async function configure(patch: Record<string, unknown>): Promise<void> {
+    const id = await startOrchestration(app.host, 'configChange', { patch });
+    expect((await waitFor(app.host, id)).runtimeStatus).toBe('Completed');
+  }
+
+  it('follows the configured routes, and the defaults again once they are removed', async () => {
+    // Only sessions are routed: a new contact is acknowledged and starts nothing.
+    await configure({
+      webhookRoutes: [{ message: 'Create', table: 'lc_session', orchestration: 'sessionConfirmation' }],
+    });
+    const step = await registerWebhook(app, { message: 'Create', entity: 'contact' });
+    steps.push(step);
+    const quiet = await newContact('Quiet', 'quiet@mail.example');
+    await app.sim.webhooksIdle();
+    expect((await systemJobs(app, step)).map((j) => j.statuscode)).toEqual([30]);
+    expect(await instances(app, `webhook-create-contact-${quiet}-`)).toEqual([]);
+
+    await configure({ webhookRoutes: null });
+    const loud = await newContact('Loud', 'loud@mail.example');
+    const [instance] = await eventually(
+      'the onboarding starts',
+      () => instances(app, `webhook-create-contact-${loud}-`),
+      (list) => list.length === 1,
+    );
+    expect((await waitFor(app.host, instance.instanceId)).runtimeStatus).toBe('Completed');
+    expect(mailTo(app, 'loud@mail.example')).toHaveLength(1);
   });
 });
