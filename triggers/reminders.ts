@@ -3,7 +3,8 @@
  * the day's reminders as `dailyReminders-<day>`. The day is that of the occurrence being run (from
  * the timer's schedule status, so a catch-up run after downtime sends the missed day), in the
  * practice's time zone. If the day's instance already exists (a restart, a second host, a catch-up
- * after a run that did happen), nothing is started: a day is reminded once.
+ * after a run that did happen), nothing is started: a day is reminded once. Without MAIL_SENDER the
+ * reminders are off (nothing could be sent).
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -19,7 +20,13 @@ export function occurrenceOf(timer: Timer, now = Date.now()): number {
 }
 
 export async function startDailyReminders(timer: Timer, context: InvocationContext): Promise<void> {
-  const { timeZone } = services().settings;
+  const { timeZone, mailSender } = services().settings;
+  if (!mailSender) {
+    context.warn(
+      'Daily reminders are off: MAIL_SENDER is not set, so there is no mailbox to send them from.',
+    );
+    return;
+  }
   const day = localDay(occurrenceOf(timer), timeZone);
   const instanceId = remindersInstanceId(day);
   const client = df.getClient(context);
