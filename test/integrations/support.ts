@@ -15,6 +15,8 @@ export interface WebhookRegistration {
   secret?: string;
   /** Where Dataverse posts (default: the app's webhook endpoint). */
   url?: string;
+  /** The service endpoint's auth (default: HttpHeader with the configured header and `secret`). */
+  auth?: { authtype: 4 | 5 | 6; authvalue: string };
 }
 
 export async function registerWebhook(app: AppUnderTest, r: WebhookRegistration): Promise<string> {
@@ -35,8 +37,10 @@ export async function registerWebhook(app: AppUnderTest, r: WebhookRegistration)
     name: `Life Cockpit ${r.message} ${r.entity}`,
     url: r.url ?? `${app.host.url}/api/webhooks/dataverse`,
     contract: 8,
-    authtype: 5,
-    authvalue: `<settings><setting name="${WEBHOOK_HEADER}" value="${r.secret ?? WEBHOOK_SECRET}" /></settings>`,
+    ...(r.auth ?? {
+      authtype: 5,
+      authvalue: `<settings><setting name="${WEBHOOK_HEADER}" value="${r.secret ?? WEBHOOK_SECRET}" /></settings>`,
+    }),
   });
   const step = await dv.create('sdkmessageprocessingsteps', {
     name: `Life Cockpit: ${r.message} of ${r.entity}`,
