@@ -4,11 +4,14 @@ import { services } from '../lib/config/services';
 
 export type AppConfig = Record<string, unknown>;
 
-export const readConfig = defineActivity<void, { version: number; value: AppConfig } | null>(
+export const readConfig = defineActivity<void, { version: number; value: AppConfig; latest: number } | null>(
   'config_read',
   async () => {
-    const current = await services().config.current();
-    return current ? { version: current.version, value: current.value } : null;
+    const config = services().config;
+    const current = await config.current();
+    // After a rollback the pointer is behind the newest version: new versions number from the newest.
+    const latest = (await config.versions()).at(-1) ?? 0;
+    return current ? { version: current.version, value: current.value, latest } : null;
   },
 );
 

@@ -11,9 +11,10 @@ import { Engine } from './durable/engine';
 import { FunctionIndex, IndexedFunction } from './durable/functionIndex';
 import { Store } from './durable/store';
 import { HostKeys } from './http/keys';
+import { durableClientInputs } from './http/httpTrigger';
 import { HostHttpServer } from './http/server';
 import { readHostConfig, readLocalSettings } from './settings';
-import { TimerTriggerScheduler } from './timers/scheduler';
+import { TimerTriggerScheduler, type TimerInfo } from './timers/scheduler';
 import { WorkerCore } from './worker/coreApi';
 import { invokeFunction } from './worker/invoke';
 import { loadApp } from './worker/loadApp';
@@ -43,6 +44,8 @@ export interface RunningHost {
   keys: HostKeys;
   systemKey: string;
   functions: IndexedFunction[];
+  /** Runs a timer-triggered function now, exactly as its schedule would. */
+  runTimer(name: string, timerInfo: TimerInfo): Promise<void>;
   /** Lines `func start` would print for each function. */
   describeFunctions(): string[];
   close(): Promise<void>;
@@ -136,17 +139,23 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   if (!process.env.WEBSITE_HOSTNAME) process.env.WEBSITE_HOSTNAME = `localhost:${port}`;
   server.clientBindingFactory = (urls) => clientBindingValue(urls, config.hubName, server.rpcBaseUrl);
 
+  /** Invokes a timer-triggered function as the scheduler does, durable client inputs included. */
+  const runTimer = async (name: string, timerInfo: TimerInfo): Promise<void> => {
+    const fn = index.find('timerTrigger', name);
+    if (!fn) throw new Error(`No timer-triggered function named '${name}'.`);
+    await invokeFunction(core, fn.fn, {
+      inputData: [
+        { name: fn.triggerKey, data: { json: JSON.stringify(timerInfo) } },
+        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding(`http://localhost:${port}`)),
+      ],
+    });
+  };
+
   const timers = new TimerTriggerScheduler({
     clock,
     timeZone: process.env.WEBSITE_TIME_ZONE || process.env.TZ || 'UTC',
     store: { get: (n) => store.getTimerState(n), set: (n, s) => store.setTimerState(n, s) },
-    invoke: async (name, timerInfo) => {
-      const fn = index.find('timerTrigger', name);
-      if (!fn) return;
-      await invokeFunction(core, fn.fn, {
-        inputData: [{ name: fn.triggerKey, data: { json: JSON.stringify(timerInfo) } }],
-      });
-    },
+    invoke: (name, timerInfo) => runTimer(name, timerInfo),
     log: (m) => log('warning', m),
   });
   for (const t of index.byType('timerTrigger')) {
@@ -193,6 +202,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     keys,
     systemKey,
     functions,
+    runTimer,
     describeFunctions,
     async close() {
       if (closed) return;

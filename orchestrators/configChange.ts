@@ -42,6 +42,7 @@ export const configChange = df.app.orchestration('configChange', function* (cont
   const current = (yield context.df.callActivity(readConfig.name)) as {
     version: number;
     value: AppConfig;
+    latest: number;
   } | null;
   let next: AppConfig = input.value ?? { ...(current?.value ?? {}) };
   if (input.patch) {
@@ -58,7 +59,7 @@ export const configChange = df.app.orchestration('configChange', function* (cont
     const version: number = yield* saga.step({
       name: 'write new version',
       activity: writeConfigVersion,
-      input: { value: next, version: (previous ?? 0) + 1, instanceId, at },
+      input: { value: next, version: (current?.latest ?? 0) + 1, instanceId, at },
     });
     yield* saga.step({
       name: `activate version ${version}`,

@@ -62,6 +62,23 @@ function bodyBytes(body: RpcTypedData | undefined): Buffer {
   return Buffer.alloc(0);
 }
 
+/** The `durableClient` input bindings of any function, filled with the extension's binding value. */
+export function durableClientInputs(
+  fn: RegisteredFunction,
+  triggerKey: string,
+  durableClientValue: () => Record<string, unknown>,
+): { name: string; data: RpcTypedData }[] {
+  const inputs: { name: string; data: RpcTypedData }[] = [];
+  for (const [key, binding] of Object.entries(fn.metadata.bindings)) {
+    if (binding.direction !== 'in' || key === triggerKey) continue;
+    const type = String(binding.type).toLowerCase();
+    if (type === 'durableclient' || type === 'orchestrationclient') {
+      inputs.push({ name: key, data: { string: JSON.stringify(durableClientValue()) } });
+    }
+  }
+  return inputs;
+}
+
 export async function invokeHttpFunction(
   core: WorkerCore,
   fn: RegisteredFunction,
@@ -89,13 +106,7 @@ export async function invokeHttpFunction(
       },
     },
   ];
-  for (const [key, binding] of Object.entries(fn.metadata.bindings)) {
-    if (binding.direction !== 'in' || key === triggerKey) continue;
-    const type = String(binding.type).toLowerCase();
-    if (type === 'durableclient' || type === 'orchestrationclient') {
-      inputData.push({ name: key, data: { string: JSON.stringify(durableClientValue()) } });
-    }
-  }
+  inputData.push(...durableClientInputs(fn, triggerKey, durableClientValue));
   const result = await invokeFunction(core, fn, { inputData });
   let http = result.returnValue?.http as RpcHttpOut | undefined;
   if (!http) {

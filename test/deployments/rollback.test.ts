@@ -148,10 +148,8 @@ describe('a deployment whose health check fails', () => {
     expect((await app.record(id))?.state).toBe('failed');
   });
 
-  // Known bug in orchestrators/configChange (not a deployments file): it numbers the new version
-  // "current + 1", but after a rollback that version already exists, so every later change fails
-  // with CONFIG_CONFLICT. When configChange is fixed this test fails: turn `it.fails` into `it`.
-  it.fails('known configChange bug: a later deployment can change the configuration again', async () => {
+  // configChange numbers a new version from the newest one kept, not from the one in force.
+  it('a later deployment can change the configuration again after a rollback', async () => {
     const { status } = await deploy({
       version: uniqueVersion('after-rollback'),
       config: { patch: { reminderHour: 5 } },

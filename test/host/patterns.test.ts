@@ -258,3 +258,10 @@ describe('rewind limits', () => {
     expect(((await res.json()) as { message: string }).message).toMatch(/failed in a task with retries/);
   });
 });
+
+describe('timer triggers with a durable client', () => {
+  it('gives a timer trigger a working durable client (runOnStartup started an orchestration)', async () => {
+    const status = await waitFor(host, 'started-by-timer');
+    expect(status.output).toEqual(['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
+  });
+});

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VirtualClock } from '../../host/clock';
-import { invokeFunction } from '../../host/worker/invoke';
 import { startAppWithDataverse, OWNER_EMAIL, type AppUnderTest } from '../support/appHost';
 import { waitFor } from '../support/durable';
 import { eventually, instances, outbox } from './support';
@@ -112,22 +111,11 @@ describe('daily reminders', () => {
     );
 
     // A second host (or a restart) running the same 09:00 occurrence starts nothing and sends nothing.
-    const timer = app.host.functions.find((f) => f.name === 'remindersTimer');
-    if (!timer) throw new Error('remindersTimer is not registered');
     const at = new Date(nine).toISOString();
-    await invokeFunction(app.host.core, timer.fn, {
-      inputData: [
-        {
-          name: timer.triggerKey,
-          data: {
-            json: JSON.stringify({
-              schedule: { adjustForDST: true },
-              scheduleStatus: { last: at, next: at, lastUpdated: at },
-              isPastDue: true,
-            }),
-          },
-        },
-      ],
+    await app.host.runTimer('remindersTimer', {
+      schedule: { adjustForDST: true },
+      scheduleStatus: { last: at, next: at, lastUpdated: at },
+      isPastDue: true,
     });
     expect(await instances(app, 'dailyReminders-')).toHaveLength(1);
     expect(reminders('ann@mail.example')).toHaveLength(1);

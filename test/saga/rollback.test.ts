@@ -191,20 +191,7 @@ describe('the daily expiry timer', () => {
       plan: [],
       snapshots: ['expiry-test/0.json'],
     });
-    const timer = app.host.core.functions.get('rollbackExpiry');
-    expect(timer?.metadata.bindings).toBeDefined();
-    const triggerKey = Object.keys(timer?.metadata.bindings ?? {}).find((k) =>
-      /timerTrigger/i.test(String(timer?.metadata.bindings[k].type)),
-    );
-    const { invokeFunction } = await import('../../host/worker/invoke');
-    await invokeFunction(app.host.core, timer as NonNullable<typeof timer>, {
-      inputData: [
-        {
-          name: String(triggerKey),
-          data: { json: JSON.stringify({ schedule: { adjustForDST: true }, isPastDue: false }) },
-        },
-      ],
-    });
+    await app.host.runTimer('rollbackExpiry', { schedule: { adjustForDST: true }, isPastDue: false });
     expect((await services.rollbackPoints.require('rp-expiry-test')).status).toBe('expired');
     expect(await services.snapshots.get('expiry-test/0.json')).toBeUndefined();
   });

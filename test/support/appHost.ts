@@ -6,11 +6,7 @@
  * (the only thing the app could not be told through settings, since it runs in this process).
  */
 import tls from 'node:tls';
-import type { InvocationContext } from '@azure/functions';
 import { startHost, type RunningHost } from '../../host/host';
-import { clientBindingValue } from '../../host/durable/api';
-import { RPC_PREFIX, WEBHOOK_PREFIX } from '../../host/http/server';
-import { readHostConfig } from '../../host/settings';
 import { startDataverseSim, type DataverseSim } from '../../sim/dataverse';
 import { startGraphSim } from '../../sim/graph';
 import { DataverseClient } from '../../lib/dataverse';
@@ -90,7 +86,6 @@ export async function startAppWithDataverse(options: AppOptions = {}): Promise<A
     quiet: true,
     virtualTime: options.virtualTime ?? 'auto',
   });
-  if (options.graph) giveTimersADurableClient(host);
   const dataverse = new DataverseClient(sim.url, {
     getToken: async () => ({ token: SIM_TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
   });
@@ -108,31 +103,4 @@ export async function startAppWithDataverse(options: AppOptions = {}): Promise<A
       }
     },
   };
-}
-
-/**
- * Stopgap until the local host passes durableClient input bindings to timer triggers (it does so
- * for HTTP triggers only; Azure does it for every trigger): a preInvocation hook hands a timer
- * function the same client binding value an HTTP trigger gets. Remove once host/ does this itself.
- */
-function giveTimersADurableClient(host: RunningHost): void {
-  const { hubName } = readHostConfig('.');
-  const code = `code=${encodeURIComponent(host.systemKey)}`;
-  const binding = clientBindingValue(
-    {
-      webhookBase: `http://127.0.0.1:${host.port}${WEBHOOK_PREFIX}`,
-      managementQuery: `taskHub=${encodeURIComponent(hubName)}&connection=Storage&${code}`,
-      creationQuery: code,
-    },
-    hubName,
-    `http://127.0.0.1:${host.port}${RPC_PREFIX}/`,
-  );
-  host.core.registerHook('preInvocation', (hook: Record<string, unknown>) => {
-    const context = hook.invocationContext as InvocationContext;
-    if (context.options.trigger.type !== 'timerTrigger') return;
-    for (const input of context.options.extraInputs) {
-      if (input.type === 'durableClient' && context.extraInputs.get(input) === undefined)
-        context.extraInputs.set(input, binding);
-    }
-  });
 }

@@ -37,3 +37,16 @@ app.http('startAndWait', {
     });
   },
 });
+
+// A timer trigger with a durable client input: runs once at start and starts an orchestration.
+app.timer('startOnBoot', {
+  schedule: '0 0 0 1 1 *',
+  runOnStartup: true,
+  extraInputs: [df.input.durableClient()],
+  handler: async (timer, context) => {
+    const client = df.getClient(context);
+    const existing = await client.getStatus('started-by-timer').catch(() => undefined);
+    if (!existing || !existing.runtimeStatus)
+      await client.startNew('chaining', { instanceId: 'started-by-timer' });
+  },
+});
