@@ -104,7 +104,25 @@ export async function sendMailOnce(input: MailInput): Promise<MailOutcome> {
   return { key: input.key, to: input.to, status: 'sent', ...(resent ? { resent } : {}) };
 }
 
-export const sendMail = defineActivity<MailInput, MailOutcome>('mail_send', (input) => sendMailOnce(input));
+/**
+ * Without `failOnError` every problem becomes a `failed` outcome, never a throw: a fan-out of
+ * reminders must still reach its summary when one mail cannot be sent.
+ */
+export const sendMail = defineActivity<MailInput, MailOutcome>('mail_send', async (input) => {
+  if (input.failOnError) return sendMailOnce(input);
+  try {
+    return await sendMailOnce(input);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      key: input.key,
+      to: input.to,
+      status: 'failed',
+      code: typeof code === 'string' ? code : 'MAIL_FAILED',
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+});
 
 /** A note to the practice owner (PRACTICE_OWNER_EMAIL); skipped when no owner is configured. */
 export const sendOwnerMail = defineActivity<Omit<MailInput, 'to' | 'toName'>, MailOutcome>(

@@ -73,6 +73,10 @@ function expectedRecords(change: DataverseChangeOutput): HealthCheckInput['recor
   });
 }
 
+/** Storage and planning reads are retried: a transient error must not roll back good work. */
+const STORE_RETRY_POLICY = { firstRetryIntervalMs: 1000, maxAttempts: 4, backoffCoefficient: 2 };
+const STORE_RETRY = Object.assign(new df.RetryOptions(1000, 4), { backoffCoefficient: 2 });
+
 export const deployment = df.app.orchestration('deployment', function* (context: OrchestrationContext) {
   const manifest = validateManifest(context.df.getInput());
   const id = context.df.instanceId;
@@ -85,7 +89,7 @@ export const deployment = df.app.orchestration('deployment', function* (context:
     set?: DeploymentUpdate['set'],
     note?: string,
   ): Generator<Task, void, unknown> {
-    yield context.df.callActivity(updateDeployment.name, {
+    yield context.df.callActivityWithRetry(updateDeployment.name, STORE_RETRY, {
       id,
       at: now(),
       state,
@@ -98,20 +102,30 @@ export const deployment = df.app.orchestration('deployment', function* (context:
   let recorded = false;
   let applying = false;
   try {
-    const { configVersion } = yield* saga.activity('record deployment', beginDeployment, {
-      id,
-      manifest,
-      at: now(),
-    });
+    const { configVersion } = yield* saga.activity(
+      'record deployment',
+      beginDeployment,
+      {
+        id,
+        manifest,
+        at: now(),
+      },
+      STORE_RETRY_POLICY,
+    );
     recorded = true;
 
     // Before asking anyone: do the Dataverse operations make sense against this environment?
     let plan: PlannedOperation[] = [];
     if (manifest.dataverse) {
-      plan = yield* saga.activity('check Dataverse operations', planChange, {
-        instanceId: `${id}-dataverse`,
-        operations: manifest.dataverse.operations,
-      });
+      plan = yield* saga.activity(
+        'check Dataverse operations',
+        planChange,
+        {
+          instanceId: `${id}:dataverse`,
+          operations: manifest.dataverse.operations,
+        },
+        STORE_RETRY_POLICY,
+      );
     }
     const before = {
       configVersion,
@@ -165,12 +179,12 @@ export const deployment = df.app.orchestration('deployment', function* (context:
         {
           name: 'configChange',
           input: { ...configChange, description: `Deployment ${manifest.version}: configuration` },
-          instanceId: `${id}-config`,
+          instanceId: `${id}:config`,
         },
         (r) => ({
           name: 'rollback',
           input: { pointId: r.rollbackPointId },
-          instanceId: `${id}-config-rollback`,
+          instanceId: `${id}:config-rollback`,
         }),
       );
       config = {
@@ -193,14 +207,14 @@ export const deployment = df.app.orchestration('deployment', function* (context:
             description: `Deployment ${manifest.version}: reference data`,
             operations: manifest.dataverse.operations,
           },
-          instanceId: `${id}-dataverse`,
+          instanceId: `${id}:dataverse`,
         },
         (r) =>
           r.rollbackPointId
             ? {
                 name: 'rollback',
                 input: { pointId: r.rollbackPointId },
-                instanceId: `${id}-dataverse-rollback`,
+                instanceId: `${id}:dataverse-rollback`,
               }
             : undefined,
       );
@@ -314,13 +328,18 @@ export const deploymentRollback = df.app.orchestration(
     const now = (): string => context.df.currentUtcDateTime.toISOString();
     const saga = new DeploymentSaga(context, 'deploymentRollback');
     saga.annotate({ deploymentId: id });
-    const record = yield* saga.activity('claim deployment', updateDeployment, {
-      id,
-      at: now(),
-      state: 'rolling-back',
-      from: ['succeeded', 'failed'],
-      note: `rollback ${context.df.instanceId}`,
-    });
+    const record = yield* saga.activity(
+      'claim deployment',
+      updateDeployment,
+      {
+        id,
+        at: now(),
+        state: 'rolling-back',
+        from: ['succeeded', 'failed'],
+        note: `rollback ${context.df.instanceId}`,
+      },
+      STORE_RETRY_POLICY,
+    );
     const points = record.rollbackPoints;
     if (!points.length) {
       // A failed deployment with nothing left to run: put its state back as it was, and say so.
@@ -360,5 +379,10 @@ function* setDeploymentState(
   state: DeploymentState,
   set: DeploymentUpdate['set'],
 ): Generator<Task, void, unknown> {
-  yield context.df.callActivity(updateDeployment.name, { id, at, state, set } satisfies DeploymentUpdate);
+  yield context.df.callActivityWithRetry(updateDeployment.name, STORE_RETRY, {
+    id,
+    at,
+    state,
+    set,
+  } satisfies DeploymentUpdate);
 }

@@ -14,6 +14,8 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { services } from '../lib/config/services';
 import type { AppSettings } from '../lib/config/settings';
+import { isNotFound } from '../lib/api/durable';
+import { ApiError, answering } from '../lib/api/errors';
 
 /** A change as the flows see it: what happened to which record, and who did it. */
 export interface DataverseEvent {
@@ -199,6 +201,9 @@ export function ignoreReason(event: DataverseEvent, appUserId: string | undefine
   return undefined;
 }
 
+/** The only orchestrations a webhook may start: a route can never reach deployments or rollbacks. */
+const WEBHOOK_FLOWS: readonly string[] = ['clientOnboarding', 'sessionConfirmation'];
+
 /** Validates configured routes; names every bad entry. */
 export function parseRoutes(value: unknown): WebhookRoute[] {
   if (!Array.isArray(value)) throw new WebhookPayloadError('webhookRoutes must be an array of routes.');
@@ -209,11 +214,12 @@ export function parseRoutes(value: unknown): WebhookRoute[] {
       typeof r.message === 'string' &&
       typeof r.table === 'string' &&
       typeof r.orchestration === 'string' &&
+      WEBHOOK_FLOWS.includes(r.orchestration) &&
       (r.whenChanged === undefined ||
         (Array.isArray(r.whenChanged) && r.whenChanged.every((c) => typeof c === 'string')));
     if (!ok) {
       problems.push(
-        `webhookRoutes[${i}] needs message, table and orchestration (strings) and optional whenChanged (strings)`,
+        `webhookRoutes[${i}] needs message, table and orchestration (one of ${WEBHOOK_FLOWS.join(', ')}) and optional whenChanged (strings)`,
       );
       return { message: '', table: '', orchestration: '' };
     }
@@ -223,17 +229,20 @@ export function parseRoutes(value: unknown): WebhookRoute[] {
   return routes;
 }
 
-/** The routes in force: the configured ones, else the defaults (also when the configuration cannot be read). */
+/**
+ * The routes in force: the configured ones, else the defaults. When the configuration cannot be read
+ * the delivery fails with 503, so Dataverse retries it: falling back to the defaults could start
+ * flows an operator switched off.
+ */
 async function currentRoutes(context: InvocationContext): Promise<WebhookRoute[]> {
   try {
     const config = await services().config.current();
     const configured = config?.value.webhookRoutes;
     return configured === undefined ? WEBHOOK_ROUTES : parseRoutes(configured);
   } catch (err) {
-    context.warn(
-      `Webhook routes: using the defaults, the configured ones are unusable: ${err instanceof Error ? err.message : String(err)}`,
-    );
-    return WEBHOOK_ROUTES;
+    const message = err instanceof Error ? err.message : String(err);
+    context.warn(`Webhook routes unusable: ${message}`);
+    throw new ApiError(503, 'WEBHOOK_ROUTES_UNAVAILABLE', `The webhook routes could not be read: ${message}`);
   }
 }
 
@@ -246,7 +255,7 @@ async function instanceExists(client: df.DurableClient, instanceId: string): Pro
     const status = await client.getStatus(instanceId);
     return String(status.runtimeStatus);
   } catch (err) {
-    if (err instanceof Error && err.message.includes('404')) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -314,5 +323,5 @@ app.http('dataverseWebhook', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: dataverseWebhook,
+  handler: answering(dataverseWebhook),
 });

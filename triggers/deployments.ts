@@ -14,7 +14,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { findInstance } from '../lib/api/durable';
+import { apiBase, checkStatusResponse, findInstance } from '../lib/api/durable';
 import { ApiError, answering } from '../lib/api/errors';
 import { readJsonBody, readObjectBody } from '../lib/api/request';
 import { services } from '../lib/config/services';
@@ -78,13 +78,21 @@ export async function startDeployment(
     const existing = await store.get(id);
     if (!existing || JSON.stringify(existing.manifest) !== JSON.stringify(manifest))
       throw new ApiError(409, err.code, err.message);
-    if (existing.state === 'pending' && !(await findInstance(client, id)))
-      await client.startNew('deployment', { instanceId: id, input: manifest });
-    return client.createCheckStatusResponse(request, id);
+    if (existing.state === 'pending' && !(await findInstance(client, id))) {
+      try {
+        await client.startNew('deployment', { instanceId: id, input: manifest });
+      } catch (startErr) {
+        // A concurrent retry started it first: that is the same deployment.
+        if (!(await findInstance(client, id))) throw startErr;
+      }
+    }
+    return accepted(client, request, id, true);
   }
   try {
     await client.startNew('deployment', { instanceId: id, input: manifest });
   } catch (err) {
+    // A retried request may have started the saga meanwhile; then this request simply answers for it.
+    if (await findInstance(client, id)) return accepted(client, request, id, true);
     const message = `The deployment saga could not be started: ${(err as Error).message}`;
     await store
       .update(id, (r) => ({ ...r, state: 'failed', error: { code: 'DEPLOYMENT_FAILED', message } }))
@@ -92,7 +100,17 @@ export async function startDeployment(
     throw err;
   }
   context.log(`Started deployment ${id}.`);
-  return client.createCheckStatusResponse(request, id);
+  return accepted(client, request, id);
+}
+
+/** The check-status answer with this API's URLs: the extension's own URLs carry the system key. */
+function accepted(
+  client: df.DurableClient,
+  request: HttpRequest,
+  instanceId: string,
+  existing = false,
+): HttpResponseInit {
+  return checkStatusResponse(client, apiBase(request, 'deployments'), { instanceId, existing });
 }
 
 function summary(r: DeploymentRecord): Record<string, unknown> {
@@ -188,12 +206,24 @@ export async function rollbackDeployment(
   }
   const attempt = record.history.filter((h) => h.state === 'rolling-back').length + 1;
   const client = df.getClient(context);
-  const instanceId = `${id}-rollback-${attempt}`;
-  await client.startNew('deploymentRollback', {
-    instanceId,
-    input: { deploymentId: id, ...(options.force ? { force: true } : {}) },
-  });
-  return client.createCheckStatusResponse(request, instanceId);
+  const instanceId = `${id}:rollback-${attempt}`;
+  const running = await findInstance(client, instanceId);
+  if (
+    running &&
+    ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(String(running.runtimeStatus))
+  ) {
+    return accepted(client, request, instanceId, true);
+  }
+  try {
+    await client.startNew('deploymentRollback', {
+      instanceId,
+      input: { deploymentId: id, ...(options.force ? { force: true } : {}) },
+    });
+  } catch (err) {
+    if (!(await findInstance(client, instanceId))) throw err;
+    return accepted(client, request, instanceId, true);
+  }
+  return accepted(client, request, instanceId);
 }
 
 const extraInputs = [df.input.durableClient()];

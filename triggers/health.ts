@@ -56,7 +56,22 @@ export async function timed(run: (signal: AbortSignal) => Promise<unknown>): Pro
 }
 
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const s = services();
+  let s: ReturnType<typeof services>;
+  try {
+    s = services();
+  } catch (err) {
+    // Settings that cannot even be read make the app unhealthy, not the health check crash.
+    const code = (err as { code?: unknown }).code;
+    return {
+      status: 503,
+      jsonBody: {
+        status: 'unhealthy',
+        startedAt,
+        code: typeof code === 'string' ? code : 'INVALID_SETTINGS',
+        message: (err as Error).message,
+      },
+    };
+  }
   const [graph, dataverse, storage, durable] = await Promise.all([
     s.settings.mailSender
       ? timed((abortSignal) => s.graph().getToken({ abortSignal }))

@@ -12,6 +12,7 @@ import { readSettings } from '../lib/config/settings';
 import { services } from '../lib/config/services';
 import { dayWindow, localDay } from '../activities/practice';
 import { remindersInstanceId, type RemindersInput } from '../orchestrators/dailyReminders';
+import { isNotFound } from '../lib/api/durable';
 
 /** The occurrence this invocation stands for: the scheduled time, not when the handler happens to run. */
 export function occurrenceOf(timer: Timer, now = Date.now()): number {
@@ -37,7 +38,7 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
     );
     return;
   } catch (err) {
-    if (!(err instanceof Error && err.message.includes('404'))) throw err;
+    if (!isNotFound(err)) throw err;
   }
   const input: RemindersInput = { day, ...dayWindow(day, timeZone), timeZone };
   try {

@@ -9,6 +9,7 @@ import { services } from '../lib/config/services';
 import { SettingsError } from '../lib/config/settings';
 import { DataverseError } from '../lib/dataverse';
 import { GraphServiceError } from '../lib/graph';
+import { answering } from '../lib/api/errors';
 
 function failure(err: unknown): HttpResponseInit {
   if (err instanceof SettingsError)
@@ -106,16 +107,21 @@ export async function dataverseTables(): Promise<HttpResponseInit> {
   }
 }
 
-app.http('authTest', { route: 'auth/test', methods: ['GET'], authLevel: 'function', handler: authTest });
+app.http('authTest', {
+  route: 'auth/test',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: answering(authTest),
+});
 app.http('graphUsers', {
   route: 'graph/users',
   methods: ['GET'],
   authLevel: 'function',
-  handler: graphUsers,
+  handler: answering(graphUsers),
 });
 app.http('dataverseTables', {
   route: 'dataverse/tables',
   methods: ['GET'],
   authLevel: 'function',
-  handler: dataverseTables,
+  handler: answering(dataverseTables),
 });

@@ -12,7 +12,7 @@ import type { StartClaims } from './claims';
 import { ApiError } from './errors';
 import type { RawStatus } from './status';
 
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   return /HTTP 404|No instance with ID/i.test(String((err as Error)?.message ?? err));
 }
 

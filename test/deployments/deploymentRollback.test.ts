@@ -94,7 +94,7 @@ describe('rolling back a succeeded deployment', () => {
     // The point is still active: forced, the rollback puts the record back as before the deployment.
     const forced = await post(`deployments/${id}/rollback`, { force: true });
     expect(forced.status).toBe(202);
-    expect(forced.body.id).toBe(`${id}-rollback-2`);
+    expect(forced.body.id).toBe(`${id}:rollback-2`);
     expect((await waitFor(app.host, String(forced.body.id))).runtimeStatus).toBe('Completed');
     expect((await app.dataverse.retrieve('contacts', id0)).jobtitle).toBe('Before');
     expect((await app.record(id))?.state).toBe('rolled-back');

@@ -21,7 +21,11 @@ async function newContact(firstname: string): Promise<string> {
 async function deploy(body: Record<string, unknown>) {
   const res = await app.api('POST', 'deployments', body);
   expect(res.status).toBe(202);
-  const { id } = (await res.json()) as { id: string };
+  const text = await res.text();
+  // The check-status answer points at this API; the extension's system key never leaves the host.
+  expect(text).not.toContain(app.host.systemKey);
+  expect(res.headers.get('location')).not.toContain(app.host.systemKey);
+  const { id } = JSON.parse(text) as { id: string };
   return { id, status: await waitFor(app.host, id, undefined, 30_000) };
 }
 
