@@ -183,12 +183,22 @@ export function instanceIdFor(event: DataverseEvent): string {
   return `webhook-${event.message}-${event.table}-${event.id}-${change}`.toLowerCase();
 }
 
+/**
+ * Whether an update really changed a column: it must be in the Target and, when a pre-image came
+ * with the event, differ from it (integrations often send every column on each save).
+ */
+function changed(event: DataverseEvent, column: string): boolean {
+  if (!(column in event.target)) return false;
+  if (!event.preImage || !(column in event.preImage)) return true;
+  return JSON.stringify(event.preImage[column]) !== JSON.stringify(event.target[column]);
+}
+
 export function routeFor(event: DataverseEvent, routes = WEBHOOK_ROUTES): WebhookRoute | undefined {
   return routes.find(
     (r) =>
       r.message.toLowerCase() === event.message.toLowerCase() &&
       r.table === event.table &&
-      (!r.whenChanged || r.whenChanged.some((column) => column in event.target)),
+      (!r.whenChanged || r.whenChanged.some((column) => changed(event, column))),
   );
 }
 
