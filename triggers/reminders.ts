@@ -1,8 +1,8 @@
 /**
  * Every morning (REMINDERS_SCHEDULE, six-field NCRONTAB, default 09:00 in WEBSITE_TIME_ZONE) starts
  * the day's reminders as `dailyReminders-<day>`. The day is that of the occurrence being run (from
- * the timer's schedule status, so a catch-up run after downtime sends the missed day), in the
- * practice's time zone. If the day's instance already exists (a restart, a second host, a catch-up
+ * the timer's schedule status), or today when that occurrence's day is already over (a catch-up after
+ * a long outage), in the practice's time zone. If the day's instance already exists (a restart, a second host, a catch-up
  * after a run that did happen), nothing is started: a day is reminded once. Without MAIL_SENDER the
  * reminders are off (nothing could be sent).
  */
@@ -28,7 +28,8 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
     );
     return;
   }
-  const day = localDay(occurrenceOf(timer), timeZone);
+  // A catch-up after a long outage reminds today's clients, not those of a day already gone.
+  const day = localDay(Math.max(occurrenceOf(timer), Date.now()), timeZone);
   const instanceId = remindersInstanceId(day);
   const client = df.getClient(context);
   try {
