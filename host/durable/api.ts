@@ -169,6 +169,7 @@ export class DurableApi {
           return await this.instanceOperation(req, urls, a, b, c);
         }
       }
+      if (head === 'entities' && a && b === undefined && method === 'GET') return this.listEntities(a);
       if (head === 'entities' && a) return this.entity(req, method, a, b ?? '');
       return error(404, 'NOT_FOUND', `No Durable API route matches ${method} /${segments.join('/')}.`);
     } catch (err) {
@@ -315,6 +316,15 @@ export class DurableApi {
       default:
         return error(404, 'NOT_FOUND', `Unknown instance operation '${operation ?? ''}'.`);
     }
+  }
+
+  /** `GET entities/{name}`: every existing entity of that name with its state, as the extension lists them. */
+  private listEntities(name: string): ApiResponse {
+    const body = this.engine.store.entitiesNamed(name.toLowerCase()).map((e) => ({
+      entityId: { name: name.toLowerCase(), key: e.entityId.slice(name.length + 2) },
+      state: e.state === null ? null : JSON.parse(e.state),
+    }));
+    return { status: 200, body };
   }
 
   private entity(req: ApiRequest, method: string, name: string, rawKey: string): ApiResponse {

@@ -221,6 +221,9 @@ export class Store {
       allActivities: db.prepare('SELECT * FROM activities ORDER BY id'),
       deleteActivitiesFor: db.prepare('DELETE FROM activities WHERE instance_id = ?'),
       getEntity: db.prepare('SELECT * FROM entities WHERE entity_id = ?'),
+      entitiesNamed: db.prepare(
+        'SELECT * FROM entities WHERE substr(entity_id, 1, ?) = ? AND exists_ = 1 ORDER BY entity_id',
+      ),
       putEntity: db.prepare(`INSERT INTO entities (entity_id, state, exists_, locks) VALUES (?, ?, ?, ?)
         ON CONFLICT(entity_id) DO UPDATE SET state = excluded.state, exists_ = excluded.exists_, locks = excluded.locks`),
       deleteInstance: db.prepare('DELETE FROM instances WHERE instance_id = ?'),
@@ -364,6 +367,19 @@ export class Store {
     const r = this.stmts.getEntity.get(entityId) as
       { entity_id: string; state: string | null; exists_: number; locks: string | null } | undefined;
     return r && { entityId: r.entity_id, state: r.state, exists: r.exists_ === 1, locks: r.locks };
+  }
+
+  /** Existing entities whose id is `@<name>@...` (name already lower-cased). */
+  entitiesNamed(name: string): EntityRow[] {
+    const prefix = `@${name}@`;
+    return (
+      this.stmts.entitiesNamed.all(prefix.length, prefix) as {
+        entity_id: string;
+        state: string | null;
+        exists_: number;
+        locks: string | null;
+      }[]
+    ).map((r) => ({ entityId: r.entity_id, state: r.state, exists: r.exists_ === 1, locks: r.locks }));
   }
 
   putEntity(row: EntityRow): void {

@@ -265,3 +265,16 @@ describe('timer triggers with a durable client', () => {
     expect(status.output).toEqual(['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
   });
 });
+
+describe('listing entities', () => {
+  it('lists the existing entities of a name with their state', async () => {
+    await waitFor(host, await startOrchestration(host, 'counterUser', { key: 'listed-1' }));
+    const res = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/counter?code=${host.systemKey}`,
+    );
+    expect(res.status).toBe(200);
+    const list = (await res.json()) as { entityId: { name: string; key: string }; state: unknown }[];
+    expect(list).toContainEqual({ entityId: { name: 'counter', key: 'listed-1' }, state: 15 });
+    expect(list.every((e) => e.entityId.name === 'counter')).toBe(true);
+  });
+});
