@@ -1,0 +1,378 @@
+/**
+ * `blc up`: the embedded default. Runs the app on the local host together with everything it talks
+ * to — Azurite (blob), the Dataverse simulator and the Graph simulator, seeded with a demo practice —
+ * with data kept under one project-local folder, and registers the simulator's webhook at the app, so
+ * a new client in the simulator starts an onboarding. A service configured in local.settings.json
+ * (or the environment) is used as it is and not simulated: switching to a real tenant is
+ * configuration only. The app itself runs as a child process (`blc serve`), because it must trust the
+ * Graph simulator's certificate through NODE_EXTRA_CA_CERTS, which Node reads only at start.
+ * It never changes a configured service and never deletes data unless asked with --fresh.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { readLocalSettings } from '../host/settings';
+import { startDataverseSim, type DataverseSim } from '../sim/dataverse';
+import { DEMO_TENANT_DOMAIN, startGraphSim, type GraphSim } from '../sim/graph';
+import { startLocalAzurite, type LocalAzurite } from './up/azurite';
+import { pickPort } from './up/ports';
+import { registerAppWebhook } from './up/webhook';
+import { projectRoot } from './version';
+
+const HELP = `Usage: blc up [--port N] [--data DIR] [--fresh] [--verbose]
+
+Runs the app on the local host with Azurite and the Dataverse and Graph simulators (demo data),
+and registers the simulator's webhook at the app. A service set in local.settings.json
+(DATAVERSE_URL, GRAPH_URL, AzureWebJobsStorage) is used instead of its simulator.
+
+  --port N     the app's HTTP port (default: local.settings.json Host.LocalHttpPort, else 7071;
+               0 = every service on a free port)
+  --data DIR   where everything is kept (default: <project>/.data)
+  --fresh      forget the data of an earlier run first (simulators, blobs, durable history)
+  --verbose    also print the functions' information logs`;
+
+/** Ports tried first, so URLs stay the same from run to run; a free port is used when taken. */
+const PREFERRED = { azurite: 10_000, dataverse: 7080, graph: 7443 };
+/** The bearer token the simulators accept (any non-empty token). */
+const SIM_TOKEN = 'local';
+/** What `blc up` owns inside the data folder (--fresh removes exactly these). */
+const OWNED = ['azurite', 'dataverse.sqlite', 'graph.json', 'host', 'webhook-secret'];
+
+interface UpArgs {
+  port?: number;
+  dataDir: string;
+  fresh: boolean;
+  verbose: boolean;
+}
+
+function parse(argv: string[]): UpArgs | number {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        data: { type: 'string' },
+        fresh: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`blc up: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    console.error(`blc up: --port must be a number between 0 and 65535, got '${values.port}'`);
+    return 2;
+  }
+  return {
+    port,
+    dataDir: path.resolve(values.data ?? path.join(projectRoot(), '.data')),
+    fresh: values.fresh,
+    verbose: values.verbose,
+  };
+}
+
+/** A setting the user configured (environment first, as the host does, then local.settings.json). */
+function configured(values: Record<string, unknown>, name: string): string | undefined {
+  const v = process.env[name] ?? values[name];
+  return v === undefined || v === null || String(v) === '' ? undefined : String(v);
+}
+
+function webhookSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'webhook-secret');
+  if (fs.existsSync(file)) {
+    const kept = fs.readFileSync(file, 'utf8').trim();
+    if (kept) return kept;
+  }
+  const secret = randomBytes(24).toString('base64url');
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function functionKey(root: string, hostDataDir: string): string | undefined {
+  const keys = readLocalSettings(root).Keys ?? {};
+  if (keys.default ?? keys.function) return keys.default ?? keys.function;
+  const file = path.join(hostDataDir, 'keys.json');
+  if (!fs.existsSync(file)) return undefined;
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>).default;
+}
+
+interface ChildApp {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `blc serve` and resolves with its URL once it has printed `Host started on …`. */
+function startApp(root: string, args: string[], env: NodeJS.ProcessEnv, verbose: boolean): Promise<ChildApp> {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'blc.js'), 'serve', ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let ready = false;
+  let early = '';
+  return new Promise((resolve, reject) => {
+    const onOut = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (ready) {
+        stream.write(text);
+        return;
+      }
+      early += text;
+      const match = /Host started on (http:\/\/\S+)/.exec(early);
+      if (match) {
+        ready = true;
+        if (verbose) process.stdout.write(early);
+        resolve({ child, url: match[1], exited });
+      }
+    };
+    child.stdout?.on('data', onOut(process.stdout));
+    child.stderr?.on('data', onOut(process.stderr));
+    void exited.then((code) => {
+      if (!ready) reject(new Error(`the app host exited (code ${code}) before it started:\n${early}`));
+    });
+  });
+}
+
+async function waitForStatus(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/admin/host/status`);
+      if (res.ok) return;
+      last = `status ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url}/admin/host/status did not answer within ${timeoutMs} ms (${last})`);
+}
+
+async function dashboardNote(url: string): Promise<string> {
+  try {
+    const res = await fetch(`${url}/api/dashboard`);
+    await res.arrayBuffer();
+    return res.status === 404 ? ' (coming)' : '';
+  } catch {
+    return ' (coming)';
+  }
+}
+
+export async function upCommand(argv: string[]): Promise<number> {
+  const parsed = parse(argv);
+  if (typeof parsed === 'number') return parsed;
+  const { dataDir, verbose } = parsed;
+  const root = projectRoot();
+  const values = (readLocalSettings(root).Values ?? {}) as Record<string, unknown>;
+  const useRealDataverse = configured(values, 'DATAVERSE_URL');
+  const useRealGraph = configured(values, 'GRAPH_URL');
+  const storage = configured(values, 'AzureWebJobsStorage');
+  const useRealStorage = storage && storage !== 'UseDevelopmentStorage=true' ? storage : undefined;
+  const anyPort = parsed.port === 0;
+  const port = (preferred: number): Promise<number> => pickPort(anyPort ? 0 : preferred);
+
+  // Stop requests are honoured at any point, also while starting.
+  let stopRequested = false;
+  const stopped = new Promise<string>((resolve) => {
+    const stop = (signal: string): void => {
+      stopRequested = true;
+      resolve(signal);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const shutdown = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        console.error(`blc up: while stopping: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    if (parsed.fresh)
+      for (const name of OWNED) fs.rmSync(path.join(dataDir, name), { recursive: true, force: true });
+    fs.mkdirSync(dataDir, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env };
+
+    let azurite: LocalAzurite | undefined;
+    if (!useRealStorage) {
+      azurite = await startLocalAzurite({
+        projectRoot: root,
+        location: path.join(dataDir, 'azurite'),
+        port: await port(PREFERRED.azurite),
+      });
+      cleanups.push(() => azurite?.stop() ?? Promise.resolve());
+      env.AzureWebJobsStorage = azurite.connectionString;
+    }
+    if (stopRequested) return await finish();
+
+    let dataverse: DataverseSim | undefined;
+    let secret: string | undefined;
+    if (!useRealDataverse) {
+      dataverse = await startDataverseSim({
+        port: await port(PREFERRED.dataverse),
+        dataFile: path.join(dataDir, 'dataverse.sqlite'),
+        seed: 'demo',
+      });
+      const dv = dataverse;
+      cleanups.push(() => dv.close());
+      secret = configured(values, 'DATAVERSE_WEBHOOK_SECRET') ?? webhookSecret(dataDir);
+      Object.assign(env, {
+        DATAVERSE_URL: dataverse.url,
+        DATAVERSE_TOKEN: SIM_TOKEN,
+        DATAVERSE_WEBHOOK_SECRET: secret,
+        DATAVERSE_WEBHOOK_AUTH_TYPE: 'WebhookKey',
+        DATAVERSE_WEBHOOK_AUTH_NAME: 'code',
+      });
+      // Every write through the simulator's Web API is made as its application user, so naming that
+      // user as the app's own identity would make the loop guard ignore every edit made there.
+      delete env.DATAVERSE_APP_USER_ID;
+    }
+    if (stopRequested) return await finish();
+
+    let graph: GraphSim | undefined;
+    if (!useRealGraph) {
+      graph = await startGraphSim({
+        port: await port(PREFERRED.graph),
+        dataFile: path.join(dataDir, 'graph.json'),
+        certDir: dataDir,
+        seed: 'demo',
+      });
+      const g = graph;
+      cleanups.push(() => g.close());
+      Object.assign(env, {
+        GRAPH_URL: graph.url,
+        GRAPH_TOKEN: SIM_TOKEN,
+        MAIL_SENDER: `sam.whitfield@${DEMO_TENANT_DOMAIN}`,
+        PRACTICE_OWNER_EMAIL: `maren.lindqvist@${DEMO_TENANT_DOMAIN}`,
+        NODE_EXTRA_CA_CERTS: graph.caCertFile,
+      });
+    }
+    if (stopRequested) return await finish();
+
+    const hostData = path.join(dataDir, 'host');
+    const serveArgs = [
+      '--data',
+      hostData,
+      ...(parsed.port === undefined ? [] : ['--port', String(parsed.port)]),
+    ];
+    if (!verbose) serveArgs.push('--quiet');
+    const app = await startApp(root, serveArgs, env, verbose);
+    let appExitCode: number | null | undefined;
+    cleanups.push(async () => {
+      if (appExitCode !== undefined) return;
+      const timer = setTimeout(() => app.child.kill('SIGKILL'), 10_000);
+      app.child.kill('SIGTERM');
+      await app.exited;
+      clearTimeout(timer);
+    });
+    const appDied = app.exited.then((code) => {
+      appExitCode = code;
+      return code;
+    });
+    await waitForStatus(app.url, 20_000);
+    if (stopRequested) return await finish();
+
+    if (dataverse && secret)
+      await registerAppWebhook({
+        apiUrl: dataverse.apiUrl,
+        token: SIM_TOKEN,
+        url: `${app.url}/api/webhooks/dataverse`,
+        secret,
+      });
+
+    console.log(
+      banner({
+        appUrl: app.url,
+        dashboard: await dashboardNote(app.url),
+        key: functionKey(root, hostData),
+        dataDir,
+        dataverse,
+        graph,
+        azurite,
+        real: { dataverse: useRealDataverse, graph: useRealGraph, storage: useRealStorage !== undefined },
+      }),
+    );
+
+    const outcome = await Promise.race([stopped.then(() => 'stop' as const), appDied]);
+    if (outcome !== 'stop') {
+      console.error(`blc up: the app host exited unexpectedly (code ${outcome}); stopping everything.`);
+      await shutdown();
+      return 1;
+    }
+    return await finish();
+  } catch (err) {
+    console.error(`blc up: ${(err as Error).message}`);
+    await shutdown();
+    return 1;
+  }
+
+  async function finish(): Promise<number> {
+    console.log('Stopping: the app, the simulators and Azurite.');
+    await shutdown();
+    return 0;
+  }
+}
+
+function banner(info: {
+  appUrl: string;
+  dashboard: string;
+  key: string | undefined;
+  dataDir: string;
+  dataverse: DataverseSim | undefined;
+  graph: GraphSim | undefined;
+  azurite: LocalAzurite | undefined;
+  real: { dataverse?: string; graph?: string; storage: boolean };
+}): string {
+  const { appUrl, dataverse, graph, azurite } = info;
+  const keyHeader = info.key ? ` -H 'x-functions-key: ${info.key}'` : '';
+  const lines = [
+    '',
+    'Life Cockpit is up.',
+    '',
+    `  API         ${appUrl}/api`,
+    `  Dashboard   ${appUrl}/api/dashboard${info.dashboard}`,
+    dataverse
+      ? `  Dataverse   ${dataverse.apiUrl}   (simulator, demo data; any bearer token)`
+      : `  Dataverse   ${info.real.dataverse}   (from your settings)`,
+    graph
+      ? `  Graph       ${graph.url}/v1.0   (simulator; outbox ${graph.url}/_sim/outbox)`
+      : `  Graph       ${info.real.graph}   (from your settings)`,
+    azurite
+      ? `  Storage     Azurite on http://127.0.0.1:${azurite.port}`
+      : '  Storage     AzureWebJobsStorage from your settings',
+    `  Data        ${info.dataDir}`,
+    '',
+    'Try:',
+    `  curl ${appUrl}/api/health`,
+  ];
+  if (dataverse)
+    lines.push(
+      `  curl -X POST ${dataverse.apiUrl}/contacts -H 'Authorization: Bearer ${SIM_TOKEN}' -H 'Content-Type: application/json' \\`,
+      `       -d '{"firstname":"Ada","lastname":"Lovelace","emailaddress1":"ada@mail.example"}'   # a new client: starts clientOnboarding`,
+    );
+  lines.push(`  curl${keyHeader} '${appUrl}/api/instances?name=clientOnboarding'`);
+  if (graph && graph.caCertFile)
+    lines.push(`  curl --cacert ${graph.caCertFile} ${graph.url}/_sim/outbox   # the welcome mail`);
+  lines.push('', 'Stop with Ctrl+C.');
+  return lines.join('\n');
+}

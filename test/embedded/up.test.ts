@@ -1,0 +1,213 @@
+/**
+ * `blc up`, the embedded default, run as a user runs it: one process that starts Azurite, both
+ * simulators and the app host, and wires the simulator's webhook to the app. A new client created in
+ * the Dataverse simulator is onboarded and welcomed by mail; a restart keeps the data without
+ * registering the webhook twice; a configured service is used instead of its simulator; SIGTERM
+ * stops every process it started.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ENTRY =
+  "require('./dist/cli/up.js').upCommand(process.argv.slice(1)).then((c) => { process.exitCode = c; })";
+
+interface Up {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  urls: { api: string; dataverse: string; graph: string; outbox: string; ca: string };
+}
+
+const live = new Set<ChildProcess>();
+const dirs: string[] = [];
+afterAll(() => {
+  for (const child of live) child.kill('SIGKILL');
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempData(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blc-up-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<Up> {
+  const child = spawn(process.execPath, ['-e', ENTRY, '--', '--port', '0', '--data', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
+  const deadline = Date.now() + 20_000;
+  while (!out.includes('Stop with Ctrl+C.')) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`blc up did not come up; output:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const find = (re: RegExp): string => re.exec(out)?.[1] ?? '';
+  return {
+    child,
+    output: () => out,
+    exited,
+    urls: {
+      api: find(/API\s+(http:\/\/\S+)\/api/),
+      dataverse: find(/Dataverse\s+(\S+)/),
+      graph: find(/Graph\s+(\S+)\/v1\.0/),
+      outbox: find(/--cacert \S+ (\S+\/_sim\/outbox)/),
+      ca: find(/--cacert (\S+)/),
+    },
+  };
+}
+
+/** Process ids of the direct children of `pid`. */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((s) => Number(s.trim()))
+      .filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stop(up: Up): Promise<{ code: number | null; orphans: number[] }> {
+  const children = childrenOf(up.child.pid ?? -1);
+  up.child.kill('SIGTERM');
+  const code = await up.exited;
+  return { code, orphans: children.filter(alive) };
+}
+
+const dv = (up: Up, pathAndQuery: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(`${up.urls.dataverse}/${pathAndQuery}`, {
+    ...init,
+    headers: { Authorization: 'Bearer local', 'Content-Type': 'application/json', ...init.headers },
+  });
+
+async function rows(up: Up, pathAndQuery: string): Promise<Record<string, unknown>[]> {
+  return ((await (await dv(up, pathAndQuery)).json()) as { value: Record<string, unknown>[] }).value;
+}
+
+function outbox(
+  up: Up,
+): Promise<{ message: { subject: string; toRecipients: { emailAddress: { address: string } }[] } }[]> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(up.urls.outbox, { ca: fs.readFileSync(up.urls.ca) }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve((JSON.parse(body) as { value: [] }).value));
+      })
+      .on('error', reject);
+  });
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not reached; last: ${JSON.stringify(last)}`);
+}
+
+describe('blc up', () => {
+  it('onboards a client created in the simulator, keeps its data across a restart, and stops everything', async () => {
+    const data = tempData();
+    const up = await startUp(data);
+    expect(up.output()).toMatch(/Dashboard\s+http:\/\/localhost:\d+\/api\/dashboard/);
+    expect(up.urls.api).toMatch(/^http:\/\/localhost:\d+$/);
+    expect(up.urls.graph).toMatch(/^https:\/\/localhost:\d+$/);
+    expect((await fetch(`${up.urls.api}/api/health`)).status).toBe(200);
+
+    const created = await dv(up, 'contacts', {
+      method: 'POST',
+      headers: { Prefer: 'return=representation' },
+      body: JSON.stringify({ firstname: 'Ada', lastname: 'Lovelace', emailaddress1: 'ada@mail.example' }),
+    });
+    expect(created.status).toBe(201);
+    const { contactid } = (await created.json()) as { contactid: string };
+
+    const key = (
+      JSON.parse(fs.readFileSync(path.join(data, 'host', 'keys.json'), 'utf8')) as { default: string }
+    ).default;
+    const [instance] = await eventually(
+      'the onboarding completes',
+      async () => {
+        const res = await fetch(`${up.urls.api}/api/instances?name=clientOnboarding`, {
+          headers: { 'x-functions-key': key },
+        });
+        return ((await res.json()) as { instances: { instanceId: string; runtimeStatus: string }[] })
+          .instances;
+      },
+      (list) => list.length === 1 && list[0].runtimeStatus === 'Completed',
+    );
+    expect(instance.instanceId).toContain(`webhook-create-contact-${contactid}`);
+    const mail = await outbox(up);
+    const welcome = mail.filter((m) =>
+      m.message.toRecipients.some((r) => r.emailAddress.address === 'ada@mail.example'),
+    );
+    expect(welcome.map((m) => m.message.subject)).toEqual(['Welcome to our practice']);
+
+    const first = await stop(up);
+    expect(first.code).toBe(0);
+    expect(first.orphans).toEqual([]);
+
+    // Again on the same data: the client, the mail and one webhook registration, now at the new URL.
+    const again = await startUp(data);
+    expect(
+      (await (await dv(again, `contacts(${contactid})?$select=fullname`)).json()) as object,
+    ).toMatchObject({
+      fullname: 'Ada Lovelace',
+    });
+    const endpoints = await rows(again, 'serviceendpoints?$select=name,url');
+    expect(endpoints.map((e) => e.url)).toEqual([`${again.urls.api}/api/webhooks/dataverse`]);
+    expect((await rows(again, 'sdkmessageprocessingsteps?$select=name')).map((s) => s.name).sort()).toEqual([
+      'Life Cockpit: Create of contact',
+      'Life Cockpit: Create of lc_session',
+      'Life Cockpit: Update of lc_session',
+    ]);
+    expect((await outbox(again)).length).toBe(mail.length);
+    const second = await stop(again);
+    expect(second.code).toBe(0);
+    expect(second.orphans).toEqual([]);
+  });
+
+  it('uses a configured Dataverse and Graph instead of starting their simulators', async () => {
+    const up = await startUp(tempData(), {
+      DATAVERSE_URL: 'http://127.0.0.1:9/',
+      GRAPH_URL: 'https://graph.example.invalid',
+    });
+    expect(up.output()).toContain('Dataverse   http://127.0.0.1:9/   (from your settings)');
+    expect(up.output()).toContain('Graph       https://graph.example.invalid   (from your settings)');
+    expect(childrenOf(up.child.pid ?? -1)).toHaveLength(2); // Azurite and the app host
+    const { code, orphans } = await stop(up);
+    expect(code).toBe(0);
+    expect(orphans).toEqual([]);
+  });
+});
