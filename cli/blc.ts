@@ -1,39 +1,62 @@
 /**
- * The `blc` command. Each subcommand lives in its own module; this file only dispatches and
- * prints usage. Exit codes: 0 success, 1 failure, 2 usage error.
+ * The `blc` command. Each command group lives in its own module (cli/commands/*.ts, serve.ts,
+ * sim.ts); this file only dispatches through the table below and prints usage and errors.
+ * Exit codes: 0 success, 1 the operation failed (or the app said no), 2 usage error, 3 the app
+ * cannot be reached. Every error is one line on stderr: `blc: <code>: <message>`.
  */
+import { BlcError } from './apiClient';
+import { authCommand, versionCommand } from './commands/app';
+import { deployCommand } from './commands/deploy';
+import { instanceCommands } from './commands/instances';
+import { rollbackCommand } from './commands/rollback';
+import type { Command } from './commands/types';
+import { errorLine } from './output';
 import { serveCommand } from './serve';
 import { simCommand } from './sim';
-import { version } from './version';
 
-const USAGE = `Usage: blc <command> [options]
+/** Command name → command. One line per command; usage lists them in this order. */
+const COMMANDS: Record<string, Command> = {
+  serve: { summary: 'Run a Functions app on the local host (default: this project)', run: serveCommand },
+  sim: { summary: 'Run the local Dataverse or Microsoft Graph simulator', run: simCommand },
+  version: versionCommand,
+  auth: authCommand,
+  ...instanceCommands,
+  rollback: rollbackCommand,
+  deploy: deployCommand,
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return `Usage: blc <command> [options]
 
 Commands:
-  serve      Run a Functions app on the local host (default: this project)
-  sim        Run the local Dataverse or Microsoft Graph simulator
-  version    Print the Life Cockpit version
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
 
+Commands that talk to an app take --url (or BLC_URL, default http://localhost:7071),
+--key (or BLC_KEY, a function key) and --json.
+Exit codes: 0 ok, 1 failed, 2 usage error, 3 cannot reach the app.
 Run 'blc <command> --help' for a command's options.`;
+}
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serveCommand(rest);
-    case 'sim':
-      return simCommand(rest);
-    case 'version':
-    case '--version':
-      console.log(version());
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`blc: unknown command '${command}'. Run 'blc --help'.`);
-      return 2;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command =
+    name === '--version' ? COMMANDS.version : Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  try {
+    if (!command) throw BlcError.usage(`unknown command '${name}'; run 'blc --help'`);
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof BlcError) {
+      console.error(errorLine(err.code, err.message));
+      return err.exitCode;
+    }
+    console.error(errorLine('INTERNAL', err instanceof Error ? err.message : String(err)));
+    return 1;
   }
 }

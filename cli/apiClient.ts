@@ -1,0 +1,138 @@
+/**
+ * The small HTTP client `blc` uses to talk to a Life Cockpit app (local or in Azure): every call
+ * sends the function key, reads JSON, and turns a failure into a BlcError that carries the exit
+ * code (1: the app said no, 3: the app cannot be reached) and the API's `{code, message}`. It never
+ * reads the environment on its own and never prints the key.
+ */
+
+/** An error `blc` reports as one line, `blc: <code>: <message>`, and exits with `exitCode`. */
+export class BlcError extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly code: string,
+    message: string,
+    /** The HTTP status, when the app answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'BlcError';
+  }
+
+  static usage(message: string): BlcError {
+    return new BlcError(2, 'USAGE', message);
+  }
+}
+
+export interface ApiAnswer<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface RequestOptions {
+  /** A value sent as JSON. */
+  body?: unknown;
+  /** Query parameters; undefined values are left out. */
+  query?: Record<string, string | undefined>;
+  /** Statuses at or above 400 that are answers here, not errors (e.g. 503 from auth/test). */
+  accept?: number[];
+  abortSignal?: AbortSignal;
+}
+
+export interface ApiClientOptions {
+  /** The function key, sent as `x-functions-key`. */
+  key?: string;
+  /** Milliseconds before a request is given up (default 60 s). */
+  timeoutMs?: number;
+}
+
+export class ApiClient {
+  readonly baseUrl: string;
+
+  constructor(
+    endpoint: string,
+    private readonly options: ApiClientOptions = {},
+  ) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw BlcError.usage(`--url must be an http(s) URL, got '${endpoint}'`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw BlcError.usage(`--url must be an http(s) URL, got '${endpoint}'`);
+    // Accept both https://app.example and https://app.example/api.
+    this.baseUrl = url
+      .toString()
+      .replace(/\/+$/, '')
+      .replace(/\/api$/, '');
+  }
+
+  url(path: string, query?: Record<string, string | undefined>): string {
+    const url = new URL(`${this.baseUrl}/api/${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    return url.toString();
+  }
+
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiAnswer<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.options.key) headers['x-functions-key'] = this.options.key;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const signals = [AbortSignal.timeout(this.options.timeoutMs ?? 60_000)];
+    if (options.abortSignal) signals.push(options.abortSignal);
+    let res: Response;
+    try {
+      res = await fetch(this.url(path, options.query), {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.any(signals),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new BlcError(3, 'UNREACHABLE', `cannot reach ${this.baseUrl} (${why})`);
+    }
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    if (text.trim() !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (res.status >= 400 && !options.accept?.includes(res.status)) {
+      const err = (parsed ?? {}) as { code?: unknown; message?: unknown };
+      const code = typeof err.code === 'string' ? err.code : `HTTP_${res.status}`;
+      const message =
+        typeof err.message === 'string'
+          ? err.message
+          : `${method} ${path} answered ${res.status} ${res.statusText}${text && !parsed ? `: ${text.slice(0, 200)}` : ''}`;
+      throw new BlcError(1, code, message, res.status);
+    }
+    if (parsed === undefined && text.trim() !== '')
+      throw new BlcError(
+        1,
+        'BAD_ANSWER',
+        `${method} ${path} answered ${res.status} with a body that is not JSON`,
+      );
+    return { status: res.status, headers: res.headers, body: (parsed ?? {}) as T };
+  }
+
+  get<T = Record<string, unknown>>(path: string, options?: RequestOptions): Promise<ApiAnswer<T>> {
+    return this.request<T>('GET', path, options);
+  }
+
+  post<T = Record<string, unknown>>(path: string, options?: RequestOptions): Promise<ApiAnswer<T>> {
+    return this.request<T>('POST', path, options);
+  }
+}
