@@ -244,8 +244,15 @@ export async function upCommand(argv: string[]): Promise<number> {
         DATAVERSE_WEBHOOK_AUTH_NAME: 'code',
       });
       // Every write through the simulator's Web API is made as its application user, so naming that
-      // user as the app's own identity would make the loop guard ignore every edit made there.
-      delete env.DATAVERSE_APP_USER_ID;
+      // user as the app's own identity would make the loop guard ignore every edit made there. An
+      // empty value also hides a value in local.settings.json (the host fills in only unset ones), as
+      // do the empty credentials: the simulator takes the fixed token.
+      Object.assign(env, {
+        DATAVERSE_APP_USER_ID: '',
+        DATAVERSE_TENANT_ID: '',
+        DATAVERSE_CLIENT_ID: '',
+        DATAVERSE_CLIENT_SECRET: '',
+      });
     }
     if (stopRequested) return await finish();
 
@@ -321,6 +328,8 @@ export async function upCommand(argv: string[]): Promise<number> {
     }
     return await finish();
   } catch (err) {
+    // Ctrl+C reaches the whole process group, so a child may fail to start because it was stopped.
+    if (stopRequested) return await finish();
     console.error(`blc up: ${(err as Error).message}`);
     await shutdown();
     return 1;
