@@ -1,0 +1,441 @@
+/**
+ * `blc` against the real app: the app runs in this process on the local host (with the Dataverse
+ * and Graph simulators and Azurite), and each test runs `node bin/blc.js ...` as a child process,
+ * as a person or a script would, checking what it prints and how it exits.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+
+let app: AppUnderTest;
+let key: string;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'blc-commands-'));
+
+beforeAll(async () => {
+  app = await startAppWithDataverse({ graph: true });
+  key = String(app.host.keys.functionKeys.default);
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** Runs blc with the given arguments (no BLC_* settings from this environment leak in). */
+function blcRaw(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    if (!('BLC_URL' in env)) delete childEnv.BLC_URL;
+    if (!('BLC_KEY' in env)) delete childEnv.BLC_KEY;
+    const child = spawn(process.execPath, ['bin/blc.js', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+/** Runs blc against the app under test with its function key. */
+function blc(...args: string[]): Promise<Run> {
+  return blcRaw([...args, '--url', app.host.url, '--key', key]);
+}
+
+let contacts = 0;
+async function newContact(): Promise<string> {
+  contacts++;
+  const created = await app.dataverse.create('contacts', {
+    firstname: `Cli${contacts}`,
+    lastname: 'Blc',
+    emailaddress1: `cli${contacts}@example.com`,
+  });
+  return String(created.id);
+}
+
+function changeInput(id: string, jobtitle: string): string {
+  return JSON.stringify({
+    description: `jobtitle ${jobtitle}`,
+    operations: [{ op: 'update', table: 'contacts', id, data: { jobtitle } }],
+  });
+}
+
+/** Starts a dataverseChange whose Dataverse reads are slow, so it is still running for a while. */
+async function startSlow(instanceId: string): Promise<void> {
+  const id = await newContact();
+  app.sim.faults.add({
+    method: 'GET',
+    path: `contacts\\(${id}\\)`,
+    kind: 'latency',
+    latencyMs: 4000,
+    count: 10,
+  });
+  const res = await blc('start', 'dataverseChange', '--id', instanceId, '--input', changeInput(id, 'Slow'));
+  expect(res.code, res.err).toBe(0);
+}
+
+async function waitForStatus(id: string, statuses: string[]): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const res = await blc('status', id, '--json');
+    if (
+      res.code === 0 &&
+      statuses.includes(String((JSON.parse(res.out) as { runtimeStatus: string }).runtimeStatus))
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${id} did not reach ${statuses.join('/')}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('blc version and auth test', () => {
+  it("prints its own version, and the app's with a URL", async () => {
+    const local = await blcRaw(['version']);
+    expect(local.code).toBe(0);
+    expect(local.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const remote = await blc('version');
+    expect(remote.code, remote.err).toBe(0);
+    expect(remote.out).toMatch(/^app:\s+life-cockpit \d+\.\d+\.\d+$/m);
+    const asJson = JSON.parse((await blc('version', '--json')).out) as { cli: string; app: { name: string } };
+    expect(asJson.app.name).toBe('life-cockpit');
+    expect(asJson.cli).toBe(local.out.trim());
+  });
+
+  it('takes the URL and key from BLC_URL and BLC_KEY', async () => {
+    const res = await blcRaw(['version', '--json'], { BLC_URL: app.host.url, BLC_KEY: key });
+    expect(res.code, res.err).toBe(0);
+    expect((JSON.parse(res.out) as { app: { name: string } }).app.name).toBe('life-cockpit');
+  });
+
+  it('reports that the app authenticates to Dataverse and Graph', async () => {
+    const res = await blc('auth', 'test');
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/^dataverse\s+ok\s+userId=/m);
+    expect(res.out).toMatch(/^graph\s+ok\s+/m);
+    const asJson = JSON.parse((await blc('auth', 'test', '--json')).out) as Record<string, { state: string }>;
+    expect(asJson.dataverse.state).toBe('ok');
+  });
+});
+
+describe('blc start and status', () => {
+  it('starts a saga and waits, printing one line per step change, then the output', async () => {
+    const id = await newContact();
+    const res = await blc(
+      'start',
+      'dataverseChange',
+      '--id',
+      'cli-start-1',
+      '--input',
+      changeInput(id, 'Started'),
+      '--wait',
+    );
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/^Started dataverseChange as cli-start-1$/m);
+    expect(res.out).toMatch(/^status Completed$/m);
+    expect(res.out).toMatch(/^phase completed$/m);
+    expect(res.out).toMatch(/^step update contacts #1: completed/m);
+    expect(res.out).toMatch(/^output: \{/m);
+    expect(res.err).toBe('');
+    expect((await app.dataverse.retrieve('contacts', id)).jobtitle).toBe('Started');
+  });
+
+  it('takes the input from a file, and --json prints the final instance', async () => {
+    const id = await newContact();
+    const file = path.join(tmp, 'input.json');
+    fs.writeFileSync(file, changeInput(id, 'From file'));
+    const res = await blc('start', 'dataverseChange', '--input', `@${file}`, '--wait', '--json');
+    expect(res.code, res.err).toBe(0);
+    const view = JSON.parse(res.out) as { runtimeStatus: string; output: { rollbackPointId: string } };
+    expect(view.runtimeStatus).toBe('Completed');
+    expect(view.output.rollbackPointId).toMatch(/\S/);
+  });
+
+  it('exits 1 with the failure code when the orchestration fails', async () => {
+    const res = await blc('start', 'rollback', '--input', '{"pointId":"rp-not-there"}', '--wait');
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/^status Failed$/m);
+    expect(res.err.trim()).toMatch(/^blc: ROLLBACK_POINT_NOT_FOUND: rollback '[^']+' failed: .+$/);
+    expect(res.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers bad input and unknown orchestrations with the API code and exit 1', async () => {
+    const bad = await blc('start', 'dataverseChange', '--input', '{"operations":"none"}');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^blc: INVALID_INPUT: /);
+    const unknown = await blc('start', 'noSuchThing');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/^blc: NOT_FOUND: No public orchestration named 'noSuchThing'/);
+    const badJson = await blc('start', 'dataverseChange', '--input', '{nope');
+    expect(badJson.code).toBe(2);
+    expect(badJson.err).toMatch(/^blc: USAGE: --input is not valid JSON/);
+  });
+
+  it('shows the status with steps, as JSON, and with history', async () => {
+    const res = await blc('status', 'cli-start-1');
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/^status:\s+Completed$/m);
+    expect(res.out).toMatch(/^phase:\s+completed$/m);
+    expect(res.out).toMatch(/^STEP\s+STATE/m);
+    const view = JSON.parse((await blc('status', 'cli-start-1', '--json')).out) as { name: string };
+    expect(view.name).toBe('dataverseChange');
+    const history = await blc('status', 'cli-start-1', '--history');
+    expect(history.out).toMatch(/ExecutionStarted\s+dataverseChange/);
+    expect(history.out).toMatch(/ExecutionCompleted/);
+    const missing = await blc('status', 'cli-nobody');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^blc: NOT_FOUND: No orchestration instance with id 'cli-nobody'/);
+  });
+});
+
+describe('blc list', () => {
+  it('lists instances as a table and as JSON, filtered by name and status', async () => {
+    const table = await blc('list', '--name', 'dataverseChange');
+    expect(table.code, table.err).toBe(0);
+    expect(table.out).toMatch(/^INSTANCE\s+NAME\s+STATUS\s+PHASE\s+CREATED$/m);
+    expect(table.out).toMatch(/^cli-start-1\s+dataverseChange\s+Completed\s+completed\s+/m);
+    const res = await blc('list', '--status', 'Failed', '--json');
+    const body = JSON.parse(res.out) as { instances: { name: string; runtimeStatus: string }[] };
+    expect(body.instances.length).toBeGreaterThan(0);
+    expect(body.instances.every((i) => i.runtimeStatus === 'Failed')).toBe(true);
+    const paged = JSON.parse((await blc('list', '--top', '1', '--json')).out) as {
+      instances: unknown[];
+      continuationToken?: string;
+    };
+    expect(paged.instances).toHaveLength(1);
+    expect(paged.continuationToken).toBeTruthy();
+    const bad = await blc('list', '--status', 'Sleeping');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^blc: INVALID_INPUT: /);
+  });
+});
+
+describe('steering with blc', () => {
+  it('raises an event, suspends, resumes, terminates and purges', async () => {
+    await startSlow('cli-steer-1');
+    await waitForStatus('cli-steer-1', ['Running']);
+    const raised = await blc('raise', 'cli-steer-1', 'Approval', '--data', '{"by":"Ada"}');
+    expect(raised.code, raised.err).toBe(0);
+    expect(raised.out).toMatch(/event Approval sent to cli-steer-1/);
+    const suspended = await blc('suspend', 'cli-steer-1', '--reason', 'checking');
+    expect(suspended.code, suspended.err).toBe(0);
+    await waitForStatus('cli-steer-1', ['Suspended']);
+    const early = await blc('purge', 'cli-steer-1');
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(/^blc: INSTANCE_RUNNING: /);
+    const resumed = await blc('resume', 'cli-steer-1');
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/^resume accepted for cli-steer-1$/m);
+    const terminated = await blc('terminate', 'cli-steer-1', '--reason', 'not needed', '--json');
+    expect(terminated.code, terminated.err).toBe(0);
+    expect(JSON.parse(terminated.out)).toMatchObject({ instanceId: 'cli-steer-1', operation: 'terminate' });
+    await waitForStatus('cli-steer-1', ['Terminated']);
+    const again = await blc('terminate', 'cli-steer-1');
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/^blc: INSTANCE_NOT_RUNNING: /);
+    const purged = await blc('purge', 'cli-steer-1');
+    expect(purged.code, purged.err).toBe(0);
+    expect(purged.out).toMatch(/purged cli-steer-1/);
+    expect((await blc('status', 'cli-steer-1')).code).toBe(1);
+  });
+
+  it('needs the instance id and event name', async () => {
+    const res = await blc('raise', 'cli-steer-1');
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(/^blc: USAGE: missing <eventName>/);
+  });
+});
+
+describe('blc rollback', () => {
+  async function changeWithPoint(jobtitle: string): Promise<{ contact: string; point: string }> {
+    const contact = await newContact();
+    const res = await blc(
+      'start',
+      'dataverseChange',
+      '--input',
+      changeInput(contact, jobtitle),
+      '--wait',
+      '--json',
+    );
+    expect(res.code, res.err).toBe(0);
+    return {
+      contact,
+      point: (JSON.parse(res.out) as { output: { rollbackPointId: string } }).output.rollbackPointId,
+    };
+  }
+
+  it('lists, shows, plans and executes a rollback point, then refuses a second execution', async () => {
+    const { contact, point } = await changeWithPoint('To undo');
+    const list = await blc('rollback', 'list', '--status', 'active');
+    expect(list.code, list.err).toBe(0);
+    expect(list.out).toMatch(new RegExp(`^${point}\\s+active\\s+saga\\s+`, 'm'));
+    const listed = JSON.parse((await blc('rollback', 'list', '--json')).out) as { points: { id: string }[] };
+    expect(listed.points.map((p) => p.id)).toContain(point);
+
+    const show = await blc('rollback', 'show', point);
+    expect(show.code, show.err).toBe(0);
+    expect(show.out).toMatch(/^status:\s+active$/m);
+    expect(show.out).toMatch(new RegExp(`^dataverse-restore-fields\\s+contacts:${contact}\\s+`, 'm'));
+
+    const plan = await blc('rollback', 'plan', point);
+    expect(plan.code, plan.err).toBe(0);
+    expect(plan.out).toMatch(new RegExp(`Rolling back ${point} would undo 1 point`));
+    expect((await app.dataverse.retrieve('contacts', contact)).jobtitle).toBe('To undo');
+
+    const run = await blc('rollback', 'execute', point, '--wait');
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/^status Completed$/m);
+    expect((await app.dataverse.retrieve('contacts', contact)).jobtitle ?? null).toBeNull();
+
+    const again = await blc('rollback', 'execute', point);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/^blc: ROLLBACK_POINT_NOT_ACTIVE: /);
+  });
+
+  it('passes --cascade to the plan when a later change touched the same record', async () => {
+    const { contact, point: first } = await changeWithPoint('First');
+    const res = await blc('start', 'dataverseChange', '--input', changeInput(contact, 'Second'), '--wait');
+    expect(res.code, res.err).toBe(0);
+    const refused = await blc('rollback', 'plan', first);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^blc: ROLLBACK_DEPENDENCY: /);
+    const cascade = await blc('rollback', 'plan', first, '--cascade', '--json');
+    expect(cascade.code, cascade.err).toBe(0);
+    expect((JSON.parse(cascade.out) as { steps: unknown[] }).steps).toHaveLength(2);
+  });
+
+  it('explains a missing point and an unknown action', async () => {
+    const missing = await blc('rollback', 'show', 'rp-none');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^blc: NOT_FOUND: /);
+    const unknown = await blc('rollback', 'undo', 'rp-none');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/^blc: USAGE: unknown rollback action 'undo'/);
+  });
+});
+
+describe('blc deploy --dry-run', () => {
+  it('validates a manifest locally and shows what it would change, sending nothing', async () => {
+    const file = path.join(tmp, 'manifest.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        version: '2026.11.cli',
+        config: { patch: { greeting: 'hi' } },
+        requireApproval: true,
+      }),
+    );
+    const res = await blc('deploy', file, '--dry-run');
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/^deployment:\s+deploy-2026\.11\.cli$/m);
+    expect(res.out).toMatch(/^approval:\s+required/m);
+    expect(res.out).toMatch(/^config:\s+patch \(keys: greeting\)$/m);
+    const sent = await fetch(`${app.host.url}/api/deployments/deploy-2026.11.cli`, {
+      headers: { 'x-functions-key': key },
+    });
+    expect(sent.status).toBe(404);
+    // Without an app at all, too: nothing is sent.
+    const offline = await blcRaw([
+      'deploy',
+      file,
+      '--dry-run',
+      '--json',
+      '--url',
+      `http://127.0.0.1:${await freePort()}`,
+    ]);
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.out)).toMatchObject({
+      dryRun: true,
+      valid: true,
+      deploymentId: 'deploy-2026.11.cli',
+    });
+  });
+
+  it('names the bad fields of an invalid manifest (exit 1) and refuses unreadable ones (exit 2)', async () => {
+    const bad = path.join(tmp, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ version: 'has spaces', schedules: { reminders: 'daily' } }));
+    const res = await blc('deploy', bad, '--dry-run');
+    expect(res.code).toBe(1);
+    expect(res.err.trim()).toMatch(/^blc: INVALID_MANIFEST: .*version: .*schedules\.reminders: /);
+    expect(res.err.trim().split('\n')).toHaveLength(1);
+    const notJson = path.join(tmp, 'not.json');
+    fs.writeFileSync(notJson, '{version');
+    const parse = await blc('deploy', notJson, '--dry-run');
+    expect(parse.code).toBe(2);
+    expect(parse.err).toMatch(/^blc: USAGE: the manifest '.*not\.json' is not valid JSON/);
+    const missing = await blc('deploy', path.join(tmp, 'nowhere.json'), '--dry-run');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^blc: USAGE: cannot read the manifest '.*nowhere\.json': ENOENT/);
+  });
+});
+
+describe('errors and exit codes', () => {
+  it('exits 2 for an unknown command, an unknown option or a missing argument', async () => {
+    const unknown = await blcRaw(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err.trim()).toBe("blc: USAGE: unknown command 'frobnicate'; run 'blc --help'");
+    const option = await blc('list', '--colour');
+    expect(option.code).toBe(2);
+    expect(option.err).toMatch(/^blc: USAGE: Unknown option '--colour'/);
+    const missing = await blc('status');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^blc: USAGE: missing <instanceId>/);
+  });
+
+  it('exits 3 with one line when the app cannot be reached', async () => {
+    const res = await blcRaw(['list', '--url', `http://127.0.0.1:${await freePort()}`, '--key', 'k']);
+    expect(res.code).toBe(3);
+    expect(res.err.trim()).toMatch(
+      /^blc: UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/,
+    );
+  });
+
+  it('exits 1 with the 401 code when the key is missing or wrong', async () => {
+    const none = await blcRaw(['list', '--url', app.host.url]);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/^blc: UNAUTHORIZED: /);
+    const wrong = await blcRaw(['status', 'x', '--url', app.host.url, '--key', 'wrong']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/^blc: UNAUTHORIZED: /);
+  });
+
+  it('has --help for every command', async () => {
+    for (const args of [
+      ['--help'],
+      ['start', '--help'],
+      ['status', '--help'],
+      ['list', '--help'],
+      ['terminate', '--help'],
+      ['suspend', '--help'],
+      ['resume', '--help'],
+      ['raise', '--help'],
+      ['purge', '--help'],
+      ['rollback', '--help'],
+      ['rollback', 'plan', '--help'],
+      ['deploy', '--help'],
+      ['auth', '--help'],
+      ['version', '--help'],
+    ]) {
+      const res = await blcRaw(args);
+      expect(res.code, args.join(' ')).toBe(0);
+      expect(res.out, args.join(' ')).toMatch(/^Usage: blc/);
+    }
+  });
+});
