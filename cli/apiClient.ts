@@ -34,6 +34,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Query parameters; undefined values are left out. */
   query?: Record<string, string | undefined>;
+  /** Extra request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
   /** Statuses at or above 400 that are answers here, not errors (e.g. 503 from auth/test). */
   accept?: number[];
   abortSignal?: AbortSignal;
@@ -79,7 +81,7 @@ export class ApiClient {
     path: string,
     options: RequestOptions = {},
   ): Promise<ApiAnswer<T>> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.options.key) headers['x-functions-key'] = this.options.key;
     let body: string | undefined;
     if (options.body !== undefined) {

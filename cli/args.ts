@@ -4,6 +4,7 @@
  * come from the flags, else `BLC_URL` / `BLC_KEY`, else http://localhost:7071 and no key. Bad
  * arguments are usage errors (exit 2). The environment is read here and nowhere else in `cli/`.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, BlcError } from './apiClient';
 
@@ -92,8 +93,7 @@ export async function jsonArg(raw: string, option: string): Promise<unknown> {
   if (raw.startsWith('@')) {
     const file = raw.slice(1);
     try {
-      text =
-        file === '-' ? await readStdin() : await (await import('node:fs/promises')).readFile(file, 'utf8');
+      text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
     } catch (err) {
       throw BlcError.usage(
         `${option}: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,

@@ -40,24 +40,33 @@ export const WAIT_OPTIONS = {
   timeout: { type: 'string' },
 } as const;
 
-const START_HELP = `Usage: blc start <orchestration> [--input JSON|@file] [--id ID] [--wait [--timeout S]]
+const START_HELP = `Usage: blc start <orchestration> [--input JSON|@file] [--id ID | --idempotency-key KEY] [--wait [--timeout S]]
 
 Starts a public orchestration (dataverseChange, configChange, rollback, createRollbackPoint).
   --input JSON|@file  The input, inline or from a file (@- reads stdin)
   --id ID             The instance id (default: a new one); an existing id answers with that instance
+  --idempotency-key KEY
+                      Sent as Idempotency-Key: the same key again answers with the first instance
   --wait              Show the saga's steps live until it finishes; exit 1 if it does not complete
   --timeout S         With --wait: stop waiting after S seconds (exit 1)`;
 
 async function start(argv: string[]): Promise<number> {
-  const p = parse(argv, { input: { type: 'string' }, id: { type: 'string' }, ...WAIT_OPTIONS });
+  const p = parse(argv, {
+    input: { type: 'string' },
+    id: { type: 'string' },
+    'idempotency-key': { type: 'string' },
+    ...WAIT_OPTIONS,
+  });
   if (p.help) return help(START_HELP);
   const [name] = positionals(p, ['<orchestration>'], 'blc start <orchestration> [options]');
   const raw = str(p, 'input');
   const input = raw === undefined ? undefined : await jsonArg(raw, '--input');
   const id = str(p, 'id');
-  const answer = await p
-    .client()
-    .post(`orchestrators/${enc(name)}${id ? `/${enc(id)}` : ''}`, { body: input });
+  const idempotencyKey = str(p, 'idempotency-key');
+  const answer = await p.client().post(`orchestrators/${enc(name)}${id ? `/${enc(id)}` : ''}`, {
+    body: input,
+    headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
+  });
   const instanceId = String(answer.body.id);
   const replayed = answer.headers.get('idempotent-replayed') === 'true';
   if (flag(p, 'wait')) {

@@ -168,6 +168,23 @@ describe('blc start and status', () => {
     expect(view.output.rollbackPointId).toMatch(/\S/);
   });
 
+  it('answers a repeated Idempotency-Key with the first instance', async () => {
+    const id = await newContact();
+    const args = [
+      'start',
+      'dataverseChange',
+      '--input',
+      changeInput(id, 'Once'),
+      '--idempotency-key',
+      'cli-once',
+    ];
+    const first = await blc(...args, '--json');
+    expect(first.code, first.err).toBe(0);
+    const again = await blc(...args);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out.trim()).toBe(`Already started dataverseChange as ${String(JSON.parse(first.out).id)}`);
+  });
+
   it('exits 1 with the failure code when the orchestration fails', async () => {
     const res = await blc('start', 'rollback', '--input', '{"pointId":"rp-not-there"}', '--wait');
     expect(res.code).toBe(1);
@@ -319,6 +336,32 @@ describe('blc rollback', () => {
     const cascade = await blc('rollback', 'plan', first, '--cascade', '--json');
     expect(cascade.code, cascade.err).toBe(0);
     expect((JSON.parse(cascade.out) as { steps: unknown[] }).steps).toHaveLength(2);
+  });
+
+  it('creates a rollback point by hand for the records given', async () => {
+    const contact = await newContact();
+    const res = await blc(
+      'rollback',
+      'create',
+      '--record',
+      `contacts:${contact}`,
+      '--description',
+      'by hand',
+      '--wait',
+      '--json',
+    );
+    expect(res.code, res.err).toBe(0);
+    const view = JSON.parse(res.out) as { runtimeStatus: string; output: { id?: string; pointId?: string } };
+    expect(view.runtimeStatus).toBe('Completed');
+    const listed = JSON.parse(
+      (await blc('rollback', 'list', '--resource', `dataverse:contacts:${contact}`, '--json')).out,
+    ) as {
+      points: { origin: string; description: string }[];
+    };
+    expect(listed.points).toEqual([expect.objectContaining({ origin: 'manual', description: 'by hand' })]);
+    const bad = await blc('rollback', 'create', '--record', 'contacts');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^blc: USAGE: --record must be <table>:<id>/);
   });
 
   it('explains a missing point and an unknown action', async () => {
