@@ -1,7 +1,7 @@
 /**
  * `blc deploy` against the real app: a manifest that needs approval is started, approved by
  * `--approve` once it waits, and followed by `--wait` until it succeeds; a version already used for
- * another manifest is the app's 409, exit 1.
+ * another manifest is the app's 409, exit 1. The app here has no Graph settings, so `auth test` fails.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -68,5 +68,16 @@ describe('blc deploy', () => {
     const res = await blc('deploy', file);
     expect(res.code).toBe(1);
     expect(res.err.trim()).toMatch(/^blc: DEPLOYMENT_EXISTS: /);
+  });
+});
+
+describe('blc auth test without Graph settings', () => {
+  it('shows which service failed and exits 1 with one line naming it', async () => {
+    const res = await blc('auth', 'test');
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/^dataverse\s+ok\s+/m);
+    expect(res.out).toMatch(/^graph\s+failed\s+/m);
+    expect(res.err.trim()).toMatch(/^blc: AUTH_FAILED: graph: [A-Z_]+: .+$/);
+    expect(res.err.trim().split('\n')).toHaveLength(1);
   });
 });
