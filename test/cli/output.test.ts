@@ -106,4 +106,23 @@ describe('--wait progress', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('stops waiting after the timeout with WAIT_TIMEOUT, exit 1', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(202, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(view('Running', 'running', [['plan', 'running']])));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const client = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      await expect(watch(client, 'i-1', { quiet: true, intervalMs: 5, timeoutMs: 50 })).rejects.toMatchObject(
+        {
+          exitCode: 1,
+          code: 'WAIT_TIMEOUT',
+        },
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
