@@ -13,9 +13,14 @@ import type { Command } from './commands/types';
 import { errorLine } from './output';
 import { serveCommand } from './serve';
 import { simCommand } from './sim';
+import { upCommand } from './up';
 
 /** Command name → command. One line per command; usage lists them in this order. */
 const COMMANDS: Record<string, Command> = {
+  up: {
+    summary: 'Run the app with Azurite and the Dataverse and Graph simulators, wired together',
+    run: upCommand,
+  },
   serve: { summary: 'Run a Functions app on the local host (default: this project)', run: serveCommand },
   sim: { summary: 'Run the local Dataverse or Microsoft Graph simulator', run: simCommand },
   version: versionCommand,
