@@ -1,63 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
-import { waitFor } from '../support/durable';
-import { eventually, instances, mailTo, registerWebhook, systemJobs } from './support';
+import { describeWebhookAuth } from './webhookAuthSuite';
 
-let app: AppUnderTest;
-beforeAll(async () => {
-  app = await startAppWithDataverse({
-    graph: true,
-    env: {
-      DATAVERSE_WEBHOOK_AUTH_TYPE: 'HttpQueryString',
-      DATAVERSE_WEBHOOK_AUTH_NAME: 'hook',
-      DATAVERSE_WEBHOOK_SECRET: 'q-secret',
-    },
-  });
-});
-afterAll(async () => app?.close());
-
-describe('a Dataverse webhook authenticated with HttpQueryString', () => {
-  it('starts the flow with the right secret and nothing with a wrong one', async () => {
-    const good = await registerWebhook(app, {
-      message: 'Create',
-      entity: 'contact',
-      auth: { authtype: 6, authvalue: '<settings><setting name="hook" value="q-secret" /></settings>' },
-    });
-    const id = String(
-      (
-        await app.dataverse.create('contacts', {
-          firstname: 'Keyed',
-          lastname: 'In',
-          emailaddress1: 'keyed@mail.example',
-        })
-      ).id,
-    );
-    const [instance] = await eventually(
-      'the onboarding starts',
-      () => instances(app, `webhook-create-contact-${id}-`),
-      (list) => list.length === 1,
-    );
-    expect((await waitFor(app.host, instance.instanceId)).runtimeStatus).toBe('Completed');
-    expect(mailTo(app, 'keyed@mail.example')).toHaveLength(1);
-    await app.dataverse.delete('sdkmessageprocessingsteps', good);
-
-    const bad = await registerWebhook(app, {
-      message: 'Create',
-      entity: 'contact',
-      auth: { authtype: 6, authvalue: '<settings><setting name="hook" value="wrong" /></settings>' },
-    });
-    const other = String(
-      (
-        await app.dataverse.create('contacts', {
-          firstname: 'Locked',
-          lastname: 'Out',
-          emailaddress1: 'locked@mail.example',
-        })
-      ).id,
-    );
-    await app.sim.webhooksIdle();
-    expect((await systemJobs(app, bad)).map((j) => j.statuscode)).toEqual([31]);
-    expect(await instances(app, `webhook-create-contact-${other}-`)).toEqual([]);
-    expect(mailTo(app, 'locked@mail.example')).toEqual([]);
-  });
+describeWebhookAuth({
+  kind: 'HttpQueryString',
+  settingName: 'hook',
+  secret: 'q-secret',
+  endpoint: (secret) => ({
+    authtype: 6,
+    authvalue: `<settings><setting name="hook" value="${secret}" /></settings>`,
+  }),
 });
