@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServices } from '../../lib/config/services';
 import { readSettings } from '../../lib/config/settings';
 import type { AppUnderTest } from '../support/appHost';
-import { startApiApp } from './appHost';
+import { startAppWithDataverse } from '../support/appHost';
 import { JsonBlobs } from '../../lib/storage/jsonBlobs';
 import { startOrchestration } from '../support/durable';
 import { apiOf, secretsOf, type Api } from './client';
@@ -12,7 +12,7 @@ let app: AppUnderTest;
 let api: Api;
 beforeAll(async () => {
   process.env.API_MAX_BODY_BYTES = String(MAX_BODY);
-  app = await startApiApp();
+  app = await startAppWithDataverse();
   api = apiOf(app);
 });
 afterAll(async () => app?.close());

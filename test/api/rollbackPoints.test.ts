@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppUnderTest } from '../support/appHost';
-import { startApiApp } from './appHost';
+import { startAppWithDataverse } from '../support/appHost';
 import { apiOf, type Api } from './client';
 
 let app: AppUnderTest;
 let api: Api;
 beforeAll(async () => {
-  app = await startApiApp();
+  app = await startAppWithDataverse();
   api = apiOf(app);
 });
 afterAll(async () => app?.close());

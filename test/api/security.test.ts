@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppUnderTest } from '../support/appHost';
-import { startApiApp } from './appHost';
+import { startAppWithDataverse } from '../support/appHost';
 import { apiOf, secretsOf, type Answer, type Api } from './client';
 
 let app: AppUnderTest;
 let api: Api;
 beforeAll(async () => {
-  app = await startApiApp();
+  app = await startAppWithDataverse();
   api = apiOf(app);
 });
 afterAll(async () => app?.close());

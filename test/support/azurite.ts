@@ -3,8 +3,8 @@
  * vitest's global setup so every test file shares one instance through AZURE_STORAGE_CONNECTION_STRING.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+import { pickPort, waitForPort } from '../../cli/up/ports';
 
 export const DEV_ACCOUNT = 'devstoreaccount1';
 export const DEV_KEY =
@@ -14,33 +14,6 @@ export function connectionString(port: number): string {
   return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Azurite did not listen on ${port} within ${timeoutMs} ms`);
-}
-
 export interface RunningAzurite {
   port: number;
   connectionString: string;
@@ -48,7 +21,7 @@ export interface RunningAzurite {
 }
 
 export async function startAzurite(): Promise<RunningAzurite> {
-  const port = await freePort();
+  const port = await pickPort(0);
   const bin = path.resolve(__dirname, '../../node_modules/azurite/dist/src/blob/main.js');
   const child: ChildProcess = spawn(
     process.execPath,
