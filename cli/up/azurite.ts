@@ -25,7 +25,8 @@ export class AzuriteStartError extends Error {
 
 export async function startLocalAzurite(options: {
   projectRoot: string;
-  location: string;
+  /** Folder for Azurite's data; omitted keeps everything in memory (tests). */
+  location?: string;
   port: number;
 }): Promise<LocalAzurite> {
   const bin = path.join(options.projectRoot, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
@@ -33,7 +34,7 @@ export async function startLocalAzurite(options: {
     throw new AzuriteStartError(
       `Azurite is not installed (${bin} is missing). Run 'npm ci', or set AzureWebJobsStorage in local.settings.json.`,
     );
-  fs.mkdirSync(options.location, { recursive: true });
+  if (options.location) fs.mkdirSync(options.location, { recursive: true });
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -42,8 +43,7 @@ export async function startLocalAzurite(options: {
       '127.0.0.1',
       '--blobPort',
       String(options.port),
-      '--location',
-      options.location,
+      ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
       '--skipApiVersionCheck',
       '--disableTelemetry',
       '--silent',
