@@ -8,6 +8,7 @@ import { BlcError } from './apiClient';
 import { authCommand, versionCommand } from './commands/app';
 import { deployCommand } from './commands/deploy';
 import { instanceCommands } from './commands/instances';
+import { replayCheckCommand } from './commands/replayCheck';
 import { rollbackCommand } from './commands/rollback';
 import type { Command } from './commands/types';
 import { errorLine } from './output';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   ...instanceCommands,
   rollback: rollbackCommand,
   deploy: deployCommand,
+  'replay-check': replayCheckCommand,
 };
 
 function usage(): string {
