@@ -8,7 +8,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { setTimeout as delay } from 'node:timers/promises';
 import { services } from '../../lib/config/services';
-import type { RollbackPoint, RollbackStatus } from '../../lib/rollback';
+import { isLater, resourceKey, type RollbackPoint, type RollbackStatus } from '../../lib/rollback';
 import { ApiError, answering } from '../../lib/api/errors';
 import { apiBase, checkStatusResponse, findInstance } from '../../lib/api/durable';
 import { queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
@@ -30,6 +30,27 @@ const PLAN_WAIT_MS = 25_000;
 function pointSummary(p: RollbackPoint): Partial<RollbackPoint> {
   const { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback } = p;
   return { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback };
+}
+
+/**
+ * For each point, the earlier points (of any status) that touched one of its resources: it depends
+ * on them, since undoing an earlier change alone would also undo part of the later one (the
+ * dashboard draws these as its dependency graph; the rollback itself only counts active points).
+ */
+function dependenciesOf(all: RollbackPoint[]): Map<string, string[]> {
+  const keys = new Map(all.map((p) => [p.id, new Set(p.resources.map(resourceKey))]));
+  const deps = new Map<string, string[]>();
+  for (const later of all) {
+    const mine = keys.get(later.id) as Set<string>;
+    deps.set(
+      later.id,
+      all
+        .filter((earlier) => earlier.id !== later.id && isLater(later, earlier))
+        .filter((earlier) => [...(keys.get(earlier.id) as Set<string>)].some((k) => mine.has(k)))
+        .map((earlier) => earlier.id),
+    );
+  }
+  return deps;
 }
 
 function pointIdFrom(request: HttpRequest): string {
@@ -57,15 +78,27 @@ function resourceFilter(request: HttpRequest): string | undefined {
   ]);
 }
 
-/** GET /api/rollback-points?status=active,expired&resource=dataverse:contacts:<id> */
+/**
+ * GET /api/rollback-points?status=active,expired&resource=dataverse:contacts:<id>, oldest first,
+ * each point with `dependsOn` (see dependenciesOf).
+ */
 export async function listPoints(request: HttpRequest): Promise<HttpResponseInit> {
   const status = queryList(request, 'status').map((s) => {
     if (!STATUSES.includes(s as RollbackStatus))
       throw ApiError.invalidInput([{ field: 'status', message: `must be among ${STATUSES.join(', ')}` }]);
     return s as RollbackStatus;
   });
-  const points = await services().rollbackPoints.list({ status, resource: resourceFilter(request) });
-  return { status: 200, jsonBody: { points: points.map(pointSummary) } };
+  const resource = resourceFilter(request);
+  // One read of every point: dependencies may lead to points the filters leave out.
+  const all = await services().rollbackPoints.list();
+  const points = all
+    .filter((p) => !status.length || status.includes(p.status))
+    .filter((p) => !resource || p.resources.some((r) => resourceKey(r) === resource));
+  const dependsOn = dependenciesOf(all);
+  return {
+    status: 200,
+    jsonBody: { points: points.map((p) => ({ ...pointSummary(p), dependsOn: dependsOn.get(p.id) ?? [] })) },
+  };
 }
 
 /** GET /api/rollback-points/{id}: the whole point, with its undo plan. */

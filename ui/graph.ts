@@ -1,0 +1,129 @@
+/**
+ * Rollback points' dependencies as an SVG graph. A later point that touched the same records as an
+ * earlier one depends on it: the earlier one cannot be rolled back alone while the later one is
+ * active. Points sit in columns by depth of dependency (independent points in the first column);
+ * each arrow runs from the later point to the point it depends on.
+ */
+import { svg } from './dom.js';
+import { shortId } from './format.js';
+import type { RollbackPoint } from './types.js';
+
+const NODE_W = 190;
+const NODE_H = 46;
+const COL_GAP = 80;
+const ROW_GAP = 18;
+const PAD = 12;
+
+interface Placed {
+  point: RollbackPoint;
+  x: number;
+  y: number;
+}
+
+/** Column = 1 + the deepest column among the points it depends on (points come oldest first). */
+function layout(points: RollbackPoint[]): Map<string, Placed> {
+  const column = new Map<string, number>();
+  const rows: number[] = [];
+  const placed = new Map<string, Placed>();
+  for (const point of points) {
+    const deps = (point.dependsOn ?? []).filter((d) => column.has(d));
+    const col = deps.length ? Math.max(...deps.map((d) => column.get(d)!)) + 1 : 0;
+    column.set(point.id, col);
+    const row = rows[col] ?? 0;
+    rows[col] = row + 1;
+    placed.set(point.id, {
+      point,
+      x: PAD + col * (NODE_W + COL_GAP),
+      y: PAD + row * (NODE_H + ROW_GAP),
+    });
+  }
+  return placed;
+}
+
+function label(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function dependencyGraph(points: RollbackPoint[], open: (id: string) => void): SVGSVGElement {
+  const placed = layout(points);
+  const nodes = [...placed.values()];
+  const width = Math.max(...nodes.map((n) => n.x + NODE_W), 200) + PAD;
+  const height = Math.max(...nodes.map((n) => n.y + NODE_H), NODE_H) + PAD;
+
+  const edges = nodes.flatMap(({ point, x, y }) =>
+    (point.dependsOn ?? [])
+      .filter((dep) => placed.has(dep))
+      .map((dep) => {
+        const to = placed.get(dep)!;
+        const [x1, y1, x2, y2] = [x, y + NODE_H / 2, to.x + NODE_W, to.y + NODE_H / 2];
+        const bend = (x1 - x2) / 2;
+        return svg(
+          'path',
+          {
+            class: 'edge',
+            d: `M ${x1} ${y1} C ${x1 - bend} ${y1}, ${x2 + bend} ${y2}, ${x2 + 6} ${y2}`,
+            'marker-end': 'url(#arrow)',
+            'data-testid': 'graph-edge',
+            'data-from': point.id,
+            'data-to': dep,
+          },
+          svg('title', {}, `${point.id} depends on ${dep}`),
+        );
+      }),
+  );
+
+  const drawn = nodes.map(({ point, x, y }) =>
+    svg(
+      'g',
+      {
+        class: `node status-${point.status}`,
+        transform: `translate(${x} ${y})`,
+        role: 'link',
+        tabindex: 0,
+        'aria-label': `Rollback point ${point.id}, ${point.status}: ${point.description}`,
+        'data-testid': 'graph-node',
+        'data-point-id': point.id,
+        onclick: () => open(point.id),
+        onkeydown: (e: Event) => {
+          if ((e as KeyboardEvent).key === 'Enter') open(point.id);
+        },
+      },
+      svg('title', {}, `${point.id} (${point.status}): ${point.description}`),
+      svg('rect', { width: NODE_W, height: NODE_H, rx: 6 }),
+      svg('text', { x: 10, y: 19, class: 'node-title' }, label(point.description || point.id, 26)),
+      svg('text', { x: 10, y: 36, class: 'node-meta' }, `${shortId(point.id)} · ${point.status}`),
+    ),
+  );
+
+  return svg(
+    'svg',
+    {
+      class: 'graph',
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      role: 'group',
+      'aria-label': 'Dependencies between rollback points',
+      'data-testid': 'dependency-graph',
+    },
+    svg(
+      'defs',
+      {},
+      svg(
+        'marker',
+        {
+          id: 'arrow',
+          viewBox: '0 0 10 10',
+          refX: 9,
+          refY: 5,
+          markerWidth: 7,
+          markerHeight: 7,
+          orient: 'auto',
+        },
+        svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrowhead' }),
+      ),
+    ),
+    edges,
+    drawn,
+  );
+}

@@ -1,0 +1,334 @@
+/**
+ * Rollback points: the list with expiry and the dependency graph; and one point, whose rollback is
+ * always planned (a dry run) and shown before the Execute button appears.
+ */
+import { ApiError, get, post, seg } from '../api.js';
+import { badge, fill, h, notice } from '../dom.js';
+import { relative, shortId, time } from '../format.js';
+import { dependencyGraph } from '../graph.js';
+import { live } from '../live.js';
+import type { Resource, RollbackPlan, RollbackPoint } from '../types.js';
+
+const STATUSES = ['active', 'rolling-back', 'rolled-back', 'rollback-failed', 'expired'];
+let statusFilter = '';
+
+const pointLink = (id: string, text = shortId(id)): HTMLElement =>
+  h('a', { href: `#/rollback-points/${encodeURIComponent(id)}`, title: id }, text);
+const instanceLink = (id: string, testId?: string): HTMLElement =>
+  h('a', { href: `#/instances/${encodeURIComponent(id)}`, 'data-testid': testId }, id);
+
+function resourceText(r: Resource): string {
+  return r.kind === 'dataverse' ? `${r.table} ${r.id}` : `configuration “${r.name}” v${r.versionAfter}`;
+}
+
+function expiry(p: RollbackPoint): HTMLElement {
+  const past = Date.parse(p.expiresAt) <= Date.now();
+  return h(
+    'span',
+    { class: past ? 'expired' : '', title: p.expiresAt },
+    `${time(p.expiresAt)} (${relative(p.expiresAt)})`,
+  );
+}
+
+function row(p: RollbackPoint): HTMLElement {
+  return h(
+    'tr',
+    { 'data-testid': 'point-row', 'data-point-id': p.id, 'data-status': p.status },
+    h('td', {}, pointLink(p.id)),
+    h('td', {}, p.description),
+    h('td', {}, p.origin),
+    h('td', {}, badge(p.status)),
+    h('td', {}, time(p.createdAt)),
+    h('td', {}, expiry(p)),
+    h('td', {}, String(p.resources.length)),
+    h('td', {}, p.dependsOn?.length ? p.dependsOn.map((d, i) => [i ? ', ' : '', pointLink(d)]) : '—'),
+  );
+}
+
+export function rollbackPointsPage(main: HTMLElement): () => void {
+  const status = h(
+    'select',
+    {
+      id: 'point-status',
+      'data-testid': 'point-status-filter',
+      onchange: () => {
+        statusFilter = status.value;
+        void watcher.now();
+      },
+    },
+    h('option', { value: '' }, 'Any status'),
+    STATUSES.map((s) => h('option', { value: s, selected: s === statusFilter }, s)),
+  );
+  const graph = h('div', { class: 'graph-box' });
+  const body = h('tbody', { 'data-testid': 'points' });
+  const message = h('div');
+
+  async function refresh(): Promise<void> {
+    try {
+      const { points } = await get<{ points: RollbackPoint[] }>(
+        `rollback-points${statusFilter ? `?status=${seg(statusFilter)}` : ''}`,
+      );
+      fill(message);
+      fill(
+        graph,
+        points.length
+          ? dependencyGraph(points, (id) => (location.hash = `#/rollback-points/${encodeURIComponent(id)}`))
+          : h('p', { class: 'muted' }, 'No rollback points.'),
+      );
+      // Newest first in the table; the API lists oldest first (the graph's order).
+      fill(body, [...points].reverse().map(row));
+    } catch (err) {
+      fill(message, notice('error', (err as Error).message));
+      throw err;
+    }
+  }
+  const watcher = live(refresh);
+
+  fill(
+    main,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Rollback points'), watcher.element),
+    h(
+      'div',
+      { class: 'filters' },
+      h('div', { class: 'field' }, h('label', { for: 'point-status' }, 'Status'), status),
+    ),
+    message,
+    h('h2', {}, 'Dependencies'),
+    h(
+      'p',
+      { class: 'muted' },
+      'An arrow from one point to another: the later point changed the same records, so the earlier one can only be rolled back together with it (cascade).',
+    ),
+    graph,
+    h('h2', {}, 'All points'),
+    h(
+      'table',
+      { class: 'grid' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Point', 'Description', 'Origin', 'Status', 'Created', 'Expires', 'Records', 'Depends on'].map(
+            (t) => h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
+      body,
+    ),
+  );
+  return watcher.stop;
+}
+
+function actionText(a: Record<string, unknown>): string {
+  const target = `${String(a.table)} ${String(a.id)}`;
+  switch (a.kind) {
+    case 'dataverse-delete':
+      return `Delete ${target} (it was created by the change)`;
+    case 'dataverse-restore-fields':
+      return `Restore ${target}: ${Object.entries((a.fields ?? {}) as Record<string, unknown>)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join(', ')}`;
+    case 'dataverse-recreate':
+      return `Create ${target} again (it was deleted by the change)`;
+    case 'dataverse-restore-record':
+      return `Put ${target} back as it was`;
+    case 'config-activate':
+      return `Activate configuration “${String(a.name)}” version ${String(a.version)}`;
+    default:
+      return JSON.stringify(a);
+  }
+}
+
+function planView(plan: RollbackPlan): HTMLElement {
+  return h(
+    'div',
+    { class: 'card', 'data-testid': 'rollback-plan' },
+    h('h3', {}, `Plan: ${plan.steps.length} point${plan.steps.length === 1 ? '' : 's'}, newest first`),
+    h(
+      'ol',
+      {},
+      plan.steps.map((s) =>
+        h(
+          'li',
+          { 'data-testid': 'plan-step', 'data-point-id': s.pointId },
+          h('strong', {}, s.description || s.pointId),
+          ' ',
+          h('span', { class: 'muted' }, `(${s.pointId})`),
+          h(
+            'ul',
+            {},
+            s.plan.map((a) => h('li', { 'data-testid': 'plan-action' }, actionText(a))),
+          ),
+        ),
+      ),
+    ),
+    plan.conflicts.length
+      ? notice(
+          'info',
+          `Edited since the change (force overrides): ${plan.conflicts
+            .map((c) => `${c.table} ${c.id}${c.deleted ? ' (deleted)' : ''}`)
+            .join('; ')}`,
+          'plan-conflicts',
+        )
+      : null,
+  );
+}
+
+/** Plan, then execute: Execute appears only for the options the shown plan was made with. */
+function rollbackForm(point: RollbackPoint, reload: () => void): HTMLElement {
+  const cascade = h('input', { type: 'checkbox', id: 'opt-cascade', 'data-testid': 'opt-cascade' });
+  const force = h('input', { type: 'checkbox', id: 'opt-force', 'data-testid': 'opt-force' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const options = (): { cascade?: boolean; force?: boolean } => ({
+    ...(cascade.checked ? { cascade: true } : {}),
+    ...(force.checked ? { force: true } : {}),
+  });
+  const problem = (err: unknown): HTMLElement => {
+    const e = err as ApiError;
+    return notice('error', e.code ? `${e.code}: ${e.message}` : e.message, 'plan-error');
+  };
+
+  async function execute(button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    try {
+      const started = await post<{ id: string }>(`rollback-points/${seg(point.id)}/execute`, options());
+      fill(
+        out,
+        h(
+          'p',
+          { class: 'notice notice-success', role: 'status', 'data-testid': 'rollback-started' },
+          'Rollback started: ',
+          instanceLink(started.body.id, 'rollback-instance-link'),
+        ),
+      );
+      reload();
+    } catch (err) {
+      button.disabled = false;
+      out.append(problem(err));
+    }
+  }
+
+  async function plan(): Promise<void> {
+    fill(out, h('p', { class: 'muted' }, 'Planning (a dry run, nothing changes)…'));
+    try {
+      const answer = await post<RollbackPlan & { id?: string }>(
+        `rollback-points/${seg(point.id)}/plan`,
+        options(),
+      );
+      if (answer.status === 202) {
+        fill(
+          out,
+          notice('info', 'The dry run is taking long; follow it here, then plan again: '),
+          instanceLink(String(answer.body.id)),
+        );
+        return;
+      }
+      const button = h(
+        'button',
+        { type: 'button', class: 'danger', 'data-testid': 'execute-rollback' },
+        `Execute this rollback (${answer.body.steps.length} point${answer.body.steps.length === 1 ? '' : 's'})`,
+      );
+      button.addEventListener('click', () => void execute(button));
+      fill(out, planView(answer.body), button);
+    } catch (err) {
+      fill(out, problem(err));
+    }
+  }
+
+  // A plan belongs to the options it was made with: changing them takes Execute away.
+  const invalidate = (): void => fill(out);
+  cascade.addEventListener('change', invalidate);
+  force.addEventListener('change', invalidate);
+
+  return h(
+    'section',
+    { class: 'card', 'aria-label': 'Roll back' },
+    h('h2', {}, 'Roll back'),
+    h(
+      'label',
+      { class: 'check' },
+      cascade,
+      ' Cascade: also roll back later points that changed the same records',
+    ),
+    h('label', { class: 'check' }, force, ' Force: overwrite edits made to the records since the change'),
+    h(
+      'button',
+      { type: 'button', 'data-testid': 'plan-rollback', onclick: () => void plan() },
+      'Show rollback plan',
+    ),
+    out,
+  );
+}
+
+export function rollbackPointPage(main: HTMLElement, id: string): void {
+  const facts = h('div');
+  const form = h('div');
+  const message = h('div');
+
+  async function load(withForm: boolean): Promise<void> {
+    try {
+      const p = await get<RollbackPoint>(`rollback-points/${seg(id)}`);
+      fill(
+        facts,
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Status'),
+          h('dd', {}, badge(p.status, 'point-status')),
+          h('dt', {}, 'Description'),
+          h('dd', {}, p.description),
+          h('dt', {}, 'Origin'),
+          h('dd', {}, p.sagaInstanceId ? ['saga ', instanceLink(p.sagaInstanceId)] : p.origin),
+          h('dt', {}, 'Created'),
+          h('dd', {}, time(p.createdAt)),
+          h('dt', {}, 'Expires'),
+          h('dd', {}, expiry(p)),
+          p.rollback
+            ? [
+                h('dt', {}, 'Rollback'),
+                h(
+                  'dd',
+                  {},
+                  instanceLink(p.rollback.instanceId),
+                  p.rollback.error ? ` — ${p.rollback.error}` : '',
+                ),
+              ]
+            : null,
+        ),
+        h('h2', {}, 'Records'),
+        h(
+          'ul',
+          {},
+          p.resources.map((r) => h('li', {}, resourceText(r))),
+        ),
+        h('h2', {}, 'Stored undo actions'),
+        h(
+          'ol',
+          {},
+          (p.plan ?? []).map((a) => h('li', {}, actionText(a))),
+        ),
+      );
+      if (withForm)
+        fill(
+          form,
+          p.status === 'active'
+            ? rollbackForm(p, () => void load(false))
+            : notice('info', `This point is ${p.status}; only active points can be rolled back.`),
+        );
+    } catch (err) {
+      fill(message, notice('error', (err as Error).message));
+    }
+  }
+
+  fill(
+    main,
+    h('p', {}, h('a', { href: '#/rollback-points' }, '← All rollback points')),
+    h('h1', { 'data-testid': 'point-id' }, id),
+    message,
+    form,
+    facts,
+  );
+  void load(true);
+}
