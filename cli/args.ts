@@ -1,12 +1,17 @@
 /**
  * Argument parsing shared by the `blc` commands that talk to an app: each command declares its own
  * options, and every one also takes `--url`, `--key`, `--json` and `--help`. The app's URL and key
- * come from the flags, else `BLC_URL` / `BLC_KEY`, else http://localhost:7071 and no key. Bad
- * arguments are usage errors (exit 2). The environment is read here and nowhere else in `cli/`.
+ * come from the flags, else `BLC_URL` / `BLC_KEY`, else http://localhost:7071. With no key for an
+ * app on this machine, blc uses the local host's own key (see localKey), so `npm start` and then
+ * `npx blc ...` work without copying a secret. Bad arguments are usage errors (exit 2). The
+ * environment is read here and nowhere else in `cli/`.
  */
+import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, BlcError } from './apiClient';
+import { projectRoot } from './version';
 
 export const DEFAULT_URL = 'http://localhost:7071';
 
@@ -21,7 +26,8 @@ const COMMON: Options = {
 
 export const COMMON_HELP = `Common options:
   --url URL    The app (default: $BLC_URL, else ${DEFAULT_URL})
-  --key KEY    A function key (default: $BLC_KEY)
+  --key KEY    A function key (default: $BLC_KEY; for an app on this machine, the local
+               host's own key from local.settings.json or .data)
   --json       Print JSON for scripts instead of tables
   -h, --help   Show this help`;
 
@@ -57,11 +63,50 @@ export function parse(argv: string[], options: Options = {}): Parsed {
     help: values.help === true,
     client() {
       const url = (values.url as string | undefined) ?? process.env.BLC_URL ?? DEFAULT_URL;
-      const key = (values.key as string | undefined) ?? process.env.BLC_KEY;
+      const given = (values.key as string | undefined) ?? process.env.BLC_KEY;
+      const key = given || (isLoopback(url) ? localKey() : undefined);
       client ??= new ApiClient(url, { key: key || undefined, timeoutMs: 60_000 });
       return client;
     },
   };
+}
+
+function isLoopback(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false; // the client reports the bad URL
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The function key a local host of this project uses, where the host itself takes it from:
+ * `local.settings.json` `Keys` first, else the key it generated into its data folder — `.data/host`
+ * (`blc up`, `npm start`) or `.data` (`blc serve`). Looked up in the current folder, then in this
+ * project. Only ever sent to a loopback address, so the key never leaves the machine.
+ */
+export function localKey(dirs: string[] = [process.cwd(), projectRoot()]): string | undefined {
+  const read = (file: string): Record<string, unknown> | undefined => {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const dir of [...new Set(dirs.map((d) => path.resolve(d)))]) {
+    const keys = read(path.join(dir, 'local.settings.json'))?.Keys as Record<string, unknown> | undefined;
+    const candidates = [
+      keys?.default,
+      keys?.function,
+      read(path.join(dir, '.data', 'host', 'keys.json'))?.default,
+      read(path.join(dir, '.data', 'keys.json'))?.default,
+    ];
+    const found = candidates.find((k) => typeof k === 'string' && k !== '');
+    if (found) return found as string;
+  }
+  return undefined;
 }
 
 /** Whether a URL was given (flag or BLC_URL): `blc version` then also asks the app. */

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readLocalSettings } from '../host/settings';
+import { DEFAULT_URL, localKey } from './args';
 import { startDataverseSim, type DataverseSim } from '../sim/dataverse';
 import { DEMO_TENANT_DOMAIN, startGraphSim, type GraphSim } from '../sim/graph';
 import { startLocalAzurite, type LocalAzurite } from './up/azurite';
@@ -342,7 +343,31 @@ export async function upCommand(argv: string[]): Promise<number> {
   }
 }
 
-function banner(info: {
+/**
+ * The README's "Try it" walkthrough (sagas against the demo data) and a new client through the
+ * webhook. blc finds this app on its own when it runs at blc's default URL with the key kept in
+ * this project; otherwise the first line tells the shell where it is.
+ */
+function tryCommands(info: BannerInfo): string[] {
+  const lines = ['Try (in another terminal, in this folder; README.md "Try it" explains each step):'];
+  const env: string[] = [];
+  if (info.appUrl.replace(/\/+$/, '') !== DEFAULT_URL) env.push(`BLC_URL=${info.appUrl}`);
+  if (info.key && localKey([projectRoot()]) !== info.key) env.push(`BLC_KEY=${info.key}`);
+  if (env.length) lines.push(`  export ${env.join(' ')}`);
+  if (info.dataverse)
+    lines.push(
+      '  npx blc start dataverseChange --id try-new-organisation --input @docs/examples/new-organisation.json --wait',
+      '  npx blc start dataverseChange --id try-failing-change --input @docs/examples/failing-change.json --wait',
+      '  npx blc rollback plan rp-try-new-organisation',
+      '  npx blc rollback execute rp-try-new-organisation --wait',
+      `  curl -X POST ${info.dataverse.apiUrl}/contacts -H 'Authorization: Bearer ${SIM_TOKEN}' -H 'Content-Type: application/json' \\`,
+      `       -d '{"firstname":"Ada","lastname":"Lovelace","emailaddress1":"ada@mail.example"}'   # a new client: starts clientOnboarding`,
+    );
+  lines.push('  npx blc list');
+  return lines;
+}
+
+interface BannerInfo {
   appUrl: string;
   dashboard: string;
   key: string | undefined;
@@ -351,9 +376,10 @@ function banner(info: {
   graph: GraphSim | undefined;
   azurite: LocalAzurite | undefined;
   real: { dataverse?: string; graph?: string; storage: boolean };
-}): string {
+}
+
+function banner(info: BannerInfo): string {
   const { appUrl, dataverse, graph, azurite } = info;
-  const keyHeader = info.key ? ` -H 'x-functions-key: ${info.key}'` : '';
   const lines = [
     '',
     'Life Cockpit is up.',
@@ -371,15 +397,8 @@ function banner(info: {
       : '  Storage     AzureWebJobsStorage from your settings',
     `  Data        ${info.dataDir}`,
     '',
-    'Try:',
-    `  curl ${appUrl}/api/health`,
+    ...tryCommands(info),
   ];
-  if (dataverse)
-    lines.push(
-      `  curl -X POST ${dataverse.apiUrl}/contacts -H 'Authorization: Bearer ${SIM_TOKEN}' -H 'Content-Type: application/json' \\`,
-      `       -d '{"firstname":"Ada","lastname":"Lovelace","emailaddress1":"ada@mail.example"}'   # a new client: starts clientOnboarding`,
-    );
-  lines.push(`  curl${keyHeader} '${appUrl}/api/instances?name=clientOnboarding'`);
   if (graph && graph.caCertFile)
     lines.push(`  curl --cacert ${graph.caCertFile} ${graph.url}/_sim/outbox   # the welcome mail`);
   lines.push('', 'Stop with Ctrl+C.');
