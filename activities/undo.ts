@@ -1,9 +1,11 @@
 /**
  * The one activity that performs an undo action, for saga compensations and rollbacks alike. Every
  * action tolerates being run again: deleting what is gone, re-creating what exists, re-applying
- * fields or a configuration version all end in the same state.
+ * fields or a configuration version all end in the same state. Each undo done is recorded as an
+ * UndoApplied telemetry event with the instance that asked for it (activities never replay).
  */
 import { defineActivity } from '../lib/saga';
+import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
 import type { UndoAction } from '../lib/rollback';
 import { diffFields } from '../lib/dataverse';
@@ -13,6 +15,16 @@ export const undoAction = defineActivity<
   { undone: boolean }
 >('undo_action', async ({ instanceId, action }) => {
   if (!action) return { undone: false };
+  const result = await undo(instanceId, action);
+  recordEvent('UndoApplied', {
+    instanceId,
+    kind: action.kind,
+    table: action.kind === 'config-activate' ? undefined : action.table,
+  });
+  return result;
+});
+
+async function undo(instanceId: string, action: UndoAction): Promise<{ undone: boolean }> {
   const app = services();
   if (action.kind === 'config-activate') {
     await app.config.activate(action.version, new Date().toISOString(), instanceId);
@@ -42,4 +54,4 @@ export const undoAction = defineActivity<
       return { undone: true };
     }
   }
-});
+}

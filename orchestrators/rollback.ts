@@ -2,11 +2,12 @@
  * Executing a rollback point, as an orchestration: it refuses when later changes depend on the same
  * records (unless cascading, then those are undone first, newest first) and when someone edited the
  * records since (unless forced); a dry run returns the plan. Each undo is an activity with retries;
- * a point whose undo fails is left `rollback-failed`, never half-hidden.
+ * a point whose undo fails is left `rollback-failed`, never half-hidden. An executed rollback is
+ * recorded as a RollbackExecuted telemetry event (RollbackFailed when an undo failed), once.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import { Saga, type RetryPolicy } from '../lib/saga';
+import { Saga, replaySafeEvent, replaySafeLog, type RetryPolicy } from '../lib/saga';
 import {
   createManualPoint,
   prepareRollback,
@@ -80,6 +81,17 @@ export const rollback = df.app.orchestration('rollback', function* (context: Orc
           error: String((err as Error).message),
         },
       });
+      replaySafeLog(
+        context,
+        'error',
+        `Rollback of point ${step.pointId} failed: ${String((err as Error).message)}`,
+      );
+      replaySafeEvent(context, 'RollbackFailed', {
+        pointId: input.pointId,
+        failedPoint: step.pointId,
+        rolledBack: rolledBack.length,
+        error: String((err as Error).message),
+      });
       throw err;
     }
     yield* saga.step({
@@ -89,6 +101,15 @@ export const rollback = df.app.orchestration('rollback', function* (context: Orc
     });
     rolledBack.push(step.pointId);
   }
+  replaySafeLog(context, 'information', `Rollback of point ${input.pointId} undid ${rolledBack.join(', ')}.`);
+  replaySafeEvent(context, 'RollbackExecuted', {
+    pointId: input.pointId,
+    rolledBack: rolledBack.length,
+    points: rolledBack.join(','),
+    cascade: input.cascade === true,
+    force: input.force === true,
+    conflictsOverridden: prepared.conflicts.length,
+  });
   return saga.complete({ dryRun: false, rolledBack, conflictsOverridden: prepared.conflicts });
 });
 

@@ -7,7 +7,8 @@
  * event, so Dataverse's retry and duplicate deliveries of one change start exactly one instance.
  * Changes made by the app's own identity, and deep plugin chains, are acknowledged and ignored (the
  * loop guard). It answers fast: it never waits for the orchestration, and never logs the secret or
- * the payload's field values.
+ * the payload's field values. Each delivery is recorded as a WebhookDelivery telemetry event with its
+ * outcome: accepted, duplicate, ignored or refused.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
@@ -16,6 +17,7 @@ import { services } from '../lib/config/services';
 import type { AppSettings } from '../lib/config/settings';
 import { isNotFound } from '../lib/api/durable';
 import { ApiError, answering } from '../lib/api/errors';
+import { recordEvent } from '../lib/telemetry';
 
 /** A change as the flows see it: what happened to which record, and who did it. */
 export interface DataverseEvent {
@@ -270,48 +272,108 @@ async function instanceExists(client: df.DurableClient, instanceId: string): Pro
   }
 }
 
+type DeliveryOutcome = 'accepted' | 'duplicate' | 'ignored' | 'refused';
+
+function delivered(
+  outcome: DeliveryOutcome,
+  status: number,
+  body: Json,
+  context: InvocationContext,
+  event?: DataverseEvent,
+): HttpResponseInit {
+  recordEvent('WebhookDelivery', {
+    outcome,
+    status,
+    instanceId: typeof body.instanceId === 'string' ? body.instanceId : undefined,
+    orchestration: typeof body.orchestration === 'string' ? body.orchestration : undefined,
+    code: typeof body.code === 'string' ? body.code : undefined,
+    reason: typeof body.ignored === 'string' ? body.ignored : undefined,
+    message: event?.message,
+    table: event?.table,
+    invocationId: context.invocationId,
+  });
+  return reply(status, body);
+}
+
 export async function dataverseWebhook(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  try {
+    return await receive(request, context);
+  } catch (err) {
+    // Dataverse retries a failed delivery; it is refused for now, whatever answers it.
+    const status = err instanceof ApiError ? err.status : 500;
+    const code = err instanceof ApiError ? err.code : 'INTERNAL';
+    recordEvent('WebhookDelivery', { outcome: 'refused', status, code, invocationId: context.invocationId });
+    throw err;
+  }
+}
+
+async function receive(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { settings } = services();
   if (!settings.webhookAuth) {
     context.warn('Dataverse webhook called, but DATAVERSE_WEBHOOK_SECRET is not set: refusing it.');
-    return reply(503, {
-      code: 'WEBHOOK_NOT_CONFIGURED',
-      message: 'This endpoint accepts Dataverse webhooks only once DATAVERSE_WEBHOOK_SECRET is set.',
-    });
+    return delivered(
+      'refused',
+      503,
+      {
+        code: 'WEBHOOK_NOT_CONFIGURED',
+        message: 'This endpoint accepts Dataverse webhooks only once DATAVERSE_WEBHOOK_SECRET is set.',
+      },
+      context,
+    );
   }
   if (!authorized(request, settings.webhookAuth)) {
     context.warn('Dataverse webhook refused: missing or wrong secret.');
-    return reply(401, { code: 'UNAUTHORIZED', message: 'Missing or wrong webhook secret.' });
+    return delivered(
+      'refused',
+      401,
+      { code: 'UNAUTHORIZED', message: 'Missing or wrong webhook secret.' },
+      context,
+    );
   }
   const raw = await request.text();
   if (Buffer.byteLength(raw) > settings.maxBodyBytes)
-    return reply(413, {
-      code: 'PAYLOAD_TOO_LARGE',
-      message: `The body exceeds ${settings.maxBodyBytes} bytes.`,
-    });
+    return delivered(
+      'refused',
+      413,
+      { code: 'PAYLOAD_TOO_LARGE', message: `The body exceeds ${settings.maxBodyBytes} bytes.` },
+      context,
+    );
   let event: DataverseEvent;
   try {
     event = parseRemoteExecutionContext(JSON.parse(raw) as unknown);
   } catch (err) {
     const message = err instanceof WebhookPayloadError ? err.message : 'The body is not valid JSON.';
-    return reply(400, { code: 'INVALID_WEBHOOK_PAYLOAD', message });
+    return delivered('refused', 400, { code: 'INVALID_WEBHOOK_PAYLOAD', message }, context);
   }
   const instanceId = instanceIdFor(event);
   const ignored = ignoreReason(event, settings.appUserId);
   if (ignored) {
     context.log(`Dataverse webhook ${event.message} of ${event.table} ignored: ${ignored}.`);
-    return reply(200, { ignored });
+    return delivered('ignored', 200, { ignored }, context, event);
   }
   const route = routeFor(event, await currentRoutes(context));
-  if (!route) return reply(200, { ignored: `no flow for ${event.message} of ${event.table}` });
+  if (!route)
+    return delivered(
+      'ignored',
+      200,
+      { ignored: `no flow for ${event.message} of ${event.table}` },
+      context,
+      event,
+    );
 
   const client = df.getClient(context);
   const existing = await instanceExists(client, instanceId);
   if (existing)
-    return reply(200, { instanceId, orchestration: route.orchestration, started: false, status: existing });
+    return delivered(
+      'duplicate',
+      200,
+      { instanceId, orchestration: route.orchestration, started: false, status: existing },
+      context,
+      event,
+    );
   const input: WebhookInput = { event, timeZone: settings.timeZone };
   try {
     await client.startNew(route.orchestration, { instanceId, input });
@@ -319,13 +381,25 @@ export async function dataverseWebhook(
     // A duplicate delivery that raced this one started it first.
     const now = await instanceExists(client, instanceId);
     if (now)
-      return reply(200, { instanceId, orchestration: route.orchestration, started: false, status: now });
+      return delivered(
+        'duplicate',
+        200,
+        { instanceId, orchestration: route.orchestration, started: false, status: now },
+        context,
+        event,
+      );
     throw err;
   }
   context.log(
     `Dataverse webhook ${event.message} of ${event.table} started ${route.orchestration} ${instanceId}.`,
   );
-  return reply(202, { instanceId, orchestration: route.orchestration, started: true });
+  return delivered(
+    'accepted',
+    202,
+    { instanceId, orchestration: route.orchestration, started: true },
+    context,
+    event,
+  );
 }
 
 app.http('dataverseWebhook', {

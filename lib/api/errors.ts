@@ -1,9 +1,11 @@
 /**
  * The public API's error answers: every error body is `{ code, message }` (and `details` for input
  * problems), so a client can branch on `code` and a person can act on `message`. Messages never
- * carry secrets: unexpected errors are logged, and the caller gets only their invocation id.
+ * carry secrets: every answer is redacted, and unexpected errors are logged (redacted too) and
+ * recorded as exceptions, while the caller gets only their invocation id.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { appRedactor, telemetry } from '../telemetry';
 
 export interface FieldProblem {
   field: string;
@@ -48,8 +50,9 @@ export class ApiError extends Error {
 }
 
 export function errorResponse(err: ApiError): HttpResponseInit {
-  const body: Record<string, unknown> = { code: err.code, message: err.message };
-  if (err.details) body.details = err.details;
+  const redactor = appRedactor();
+  const body: Record<string, unknown> = { code: err.code, message: redactor.text(err.message) };
+  if (err.details) body.details = redactor.value(err.details);
   return { status: err.status, jsonBody: body };
 }
 
@@ -65,7 +68,12 @@ export function answering(
       return await handler(request, context);
     } catch (err) {
       if (err instanceof ApiError) return errorResponse(err);
-      context.error(err);
+      const redacted = appRedactor().error(err);
+      context.error(redacted);
+      telemetry().exception(redacted, {
+        InvocationId: context.invocationId,
+        FunctionName: context.functionName,
+      });
       return errorResponse(
         new ApiError(
           500,

@@ -34,6 +34,12 @@ export interface AppSettings {
   timeZone: string;
   /** Largest request body the public API accepts. */
   maxBodyBytes: number;
+  /**
+   * Application Insights, when APPLICATIONINSIGHTS_CONNECTION_STRING is set. `requests: 'host'` when the
+   * Functions host records each invocation itself (on Azure, where WEBSITE_SITE_NAME is set); 'app'
+   * when only the app can (the local host). LIFECOCKPIT_TELEMETRY_REQUESTS overrides the guess.
+   */
+  telemetry?: { connectionString: string; requests: 'app' | 'host' };
 }
 
 export class SettingsError extends Error {
@@ -117,7 +123,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     webhookAuth = { kind, name, value: env.DATAVERSE_WEBHOOK_SECRET };
   }
 
+  let telemetry: AppSettings['telemetry'];
+  const aiConnection = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
+  if (aiConnection) {
+    const requests = env.LIFECOCKPIT_TELEMETRY_REQUESTS || (env.WEBSITE_SITE_NAME ? 'host' : 'app');
+    if (requests !== 'app' && requests !== 'host')
+      throw new SettingsError(`LIFECOCKPIT_TELEMETRY_REQUESTS must be app or host, got '${requests}'.`);
+    telemetry = { connectionString: aiConnection, requests };
+  }
+
   return {
+    telemetry,
     graphUrl: (env.GRAPH_URL || 'https://graph.microsoft.com').replace(/\/+$/, ''),
     graphAuth,
     mailSender: env.MAIL_SENDER || undefined,

@@ -6,6 +6,7 @@
  * is passed in, so it cannot tell a simulator from a real environment.
  */
 import type { TokenCredential } from '@azure/core-auth';
+import { recordDependency } from '../telemetry';
 import { DataverseError } from './errors';
 import { RecordKey, idFromEntityIdHeader, keySegment } from './keys';
 
@@ -272,6 +273,7 @@ export class DataverseClient {
       };
       if (init.body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
       let res: Response;
+      const started = performance.now();
       try {
         res = await this.fetchImpl(url, {
           method,
@@ -279,7 +281,23 @@ export class DataverseClient {
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
           signal: init.abortSignal,
         });
+        recordDependency({
+          service: 'Dataverse',
+          method,
+          url,
+          durationMs: performance.now() - started,
+          status: res.status,
+          success: res.ok,
+        });
       } catch (err) {
+        recordDependency({
+          service: 'Dataverse',
+          method,
+          url,
+          durationMs: performance.now() - started,
+          status: 0,
+          success: false,
+        });
         if (init.abortSignal?.aborted) throw err;
         if (attempt < this.options.maxRetries) {
           await delay(this.backoff(attempt), init.abortSignal);

@@ -13,6 +13,7 @@ import {
   type AuthenticationProvider,
   type FetchOptions,
 } from '@microsoft/microsoft-graph-client';
+import { recordDependency } from '../telemetry';
 import { GraphServiceError } from './errors';
 import type { GraphUser, MailMessage, Organization } from './types';
 
@@ -79,6 +80,7 @@ export class GraphClient {
   readonly baseUrl: string;
   private readonly client: Client;
   private readonly scope: string;
+  private readonly version: string;
 
   constructor(
     baseUrl: string,
@@ -87,11 +89,12 @@ export class GraphClient {
   ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.scope = options.scope ?? GRAPH_SCOPE;
+    this.version = options.apiVersion ?? 'v1.0';
     const host = new URL(this.baseUrl).hostname;
     this.client = Client.initWithMiddleware({
       authProvider: new CredentialAuthProvider(credential, this.scope),
       baseUrl: `${this.baseUrl}/`,
-      defaultVersion: options.apiVersion ?? 'v1.0',
+      defaultVersion: this.version,
       // The library sends the token only to Graph's own hosts and the ones listed here.
       customHosts: GRAPH_HOSTS.has(host) ? undefined : new Set([host]),
       fetchOptions: options.fetchOptions,
@@ -184,10 +187,25 @@ export class GraphClient {
   ): Promise<T> {
     const request = this.client.api(path);
     if (options.abortSignal) request.option('signal', options.abortSignal);
+    const started = performance.now();
+    const record = (status: number, success: boolean): void =>
+      recordDependency({
+        service: 'Graph',
+        method,
+        url: path.startsWith('http') ? path : `${this.baseUrl}/${this.version}${path}`,
+        durationMs: performance.now() - started,
+        status,
+        success,
+      });
     try {
-      return await send(request);
+      const result = await send(request);
+      // The library hides the status of a success; Graph answers 202 to sendMail, 200 otherwise.
+      record(path.endsWith('/sendMail') ? 202 : 200, true);
+      return result;
     } catch (err) {
-      throw toServiceError(err, method, path);
+      const failure = toServiceError(err, method, path);
+      record(failure instanceof GraphServiceError ? failure.statusCode : 0, false);
+      throw failure;
     }
   }
 }

@@ -10,3 +10,4 @@ export {
 } from './saga';
 export { SagaFailedError, type CompensationOutcome } from './errors';
 export type { SagaPhase, SagaStatus, StepState, StepStatus, StepError, CompensationStatus } from './status';
+export { replaySafeLog, replaySafeEvent } from './log';

@@ -4,12 +4,15 @@
  * (each with its own retry policy) and the orchestration fails with a SagaFailedError. A completed
  * pivot step (one that cannot be undone, like a sent email) seals everything before it. Progress is
  * published as the orchestration's custom status. All state is rebuilt by replay: no I/O, no clock,
- * nothing but the orchestration context.
+ * nothing but the orchestration context. What happens is logged and recorded as telemetry events
+ * (SagaStepCompleted, SagaStepFailed, SagaStepCompensated, SagaCompensationFailed, SagaCompensated,
+ * SagaCompleted), each once: never again on replay.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { TypedActivity } from './activity';
 import { CompensationOutcome, SagaFailedError } from './errors';
+import { replaySafeEvent, replaySafeLog } from './log';
 import type { SagaPhase, SagaStatus, StepError, StepStatus } from './status';
 
 export interface RetryPolicy {
@@ -116,6 +119,10 @@ export class Saga {
     this.context.df.setCustomStatus(this.status());
   }
 
+  private report(event: string, properties: Record<string, string | number | boolean | undefined>): void {
+    replaySafeEvent(this.context, event, { orchestration: this.name, ...properties });
+  }
+
   /** Runs one step; use as `const result = yield* saga.step({...})`. */
   *step<I, R, CI = unknown>(spec: StepSpec<I, R, CI>): Generator<Task, R, unknown> {
     const status: StepStatus = {
@@ -137,6 +144,16 @@ export class Saga {
       status.error = errorOf(err);
       status.compensable = false;
       this.failure = { step: spec.name, error: status.error };
+      replaySafeLog(
+        this.context,
+        'warning',
+        `Saga '${this.name}' step '${spec.name}' failed: ${status.error.message}`,
+      );
+      this.report('SagaStepFailed', {
+        step: spec.name,
+        activity: spec.activity.name,
+        error: status.error.message,
+      });
       const outcomes = yield* this.compensate();
       const code = outcomes.some((o) => o.outcome === 'failed')
         ? 'SAGA_COMPENSATION_FAILED'
@@ -145,6 +162,8 @@ export class Saga {
     }
     status.state = 'completed';
     status.completedAt = this.now();
+    replaySafeLog(this.context, 'information', `Saga '${this.name}' step '${spec.name}' completed.`);
+    this.report('SagaStepCompleted', { step: spec.name, activity: spec.activity.name, pivot: status.pivot });
     if (spec.pivot) {
       // Past a pivot the saga can only go forward: earlier steps are no longer undone automatically.
       for (const pending of this.compensations) pending.status.compensable = false;
@@ -179,17 +198,35 @@ export class Saga {
         step.state = 'compensated';
         step.compensation = { ...step.compensation, state: 'completed', completedAt: this.now() };
         outcomes.push({ step: step.name, activity: pending.activity, outcome: 'compensated' });
+        this.report('SagaStepCompensated', { step: step.name, activity: pending.activity });
       } catch (err) {
         const error = errorOf(err);
         step.state = 'compensation-failed';
         step.compensation = { ...step.compensation, state: 'failed', completedAt: this.now(), error };
         outcomes.push({ step: step.name, activity: pending.activity, outcome: 'failed', error });
+        replaySafeLog(
+          this.context,
+          'error',
+          `Saga '${this.name}' could not undo step '${step.name}': ${error.message}`,
+        );
+        this.report('SagaCompensationFailed', {
+          step: step.name,
+          activity: pending.activity,
+          error: error.message,
+        });
       }
       this.publish();
     }
     this.compensations = [];
     this.phase = outcomes.some((o) => o.outcome === 'failed') ? 'compensation-failed' : 'compensated';
     this.publish();
+    replaySafeLog(this.context, 'information', `Saga '${this.name}' ${this.phase}.`);
+    this.report('SagaCompensated', {
+      failedStep: this.failure?.step,
+      outcome: this.phase,
+      compensated: outcomes.filter((o) => o.outcome === 'compensated').length,
+      failedCompensations: outcomes.filter((o) => o.outcome === 'failed').length,
+    });
     return outcomes;
   }
 
@@ -219,6 +256,7 @@ export class Saga {
     this.phase = 'completed';
     this.compensations = [];
     this.publish();
+    this.report('SagaCompleted', { steps: this.steps.length });
     return output;
   }
 }

@@ -4,6 +4,7 @@
  * ContainerClient, so it works the same against Azurite and Azure Storage; never reads settings.
  */
 import { RestError, type ContainerClient } from '@azure/storage-blob';
+import { recordDependency } from '../telemetry';
 
 export interface StoredJson<T> {
   value: T;
@@ -24,11 +25,44 @@ export class JsonBlobs {
     return this.ensured;
   }
 
+  /** Runs one Blob call and records it (a 404 or 412 is an answer, not a failed call). */
+  private async observed<T>(
+    method: string,
+    name: string | undefined,
+    call: () => Promise<T>,
+    statusOf: (result: T) => number,
+  ): Promise<T> {
+    const started = performance.now();
+    const url = name === undefined ? this.container.url : this.container.getBlobClient(name).url;
+    const record = (status: number): void =>
+      recordDependency({
+        service: 'Blob',
+        method,
+        url,
+        durationMs: performance.now() - started,
+        status,
+        success: status > 0 && status < 500,
+      });
+    try {
+      const result = await call();
+      record(statusOf(result));
+      return result;
+    } catch (err) {
+      record(err instanceof RestError ? (err.statusCode ?? 0) : 0);
+      throw err;
+    }
+  }
+
   async get<T>(name: string): Promise<StoredJson<T> | undefined> {
     await this.ensure();
     try {
       // Body and etag from one response: reading them separately races with writers.
-      const res = await this.container.getBlobClient(name).download();
+      const res = await this.observed(
+        'GET',
+        name,
+        () => this.container.getBlobClient(name).download(),
+        (r) => r._response.status,
+      );
       const chunks: Buffer[] = [];
       for await (const chunk of res.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Buffer));
       return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, etag: String(res.etag) };
@@ -50,10 +84,16 @@ export class JsonBlobs {
     await this.ensure();
     const body = JSON.stringify(value, null, 2);
     try {
-      const res = await this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-        conditions: { ifMatch: conditions.ifMatch, ifNoneMatch: conditions.ifNoneMatch },
-      });
+      const res = await this.observed(
+        'PUT',
+        name,
+        () =>
+          this.container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+            blobHTTPHeaders: { blobContentType: 'application/json' },
+            conditions: { ifMatch: conditions.ifMatch, ifNoneMatch: conditions.ifNoneMatch },
+          }),
+        (r) => r._response.status,
+      );
       return String(res.etag);
     } catch (err) {
       if (err instanceof RestError && (err.statusCode === 412 || err.statusCode === 409)) {
@@ -65,14 +105,26 @@ export class JsonBlobs {
 
   async delete(name: string): Promise<boolean> {
     await this.ensure();
-    const res = await this.container.getBlobClient(name).deleteIfExists();
+    const res = await this.observed(
+      'DELETE',
+      name,
+      () => this.container.getBlobClient(name).deleteIfExists(),
+      (r) => r._response.status,
+    );
     return res.succeeded;
   }
 
   async list(prefix: string): Promise<string[]> {
     await this.ensure();
-    const names: string[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
-    return names;
+    return this.observed(
+      'GET',
+      undefined,
+      async () => {
+        const names: string[] = [];
+        for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
+        return names;
+      },
+      () => 200,
+    );
   }
 }

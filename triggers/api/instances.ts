@@ -1,7 +1,8 @@
 /**
  * Seeing and steering work: list instances, show one (status, saga phase and steps, input, output,
  * optionally history), terminate, suspend, resume, raise an event, purge. Works on every instance
- * of the app, public or not; starting work is only through the public registry.
+ * of the app, public or not; starting work is only through the public registry. Answers are
+ * redacted: a secret that reached an instance's input, output or status is not shown back.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -19,6 +20,7 @@ import {
   readObjectBody,
 } from '../../lib/api/request';
 import { instanceView, isFinal, pageOf, type RawStatus } from '../../lib/api/status';
+import { appRedactor } from '../../lib/telemetry';
 
 const RUNTIME_STATUSES = [
   'Pending',
@@ -63,10 +65,10 @@ export async function listInstances(
   const page = pageOf(all, { names: queryList(request, 'name'), top, continuationToken });
   return {
     status: 200,
-    jsonBody: {
+    jsonBody: appRedactor().value({
       instances: page.items,
       ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
-    },
+    }),
   };
 }
 
@@ -87,7 +89,7 @@ export async function instance(request: HttpRequest, context: InvocationContext)
     return { status: 200, jsonBody: { instanceId: id, instancesDeleted: result.instancesDeleted } };
   }
   const status = await requireInstance(client, id, { history: queryFlag(request, 'history') });
-  const view = instanceView(status);
+  const view = appRedactor().value(instanceView(status));
   // Like the durable status endpoint: 202 while it runs (poll again), 200 once it has finished.
   return isFinal(view.runtimeStatus)
     ? { status: 200, jsonBody: view }
