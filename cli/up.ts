@@ -63,7 +63,7 @@ function parse(argv: string[]): UpArgs | number {
       strict: true,
     }).values;
   } catch (err) {
-    console.error(`blc up: ${(err as Error).message}\n\n${HELP}`);
+    console.error(`blc up: ${(err as Error).message}; run 'blc up --help'`);
     return 2;
   }
   if (values.help) {
