@@ -1,0 +1,20 @@
+// Staging: deployed from the develop branch. Tenant-specific values come from the environment
+// (the pipeline sets them from the GitHub environment's variables; see docs/DEPLOYMENT.md), so this
+// file holds no tenant, mailbox or secret.
+using '../main.bicep'
+
+param environmentName = 'staging'
+param storageSku = 'Standard_LRS'
+param maximumInstanceCount = 10
+param logRetentionDays = 30
+param enablePurgeProtection = false
+
+param dataverseUrl = readEnvironmentVariable('DATAVERSE_URL')
+param dataverseAppUserId = readEnvironmentVariable('DATAVERSE_APP_USER_ID', '')
+param webhookAuthType = 'WebhookKey'
+param mailSender = readEnvironmentVariable('MAIL_SENDER', '')
+param practiceOwnerEmail = readEnvironmentVariable('PRACTICE_OWNER_EMAIL', '')
+// Flex Consumption runs timers in UTC: 07:00 UTC is 08:00 in Central Europe in winter, 09:00 in summer.
+param remindersSchedule = readEnvironmentVariable('REMINDERS_SCHEDULE', '0 0 7 * * *')
+param timeZone = readEnvironmentVariable('WEBSITE_TIME_ZONE', 'Europe/Berlin')
+param rollbackRetentionDays = 14
