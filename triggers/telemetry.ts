@@ -4,27 +4,12 @@
  * line the app writes is redacted before it is written, and recorded as a trace when the app records
  * its own requests. When the host stops, what is queued is sent.
  */
-import { app, type HttpRequest, type InvocationContext, type LogHookContext } from '@azure/functions';
-import { appRedactor, startTelemetry, stopTelemetry, telemetry, type TraceLevel } from '../lib/telemetry';
-
-const TRACE_LEVELS: readonly string[] = ['trace', 'debug', 'information', 'warning', 'error', 'critical'];
+import { app, type HttpRequest } from '@azure/functions';
+import { onLogLine, startTelemetry, stopTelemetry, telemetry } from '../lib/telemetry';
 
 function httpStatusOf(result: unknown): number {
   const status = (result as { status?: unknown } | undefined)?.status;
   return typeof status === 'number' ? status : 200;
-}
-
-/** Redacts a log line in place and records it; exported for tests of the hook itself. */
-export function onLog(context: LogHookContext): void {
-  if (context.category !== 'user') return;
-  context.message = appRedactor().text(context.message);
-  const t = telemetry();
-  if (!t.recordsRequests || !TRACE_LEVELS.includes(context.level)) return;
-  const invocation: InvocationContext | undefined = context.invocationContext;
-  t.trace(context.message, context.level as TraceLevel, {
-    InvocationId: invocation?.invocationId,
-    FunctionName: invocation?.functionName,
-  });
 }
 
 startTelemetry();
@@ -53,7 +38,7 @@ app.hook.preInvocation((context) => {
     );
 });
 
-app.hook.log(onLog);
+app.hook.log((context) => onLogLine(context, telemetry()));
 
 app.hook.appTerminate(async () => {
   await stopTelemetry();

@@ -10,6 +10,7 @@ import { TELEMETRY_OFF, type DependencyCall, type Properties, type Telemetry } f
 
 export { REDACTED, Redactor } from './redact';
 export { appRedactor, secretsOf } from './secrets';
+export { onLogLine, type LogLine } from './logHook';
 export { TELEMETRY_OFF } from './types';
 export type { DependencyCall, InvocationInfo, Properties, Telemetry, TraceLevel } from './types';
 

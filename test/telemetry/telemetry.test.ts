@@ -52,6 +52,8 @@ const seen = {
   errorAnswer: { status: 0, message: '' },
   statusAnswer: '',
   keyInQuery: 0,
+  /** What the host wrote to its log (the Functions log), line by line. */
+  hostLog: [] as string[],
 };
 
 /** The RemoteExecutionContext the simulator sends for a new contact, caught by a local receiver. */
@@ -83,6 +85,11 @@ beforeAll(async () => {
     env: { APPLICATIONINSIGHTS_CONNECTION_STRING: capture.connectionString },
   });
   api = apiOf(app);
+  const write = app.host.core.logSink;
+  app.host.core.logSink = (level, category, message) => {
+    seen.hostLog.push(message);
+    write(level, category, message);
+  };
   const account = /AccountKey=([^;]+)/.exec(String(process.env.AzureWebJobsStorage))?.[1];
   secrets = [
     WEBHOOK_SECRET,
@@ -272,6 +279,8 @@ describe('telemetry to Application Insights', () => {
     expect(seen.statusAnswer).toContain('do not show [REDACTED]');
     const traces = ofKind(capture.envelopes(), 'Message').map((t) => String(t.data.baseData.message));
     expect(traces.some((t) => t.includes('Create [REDACTED] of contact ignored'))).toBe(true);
+    expect(seen.hostLog.some((l) => l.includes('Create [REDACTED] of contact ignored'))).toBe(true);
+    expect(seen.hostLog.filter((l) => l.includes(WEBHOOK_SECRET))).toEqual([]);
   });
 
   it('has no secret in any byte it sent', () => {
