@@ -200,7 +200,12 @@ export async function replayCheck(options: ReplayCheckOptions): Promise<ReplayRe
     const core = await loadRegistrations(appDir);
     const functions = new FunctionIndex(core);
     const instances: InstanceCheck[] = [];
-    for (const row of rows) instances.push(await checkInstance(core, functions, reader, row));
+    try {
+      for (const row of rows) instances.push(await checkInstance(core, functions, reader, row));
+    } finally {
+      // As a worker shutting down: the app's appTerminate hooks release what appStart opened.
+      await core.runHooks('appTerminate', { hookData: core.appHookData });
+    }
     return { appDir, storeFile: options.storeFile, instances };
   } finally {
     reader.close();

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../host/durable/store';
 import {
   instanceOperation,
   instanceStatus,
@@ -233,6 +234,34 @@ describe('blc replay-check with changed code', () => {
           'replaying throws "the warehouse burned down", but the history recorded the failure "the warehouse is closed"',
       }),
     });
+  });
+});
+
+describe('blc replay-check before an instance ran', () => {
+  it('has nothing to compare for an instance whose first step is still queued', async () => {
+    // As the engine leaves a new instance until its first episode: a row, no history yet.
+    const queued = path.join(tmp, 'queued');
+    const store = new Store(path.join(queued, 'durable.sqlite'));
+    store.putInstance({
+      instanceId: 'queued-1',
+      executionId: 'e1',
+      name: 'approveOrder',
+      version: null,
+      status: 'Pending',
+      input: '"o-9"',
+      output: null,
+      customStatus: null,
+      parentInstanceId: null,
+      parentExecutionId: null,
+      parentTaskId: null,
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+      runtime: null,
+    });
+    store.close();
+    const res = await blc('--app', original, '--data', queued);
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/^queued-1\s+approveOrder\s+Pending\s+not started\s+-$/m);
   });
 });
 
