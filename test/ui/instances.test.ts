@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
 import { apiOf, type Api } from '../api/client';
-import { errorsOf, launchBrowser, openDashboard, screenshot } from './support';
+import { errorsOf, launchBrowser, openDashboard, poll, screenshot } from './support';
 
 interface Step {
   name: string;
@@ -69,12 +69,12 @@ const rowIds = (page: Page): Promise<string[]> =>
 describe('the instances page', () => {
   it('takes the key from ?code=, removes it from the address, and lists the instances', async () => {
     const page = await openDashboard(browser, app);
-    await expect.poll(() => rowIds(page)).toEqual(expect.arrayContaining(Object.values(ids)));
+    await poll(() => rowIds(page)).toEqual(expect.arrayContaining(Object.values(ids)));
     expect(page.url()).not.toContain('code=');
     expect(page.url()).not.toContain(api.key);
     const failedRow = page.locator(`[data-testid=instance-row][data-instance-id=${ids.failed}]`);
-    await expect.poll(() => failedRow.getAttribute('data-status')).toBe('Failed');
-    await expect.poll(() => failedRow.textContent()).toContain('compensated');
+    await poll(() => failedRow.getAttribute('data-status')).toBe('Failed');
+    await poll(() => failedRow.textContent()).toContain('compensated');
     await screenshot(page, 'instances');
     expect(errorsOf(page)).toEqual([]);
     await page.context().close();
@@ -82,10 +82,10 @@ describe('the instances page', () => {
 
   it('filters by status, orchestration and creation time', async () => {
     const page = await openDashboard(browser, app);
-    await expect.poll(() => rowIds(page)).toContain(ids.completed);
+    await poll(() => rowIds(page)).toContain(ids.completed);
 
     await page.getByLabel('Status', { exact: true }).selectOption('Failed');
-    await expect.poll(() => rowIds(page)).not.toContain(ids.completed);
+    await poll(() => rowIds(page)).not.toContain(ids.completed);
     expect(await rowIds(page)).toContain(ids.failed);
     const statuses = await page
       .locator('[data-testid=instance-row]')
@@ -96,7 +96,7 @@ describe('the instances page', () => {
     await page.getByTestId('filter-clear').click();
     await page.getByLabel('Orchestration').fill('configChange');
     await page.getByTestId('filter-apply').click();
-    await expect.poll(() => rowIds(page)).toEqual([ids.config]);
+    await poll(() => rowIds(page)).toEqual([ids.config]);
 
     // Everything here was created before tomorrow, and nothing after it.
     await page.getByTestId('filter-clear').click();
@@ -106,23 +106,23 @@ describe('the instances page', () => {
       .slice(0, 19);
     await page.getByLabel('Created to').fill(local);
     await page.getByTestId('filter-apply').click();
-    await expect.poll(() => rowIds(page)).toEqual(expect.arrayContaining(Object.values(ids)));
+    await poll(() => rowIds(page)).toEqual(expect.arrayContaining(Object.values(ids)));
     await page.getByLabel('Created to').fill('');
     await page.getByLabel('Created from').fill(local);
     await page.getByTestId('filter-apply').click();
-    await expect.poll(() => rowIds(page)).toEqual([]);
-    await expect.poll(() => page.getByTestId('instances').textContent()).toContain('No instances match');
+    await poll(() => rowIds(page)).toEqual([]);
+    await poll(() => page.getByTestId('instances').textContent()).toContain('No instances match');
     expect(errorsOf(page)).toEqual([]);
     await page.context().close();
   });
 
   it('refreshes live, and not while paused', async () => {
     const page = await openDashboard(browser, app);
-    await expect.poll(() => rowIds(page)).toContain(ids.completed);
-    await expect.poll(() => page.getByTestId('live-indicator').getAttribute('data-state')).toBe('on');
+    await poll(() => rowIds(page)).toContain(ids.completed);
+    await poll(() => page.getByTestId('live-indicator').getAttribute('data-state')).toBe('on');
 
     await start('configChange', 'ui-live-1', { patch: { reminderHour: 10 } });
-    await expect.poll(() => rowIds(page), { timeout: 10_000 }).toContain('ui-live-1');
+    await poll(() => rowIds(page)).toContain('ui-live-1');
 
     await page.getByTestId('live-toggle').click();
     expect(await page.getByTestId('live-toggle').getAttribute('aria-pressed')).toBe('true');
@@ -134,14 +134,15 @@ describe('the instances page', () => {
     expect(await rowIds(page)).not.toContain('ui-live-2');
 
     await page.getByTestId('live-toggle').click();
-    await expect.poll(() => rowIds(page), { timeout: 10_000 }).toContain('ui-live-2');
+    await poll(() => rowIds(page)).toContain('ui-live-2');
     await page.context().close();
   });
 });
 
 describe('a failed saga', () => {
   it('shows the failing step and each compensation on the timeline', async () => {
-    const view = (await api.call('GET', `instances/${ids.failed}`)).json as { steps: Step[] };
+    // What the saga published (its custom status) is what the timeline must show.
+    const view = (await api.call('GET', `instances/${ids.failed}`)).json.customStatus as { steps: Step[] };
     const failing = view.steps.filter((s) => s.state === 'failed');
     const compensated = view.steps.filter((s) => s.compensation?.state === 'completed');
     expect(failing).toHaveLength(1);
@@ -149,7 +150,7 @@ describe('a failed saga', () => {
 
     const page = await openDashboard(browser, app);
     await page.locator(`a[href="#/instances/${ids.failed}"]`).click();
-    await expect.poll(() => page.getByTestId('instance-status').textContent()).toBe('Failed');
+    await poll(() => page.getByTestId('instance-status').textContent()).toBe('Failed');
     expect(await page.getByTestId('saga-phase').textContent()).toBe('compensated');
 
     const steps = page.getByTestId('timeline-step');
@@ -194,7 +195,7 @@ describe('the function key', () => {
     await screenshot(page, 'key-form');
     await page.getByLabel('Function key').fill(api.key);
     await page.getByTestId('key-submit').click();
-    await expect.poll(() => rowIds(page)).toContain(ids.completed);
+    await poll(() => rowIds(page)).toContain(ids.completed);
     await page.context().close();
   });
 

@@ -74,3 +74,8 @@ export async function eventually<T>(
   }
   expect.fail(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
 }
+
+/** expect.poll with room for the page's live refresh (every 2 s) and a busy machine. */
+export function poll<T>(read: () => Promise<T> | T): ReturnType<typeof expect.poll<T>> {
+  return expect.poll(read, { timeout: 15_000, interval: 100 });
+}

@@ -187,6 +187,14 @@ function actions(id: string, refresh: () => Promise<void>, result: HTMLElement):
   return h('section', { class: 'actions', 'aria-label': 'Actions' }, terminate, raise);
 }
 
+/** The saga's published status (the custom status), when the instance is a saga. */
+function sagaOf(view: InstanceView): SagaStatus | undefined {
+  const s = view.customStatus as Partial<SagaStatus> | null;
+  return s && typeof s === 'object' && s.kind === 'saga' && Array.isArray(s.steps)
+    ? (s as SagaStatus)
+    : undefined;
+}
+
 export function instancePage(main: HTMLElement, id: string): () => void {
   let selected: Tab = 'history';
   let last: InstanceView | undefined;
@@ -220,7 +228,7 @@ export function instancePage(main: HTMLElement, id: string): () => void {
     }
     fill(message);
     last = view;
-    const status = view.customStatus as SagaStatus | null;
+    const status = sagaOf(view);
     fill(
       head,
       h(
@@ -228,7 +236,7 @@ export function instancePage(main: HTMLElement, id: string): () => void {
         { class: 'facts' },
         h('dt', {}, 'Status'),
         h('dd', {}, badge(view.runtimeStatus, 'instance-status')),
-        view.steps ? [h('dt', {}, 'Saga phase'), h('dd', {}, badge(status?.phase, 'saga-phase'))] : null,
+        status ? [h('dt', {}, 'Saga phase'), h('dd', {}, badge(status.phase, 'saga-phase'))] : null,
         h('dt', {}, 'Orchestration'),
         h('dd', {}, view.name),
         h('dt', {}, 'Created'),
@@ -246,9 +254,7 @@ export function instancePage(main: HTMLElement, id: string): () => void {
     );
     fill(
       saga,
-      view.steps
-        ? [h('h2', {}, `Saga “${status?.saga ?? view.name}”`), timeline(view.steps, status?.failure)]
-        : null,
+      status ? [h('h2', {}, `Saga “${status.saga}”`), timeline(status.steps, status.failure)] : null,
     );
     drawDetails();
     const final = FINAL_STATUSES.includes(view.runtimeStatus);
