@@ -163,11 +163,13 @@ async function waitForStatus(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url}/admin/host/status did not answer within ${timeoutMs} ms (${last})`);
 }
 
-async function dashboardNote(url: string): Promise<string> {
+/** What follows the dashboard's URL: the key as `?code=` (the page keeps it, then drops it from the address). */
+async function dashboardNote(url: string, key: string | undefined): Promise<string> {
   try {
     const res = await fetch(`${url}/api/dashboard`);
     await res.arrayBuffer();
-    return res.status === 404 ? ' (coming)' : '';
+    if (res.status === 404) return ' (coming)';
+    return key ? `?code=${encodeURIComponent(key)}` : '';
   } catch {
     return ' (coming)';
   }
@@ -311,7 +313,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     console.log(
       banner({
         appUrl: app.url,
-        dashboard: await dashboardNote(app.url),
+        dashboard: await dashboardNote(app.url, functionKey(root, hostData)),
         key: functionKey(root, hostData),
         dataDir,
         dataverse,
