@@ -68,17 +68,22 @@ export class Redactor {
     return copy;
   }
 
-  private walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  private walk(value: unknown, depth: number, ancestors: WeakSet<object>): unknown {
     if (typeof value === 'string') return this.text(value);
     if (value === null || typeof value !== 'object') return value;
     if (value instanceof Date) return value;
-    if (depth >= MAX_DEPTH || seen.has(value)) return REDACTED;
-    seen.add(value);
+    // Only a value inside itself is a cycle; the same object twice side by side is copied twice.
+    if (depth >= MAX_DEPTH || ancestors.has(value)) return REDACTED;
     if (value instanceof Error) return { name: value.name, message: this.text(value.message) };
-    if (Array.isArray(value)) return value.map((item) => this.walk(item, depth + 1, seen));
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[this.text(key)] = this.walk(item, depth + 1, seen);
-    seen.delete(value);
-    return out;
+    ancestors.add(value);
+    try {
+      if (Array.isArray(value)) return value.map((item) => this.walk(item, depth + 1, ancestors));
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value))
+        out[this.text(key)] = this.walk(item, depth + 1, ancestors);
+      return out;
+    } finally {
+      ancestors.delete(value);
+    }
   }
 }

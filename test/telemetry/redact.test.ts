@@ -62,6 +62,14 @@ describe('the redactor', () => {
     expect(input.a[0]).toBe('s3cr3t-value/+=');
   });
 
+  it('copies an object met twice twice, and cuts only real cycles', () => {
+    const shared = ['s3cr3t-value/+='];
+    const looped: Record<string, unknown> = { name: 'loop' };
+    looped.self = looped;
+    expect(redactor.value({ a: shared, b: { c: shared } })).toEqual({ a: [REDACTED], b: { c: [REDACTED] } });
+    expect(redactor.value(looped)).toEqual({ name: 'loop', self: REDACTED });
+  });
+
   it('copies an error with its message and stack redacted', () => {
     const err = new TypeError('failed with s3cr3t-value/+=');
     const copy = redactor.error(err);
