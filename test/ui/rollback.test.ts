@@ -52,6 +52,23 @@ afterAll(async () => {
 });
 
 describe('rollback points', () => {
+  it('are answered with the earlier points each depends on, whatever the filter', async () => {
+    const dependsOn = async (query: string): Promise<Record<string, string[]>> => {
+      const res = await api.call('GET', `rollback-points${query}`);
+      expect(res.status).toBe(200);
+      const listed = res.json.points as { id: string; dependsOn: string[] }[];
+      return Object.fromEntries(listed.map((p) => [p.id, p.dependsOn]));
+    };
+    const expected = {
+      [points.firstOfX]: [],
+      [points.secondOfX]: [points.firstOfX],
+      [points.ofY]: [],
+    };
+    expect(await dependsOn('')).toEqual(expected);
+    expect(await dependsOn(`?resource=dataverse:contacts:${y}`)).toEqual({ [points.ofY]: [] });
+    expect(await dependsOn('?status=active')).toEqual(expected);
+  });
+
   it('are listed with their expiry, and the graph draws which point depends on which', async () => {
     const page = await openDashboard(browser, app, { hash: '#/rollback-points' });
     const edges = page.getByTestId('graph-edge');

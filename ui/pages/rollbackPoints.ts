@@ -327,8 +327,8 @@ export function rollbackPointPage(main: HTMLElement, id: string): void {
     h('p', {}, h('a', { href: '#/rollback-points' }, '← All rollback points')),
     h('h1', { 'data-testid': 'point-id' }, id),
     message,
-    form,
     facts,
+    form,
   );
   void load(true);
 }
