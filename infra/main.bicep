@@ -139,9 +139,9 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for name in concat([deploymentContainer], appContainers): {
+  for containerName in concat([deploymentContainer], appContainers): {
     parent: blobService
-    name: name
+    name: containerName
     properties: { publicAccess: 'None' }
   }
 ]
