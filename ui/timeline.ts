@@ -96,7 +96,7 @@ export function timeline(steps: Step[], failure?: { step: string; error: { messa
       'p',
       { class: 'legend' },
       h('span', { class: 'legend-step' }, 'steps, in order'),
-      h('span', { class: 'legend-comp' }, 'compensations, run backwards'),
+      compensated.length ? h('span', { class: 'legend-comp' }, 'compensations, run backwards') : null,
     ),
   );
 }
