@@ -12,8 +12,6 @@ function httpStatusOf(result: unknown): number {
   return typeof status === 'number' ? status : 200;
 }
 
-startTelemetry();
-
 app.hook.preInvocation((context) => {
   const t = telemetry();
   if (!t.enabled) return;
@@ -43,3 +41,9 @@ app.hook.log((context) => onLogLine(context, telemetry()));
 app.hook.appTerminate(async () => {
   await stopTelemetry();
 });
+
+// Started after the hooks above are registered: Application Insights adds its own preInvocation hook,
+// which binds each invocation to the trace context the host passed in. Running after ours, it wraps
+// our request, so the request joins the host's trace and everything the handler records joins the
+// request; running first, its binding would sit inside our request and cut the handler off from it.
+startTelemetry();

@@ -201,6 +201,20 @@ describe('telemetry to Application Insights', () => {
     expect(requests.some((r) => propertiesOf(r).FunctionName === 'undo_action')).toBe(true);
   });
 
+  it('puts everything an invocation records under that invocation’s request', () => {
+    const envelopes = capture.envelopes();
+    const requestIds = new Set(ofKind(envelopes, 'Request').map((r) => r.data.baseData.id));
+    for (const kind of ['Event', 'Message', 'Exception']) {
+      const records = ofKind(envelopes, kind);
+      expect(records.length, kind).toBeGreaterThan(0);
+      const orphans = records.filter((e) => !requestIds.has(String(e.tags?.['ai.operation.parentId'])));
+      expect(orphans, kind).toEqual([]);
+    }
+    // Dependencies made by the app (not by the test's own clients) hang under a request too.
+    const dependencies = ofKind(envelopes, 'RemoteDependency');
+    expect(dependencies.some((d) => requestIds.has(String(d.tags?.['ai.operation.parentId'])))).toBe(true);
+  });
+
   it('records Dataverse, Graph and Blob calls as dependencies with their targets', () => {
     const deps = ofKind(capture.envelopes(), 'RemoteDependency');
     const targetOf = (service: string): Set<string> =>
@@ -271,6 +285,12 @@ describe('telemetry to Application Insights', () => {
     expect(outcomes.sort()).toEqual(['accepted', 'duplicate', 'ignored', 'refused']);
     const [accepted] = events('WebhookDelivery').filter((e) => propertiesOf(e).outcome === 'accepted');
     expect(propertiesOf(accepted).instanceId).toBe(seen.onboarding);
+    // It belongs to the request of the invocation that accepted the delivery.
+    const request = ofKind(capture.envelopes(), 'Request').find(
+      (r) => r.tags?.['ai.operation.id'] === accepted.tags?.['ai.operation.id'],
+    );
+    expect(request && propertiesOf(request).FunctionName).toBe('dataverseWebhook');
+    expect(accepted.tags?.['ai.operation.parentId']).toBe(request?.data.baseData.id);
   });
 
   it('redacts secrets from error answers, status answers and log lines', () => {
