@@ -8,8 +8,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+
+// Each test runs blc several times as a child process (and sagas in between): on a busy machine
+// that takes longer than the suite's default allows; the assertions do not depend on time.
+vi.setConfig({ testTimeout: 120_000 });
 
 let app: AppUnderTest;
 let key: string;

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../host/durable/store';
 import {
   instanceOperation,
@@ -19,6 +19,10 @@ import {
   startInstance,
   type ChildHost,
 } from '../support/childHost';
+
+// Each test runs blc several times as a child process (and sagas in between): on a busy machine
+// that takes longer than the suite's default allows; the assertions do not depend on time.
+vi.setConfig({ testTimeout: 120_000 });
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURE = path.join(__dirname, 'fixtures', 'replay-app');
