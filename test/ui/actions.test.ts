@@ -94,8 +94,14 @@ describe('actions on an instance page', () => {
     await poll(() => page.getByTestId('instance-status').textContent()).toBe('Running');
     await page.getByLabel('Reason').fill('superseded by a newer release');
     await screenshot(page, 'instance-running-actions');
-    // Without the confirmation nothing happens.
+    // Without the confirmation the form does not go: the browser holds it back and says why.
     await page.getByTestId('terminate').click();
+    expect(
+      await page
+        .getByTestId('terminate-confirm')
+        .evaluate((el) => (el as HTMLInputElement).validity.valueMissing),
+    ).toBe(true);
+    expect(await page.getByTestId('action-result').textContent()).toBe('');
     expect((await api.call('GET', `instances/${id}`)).json.runtimeStatus).toBe('Running');
 
     await page.getByTestId('terminate-confirm').check();
