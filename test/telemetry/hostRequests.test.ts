@@ -4,6 +4,8 @@
  * passed in (the invocation's traceParent), so it shows up under the host's request. In app mode the
  * same records hang under the app's own request instead.
  */
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSettings } from '../../lib/config/settings';
 import { Redactor, type Telemetry } from '../../lib/telemetry';
@@ -74,5 +76,24 @@ describe('when the Functions host records requests', () => {
     expect(dependency.data.baseData.target).toBe('contoso.crm.dynamics.com');
     expect(dependency.data.baseData.data).toBe('https://contoso.crm.dynamics.com/api/data/v9.2/contacts');
     expect(network.refused()).toEqual([]);
+  });
+});
+
+describe('what would talk to other hosts', () => {
+  // Resolved the way the distro resolves them, so these are the very modules it uses.
+  const fromAppInsights = createRequire(require.resolve('applicationinsights'));
+  const fromDistro = createRequire(fromAppInsights.resolve('@azure/monitor-opentelemetry'));
+
+  it('is stopped: the exporter polls no remote configuration, the VM metadata probe is silenced', () => {
+    const exporter = path.dirname(fromDistro.resolve('@azure/monitor-opentelemetry-exporter'));
+    const { ConfigurationManager } = fromDistro(
+      path.join(exporter, '_configuration', 'configurationManager.js'),
+    ) as { ConfigurationManager: { getInstance(): { worker?: unknown } } };
+    expect(ConfigurationManager.getInstance().worker).toBeUndefined();
+    const { azureVmDetector } = fromDistro('@opentelemetry/resource-detector-azure') as {
+      azureVmDetector: { detect(): unknown };
+    };
+    expect(azureVmDetector.detect()).toEqual({ attributes: {} });
+    expect(process.env.APPLICATION_INSIGHTS_NO_STATSBEAT).toBe('true');
   });
 });
