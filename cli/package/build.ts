@@ -94,13 +94,19 @@ export async function buildPackage(root: string, outFile: string): Promise<Packa
 
 export async function main(argv: string[]): Promise<number> {
   let out: string | undefined;
+  let from: string | undefined;
   try {
-    out = parseArgs({ args: argv, options: { out: { type: 'string' } }, strict: true }).values.out;
+    ({ out, root: from } = parseArgs({
+      args: argv,
+      options: { out: { type: 'string' }, root: { type: 'string' } },
+      strict: true,
+    }).values);
   } catch (err) {
     console.error(`package: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
-  const root = projectRoot();
+  // --root packages another built copy of the project (the tests package a snapshot of it).
+  const root = from ? path.resolve(from) : projectRoot();
   const file = path.resolve(out ?? path.join(root, DEFAULT_OUT));
   try {
     const result = await buildPackage(root, file);

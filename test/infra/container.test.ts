@@ -19,7 +19,7 @@ import { pickPort } from '../../cli/up/ports';
 import { startDataverseSim, type DataverseSim } from '../../sim/dataverse';
 import { startGraphSim, type GraphSim } from '../../sim/graph';
 import { all, copiesOf, envOf, execForm, readDockerfile, type Stage } from './dockerfile';
-import { ROOT, isolatedTempDir } from './support';
+import { ROOT, isolatedTempDir, linkTree } from './support';
 
 const { stages } = readDockerfile(path.join(ROOT, 'Dockerfile'));
 const build = stages[0];
@@ -89,17 +89,6 @@ describe('Dockerfile rules', () => {
       expect(ignored).toContain(entry);
   });
 });
-
-/** Hard-links every file of `from` into `to` (same file system; fast, and nothing is modified). */
-function linkTree(from: string, to: string, skip: (rel: string) => boolean = () => false, rel = ''): void {
-  fs.mkdirSync(to, { recursive: true });
-  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-    const child = rel ? `${rel}/${entry.name}` : entry.name;
-    if (skip(child)) continue;
-    if (entry.isDirectory()) linkTree(path.join(from, entry.name), path.join(to, entry.name), skip, child);
-    else if (entry.isFile()) fs.linkSync(path.join(from, entry.name), path.join(to, entry.name));
-  }
-}
 
 /** What `npm prune --omit=dev` leaves: every production package at its place in the tree. */
 function layOutProductionModules(target: string): void {

@@ -12,6 +12,7 @@ import { killAllHosts, spawnHost, type ChildHost } from '../support/childHost';
 import {
   ROOT,
   extractZip,
+  snapshotBuiltProject,
   isolatedTempDir,
   listZip,
   printedFunctions,
@@ -32,14 +33,18 @@ const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'u
 const LOCAL_HOST_PACKAGES = ['better-sqlite3', 'selfsigned'];
 
 let work: string;
+/** The built project, as packaged (a snapshot, so concurrent rebuilds here cannot change it midway). */
+let built: string;
 let zipFile: string;
 let entries: ZipEntryInfo[];
 let names: Set<string>;
 
 beforeAll(async () => {
   work = isolatedTempDir('lc-package-');
+  built = path.join(work, 'project');
+  snapshotBuiltProject(built);
   zipFile = path.join(work, 'lifecockpit.zip');
-  await runPackager(zipFile);
+  await runPackager(zipFile, built);
   entries = await listZip(zipFile);
   names = new Set(entries.map((e) => e.name));
 }, 300_000);
@@ -73,16 +78,16 @@ describe('npm run package', () => {
 
   it('carries host.json unchanged and the compiled app with the library it uses', async () => {
     expect((await readZipEntry(zipFile, 'host.json')).toString('utf8')).toBe(
-      fs.readFileSync(path.join(ROOT, 'host.json'), 'utf8'),
+      fs.readFileSync(path.join(built, 'host.json'), 'utf8'),
     );
     for (const dir of ['orchestrators', 'activities', 'triggers', 'lib']) {
-      const built = fs
-        .readdirSync(path.join(ROOT, 'dist', dir), { recursive: true })
+      const compiled = fs
+        .readdirSync(path.join(built, 'dist', dir), { recursive: true })
         .map(String)
         .filter((f) => f.endsWith('.js'))
         .map((f) => `dist/${dir}/${f.split(path.sep).join('/')}`);
-      expect(built.length).toBeGreaterThan(0);
-      expect(built.filter((f) => !names.has(f))).toEqual([]);
+      expect(compiled.length).toBeGreaterThan(0);
+      expect(compiled.filter((f) => !names.has(f))).toEqual([]);
     }
   });
 
@@ -125,7 +130,7 @@ describe('npm run package', () => {
 
   it('is reproducible: packaging the same build again gives the same bytes', async () => {
     const again = path.join(work, 'again.zip');
-    await runPackager(again);
+    await runPackager(again, built);
     const digest = (f: string): string => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
     expect(digest(again)).toBe(digest(zipFile));
   }, 300_000);
@@ -143,7 +148,7 @@ describe('npm run package', () => {
       await extractZip(zipFile, appDir);
       [packaged, source] = await Promise.all([
         spawnHost({ appDir, dataDir: path.join(work, 'data-packaged'), env: env(), timeoutMs: 60_000 }),
-        spawnHost({ appDir: ROOT, dataDir: path.join(work, 'data-source'), env: env(), timeoutMs: 60_000 }),
+        spawnHost({ appDir: built, dataDir: path.join(work, 'data-source'), env: env(), timeoutMs: 60_000 }),
       ]);
     }, 300_000);
 

@@ -10,15 +10,16 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
+import { productionTree } from '../../cli/package/productionTree';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const run = promisify(execFile);
 
-/** Runs `node dist/cli/package.js --out FILE` as `npm run package` does after its build. */
-export async function runPackager(outFile: string): Promise<string> {
+/** Runs `node dist/cli/package.js --out FILE` as `npm run package` does after its build (on `root`'s build). */
+export async function runPackager(outFile: string, root = ROOT): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    [path.join(ROOT, 'dist', 'cli', 'package.js'), '--out', outFile],
+    [path.join(ROOT, 'dist', 'cli', 'package.js'), '--out', outFile, '--root', root],
     {
       cwd: ROOT,
       maxBuffer: 10 * 1024 * 1024,
@@ -32,6 +33,9 @@ export interface ZipEntryInfo {
   /** Unix permission bits from the entry's external attributes. */
   mode: number;
   size: number;
+  crc32: number;
+  /** The entry's DOS timestamp, as written. */
+  modified: number;
 }
 
 /** The entries of an open zip, one at a time (yauzl's lazy mode, so none is missed before we listen). */
@@ -65,6 +69,8 @@ export async function listZip(file: string): Promise<ZipEntryInfo[]> {
         name: e.fileName,
         mode: (e.externalFileAttributes >>> 16) & 0o777,
         size: e.uncompressedSize,
+        crc32: e.crc32,
+        modified: e.lastModFileDate * 0x10000 + e.lastModFileTime,
       });
   } finally {
     zip.close();
@@ -105,6 +111,43 @@ export async function extractZip(file: string, dir: string): Promise<void> {
     }
   } finally {
     zip.close();
+  }
+}
+
+/**
+ * A copy of the built project as `npm ci && npm run build` leaves it, taken once: package.json, the
+ * lockfile, host.json, dist/ (copied: a rebuild elsewhere on this machine must not change it under
+ * the packager) and the production packages (hard-linked: installed packages do not change). With no
+ * development package in it, it also shows that packaging needs none of them at run time.
+ */
+export function snapshotBuiltProject(target: string): void {
+  fs.mkdirSync(target, { recursive: true });
+  for (const file of ['package.json', 'package-lock.json', 'host.json'])
+    fs.copyFileSync(path.join(ROOT, file), path.join(target, file));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(target, 'dist'), {
+    recursive: true,
+    filter: (from) => !['package', 'coverage'].includes(path.relative(path.join(ROOT, 'dist'), from)),
+  });
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  for (const p of productionTree(ROOT, Object.keys(pkg.dependencies)))
+    linkTree(path.join(ROOT, p.location), path.join(target, p.location), (rel) => rel === 'node_modules');
+}
+
+/** Hard-links every file under `from` into `to` (same file system), except what `skip` names. */
+export function linkTree(
+  from: string,
+  to: string,
+  skip: (rel: string) => boolean = () => false,
+  rel = '',
+): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const child = rel ? `${rel}/${entry.name}` : entry.name;
+    if (skip(child)) continue;
+    if (entry.isDirectory()) linkTree(path.join(from, entry.name), path.join(to, entry.name), skip, child);
+    else if (entry.isFile()) fs.linkSync(path.join(from, entry.name), path.join(to, entry.name));
   }
 }
 
