@@ -142,7 +142,14 @@ describe("the README's walkthrough", () => {
       'rollback execute rp-try-new-organisation --wait',
       'rollback show rp-try-new-organisation',
     ]);
-    // blc up prints the same commands (those it shows are the README's).
+    // blc up prints the same commands (those it shows are the README's), and, since this app is
+    // neither on blc's default port nor keeps its key in this project, the line that tells blc.
+    const key = (
+      JSON.parse(fs.readFileSync(path.join(work, '.data', 'host', 'keys.json'), 'utf8')) as {
+        default: string;
+      }
+    ).default;
+    expect(banner).toContain(`  export BLC_URL=${apiUrl} BLC_KEY=${key}\n`);
     for (const line of banner.split('\n').filter((l) => l.trim().startsWith('npx blc ')))
       if (!line.includes('blc list')) expect(text).toContain(line.trim().replace(/^npx blc /, ''));
 
@@ -179,6 +186,9 @@ describe("the README's walkthrough", () => {
     expect(failedStatus.code, failedStatus.err).toBe(0);
     expect(failedStatus.out).toMatch(/^status:\s+Failed$/m);
     expect(failedStatus.out).toMatch(/^phase:\s+compensated$/m);
+    expect(failedStatus.out).toMatch(
+      /^failure:\s+SAGA_COMPENSATED Saga 'dataverseChange' failed at step 'update accounts #3'/m,
+    );
     expect(steps(failedStatus.out)).toMatchObject({
       'update contacts #1': 'compensated (compensation completed)',
       'upsert accounts #2': 'compensated (compensation completed)',
