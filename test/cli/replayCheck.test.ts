@@ -212,6 +212,21 @@ describe('blc replay-check with changed code', () => {
     );
   });
 
+  it('reports a finished instance whose code would now go on instead of completing', async () => {
+    const app = editedCopy('longer', [
+      [
+        '  return { reserved, approval, shipped };',
+        "  yield context.df.waitForExternalEvent('audited');\n  return { reserved, approval, shipped };",
+      ],
+    ]);
+    const { code, report: r } = await report('--app', app, '--data', dataDir, '--instance', 'approved');
+    expect(code).toBe(1);
+    expect(r.instances[0]).toMatchObject({
+      result: 'diverged',
+      detail: 'the history recorded completion, but replaying the current code does not finish',
+    });
+  });
+
   it('reports a removed orchestrator and a failure that changed', async () => {
     const app = editedCopy('removed-and-failing', [
       ["df.app.orchestration('quickOrder'", "df.app.orchestration('fastOrder'"],
