@@ -251,6 +251,24 @@ describe('blc list', () => {
     };
     expect(next.instances).toHaveLength(1);
     expect(next.instances[0].instanceId).not.toBe((paged.instances[0] as { instanceId: string }).instanceId);
+    // Created-time filters: nothing was created in 2001, everything so far was created before now.
+    const past = JSON.parse(
+      (await blc('list', '--from', '2001-01-01T00:00:00Z', '--to', '2001-12-31T00:00:00Z', '--json')).out,
+    ) as { instances: unknown[] };
+    expect(past.instances).toEqual([]);
+    const untilNow = JSON.parse(
+      (
+        await blc(
+          'list',
+          '--to',
+          new Date(Date.now() + 60_000).toISOString(),
+          '--name',
+          'dataverseChange',
+          '--json',
+        )
+      ).out,
+    ) as { instances: { instanceId: string }[] };
+    expect(untilNow.instances.map((i) => i.instanceId)).toContain('cli-start-1');
     const bad = await blc('list', '--status', 'Sleeping');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^blc: INVALID_INPUT: /);
@@ -350,6 +368,19 @@ describe('blc rollback', () => {
     const cascade = await blc('rollback', 'plan', first, '--cascade', '--json');
     expect(cascade.code, cascade.err).toBe(0);
     expect((JSON.parse(cascade.out) as { steps: unknown[] }).steps).toHaveLength(2);
+  });
+
+  it('refuses a point whose record was edited since, and overwrites that edit with --force', async () => {
+    const { contact, point } = await changeWithPoint('Before the edit');
+    await app.dataverse.update('contacts', contact, { jobtitle: 'Edited by hand' });
+    const refused = await blc('rollback', 'plan', point);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim().split('\n')).toEqual([expect.stringMatching(/^blc: ROLLBACK_CONFLICT: /)]);
+    expect((await app.dataverse.retrieve('contacts', contact)).jobtitle).toBe('Edited by hand');
+    const forced = await blc('rollback', 'execute', point, '--force', '--wait');
+    expect(forced.code, forced.err).toBe(0);
+    expect(forced.out).toMatch(/^status Completed$/m);
+    expect((await app.dataverse.retrieve('contacts', contact)).jobtitle ?? null).toBeNull();
   });
 
   it('creates a rollback point by hand for the records given', async () => {
