@@ -99,7 +99,7 @@ describe('actions on an instance page', () => {
     expect(
       await page
         .getByTestId('terminate-confirm')
-        .evaluate((el) => (el as HTMLInputElement).validity.valueMissing),
+        .evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing),
     ).toBe(true);
     expect(await page.getByTestId('action-result').textContent()).toBe('');
     expect((await api.call('GET', `instances/${id}`)).json.runtimeStatus).toBe('Running');
