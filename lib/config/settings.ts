@@ -57,7 +57,22 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   return n;
 }
 
+/**
+ * On Azure, a Key Vault reference the platform cannot resolve (missing secret, no access) reaches the
+ * app as its own text. Used as a secret, that text is public (it is in the templates), so refuse it.
+ */
+function refuseUnresolvedKeyVaultReferences(env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (value?.trim().startsWith('@Microsoft.KeyVault(')) {
+      throw new SettingsError(
+        `${name} is a Key Vault reference the platform could not resolve; check the secret exists and the app's identity may read it (Key Vault Secrets User).`,
+      );
+    }
+  }
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings {
+  refuseUnresolvedKeyVaultReferences(env);
   const tenantId = env.DATAVERSE_TENANT_ID;
   const clientId = env.DATAVERSE_CLIENT_ID;
   const clientSecret = env.DATAVERSE_CLIENT_SECRET;
