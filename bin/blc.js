@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 'use strict';
+// A reader that stops early (`blc list | head`) closes the pipe: that is not an error of blc's.
+process.stdout.on('error', (err) => {
+  if (err && err.code === 'EPIPE') process.exit(process.exitCode || 0);
+  throw err;
+});
 require('../dist/cli/blc.js')
   .main(process.argv.slice(2))
   .then(
