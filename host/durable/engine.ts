@@ -22,6 +22,8 @@ import {
   orderNewEvents,
 } from './episode';
 import { FunctionIndex } from './functionIndex';
+import { LiveOrchestration, captureLive, feedStored, runLiveEpisode } from './liveOrchestration';
+import { LiveSessionCache, LiveSessionSettings } from './liveSessions';
 import { EventType, FailureDetails, HistoryEvent, event, scheduledById } from './history';
 import { InstanceRow, RuntimeStatus, Store, isTerminal } from './store';
 
@@ -38,6 +40,8 @@ export interface EngineOptions {
   log?: (level: 'information' | 'warning' | 'error', message: string) => void;
   /** Schema the library is told the host supports; V4 (3) enables entity locks. */
   upperSchemaVersion?: number;
+  /** Live orchestrations (extended sessions); see liveSessions.ts for the defaults. */
+  liveSessions?: Partial<LiveSessionSettings>;
 }
 
 interface Wakeup {
@@ -78,6 +82,8 @@ export class Engine {
   private readonly hostFailures = new Map<string, number>();
   private readonly activities: ActivityRunner;
   private readonly entities: EntityRunner;
+  /** Orchestrations kept alive between episodes; anything not here is replayed in full. */
+  readonly liveSessions: LiveSessionCache;
   private pumpScheduled = false;
   private stopped = true;
   private lastEpisodeTime = 0;
@@ -90,6 +96,7 @@ export class Engine {
     this.core = options.core;
     this.hubName = options.hubName;
     this.functions = new FunctionIndex(options.core);
+    this.liveSessions = new LiveSessionCache(options.liveSessions);
     this.activities = new ActivityRunner({
       store: this.store,
       core: this.core,
@@ -125,6 +132,7 @@ export class Engine {
 
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
+    this.liveSessions.clear();
     for (const w of this.scheduledWakeups.values()) w.cancel();
     this.scheduledWakeups.clear();
     await this.activities.stop(timeoutMs);
@@ -272,6 +280,8 @@ export class Engine {
       return;
     }
     if (messages.length === 0) return;
+    // Taken out for the episode: put back only once its outcome is committed.
+    let live = this.liveSessions.take(instanceId, instance.executionId);
 
     let status: RuntimeStatus = instance.status;
     const consumed: number[] = [];
@@ -342,17 +352,35 @@ export class Engine {
     }
 
     const fn = this.functions.find('orchestrationTrigger', instance.name);
-    const oldHistory = this.store.historyTexts(instanceId);
     const ordered = orderNewEvents(newEvents, runtime);
     const replayed = [...controlEvents, event(EventType.OrchestratorStarted, now), ...ordered];
-    let result: EpisodeResult;
-    if (!fn) {
+    // Any doubt that the live state is exactly the stored history's: replay in full instead.
+    if (live && (!fn || live.historyLength !== this.store.historyEnd(instanceId))) live = undefined;
+    let result: EpisodeResult | undefined;
+    let historyLength = 0;
+    /** Actions known to match the recorded ones (reported by this same live state before). */
+    let verifiedActions = 0;
+    if (live) {
+      verifiedActions = live.actions.length;
+      historyLength = live.historyLength;
+      result = this.continueLive(instanceId, live, replayed);
+      if (!result) live = undefined;
+    }
+    if (live && result) {
+      // the live state answered for this episode
+    } else if (!fn) {
+      historyLength = this.store.historyEnd(instanceId);
       result = {
         ok: false,
         message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
       };
     } else {
-      result = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, oldHistory, replayed);
+      verifiedActions = 0;
+      const oldHistory = this.store.historyTexts(instanceId);
+      historyLength = oldHistory.length;
+      const invoked = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, oldHistory, replayed);
+      result = invoked.result;
+      live = invoked.live;
     }
     const outcome = decideEpisode(
       {
@@ -362,6 +390,7 @@ export class Engine {
         now,
         runtime,
         replayed,
+        verifiedActions,
       },
       result,
     );
@@ -402,7 +431,7 @@ export class Engine {
           runtime: null,
         });
       } else {
-        this.store.appendHistory(instanceId, oldHistory.length, outcome.append);
+        this.store.appendHistory(instanceId, historyLength, outcome.append);
         if (outcome.end) {
           updated.status = outcome.end.status;
           updated.output = outcome.end.output;
@@ -426,8 +455,37 @@ export class Engine {
       if (outcome.end) this.releaseLocks(instanceId, outcome.runtime, now, wake);
       committed = updated;
     });
+    if (live && committed?.status === 'Running' && !outcome.end) {
+      this.keepLive(instanceId, live, outcome.append.slice(replayed.length));
+    }
     this.afterCommit(committed, wake);
     if (skipped > 0) this.notify(instanceId, this.clock.now());
+  }
+
+  /** One episode on the live state; undefined when it cannot be trusted (then replay in full). */
+  private continueLive(
+    instanceId: string,
+    live: LiveOrchestration,
+    replayed: HistoryEvent[],
+  ): EpisodeResult | undefined {
+    try {
+      const r = runLiveEpisode(live, replayed);
+      return r.ok ? { ok: true, state: r.state } : orchestratorFailure(r.error);
+    } catch (err) {
+      this.log('warning', `Live state of '${instanceId}' dropped; replaying in full: ${describe(err)}`);
+      return undefined;
+    }
+  }
+
+  /** After a commit: the live state reads what the host stored after the episode's events, and is kept. */
+  private keepLive(instanceId: string, live: LiveOrchestration, stored: HistoryEvent[]): void {
+    if (!this.liveSessions.enabled) return;
+    try {
+      feedStored(live, stored);
+      this.liveSessions.put(instanceId, live);
+    } catch (err) {
+      this.log('warning', `Live state of '${instanceId}' dropped: ${describe(err)}`);
+    }
   }
 
   private async invokeOrchestrator(
@@ -436,9 +494,9 @@ export class Engine {
     instance: InstanceRow,
     oldHistory: string[],
     newEvents: HistoryEvent[],
-  ): Promise<EpisodeResult> {
+  ): Promise<{ result: EpisodeResult; live?: LiveOrchestration }> {
     const fn = this.core.functions.get(name);
-    if (!fn) return { ok: false, message: `Orchestrator '${name}' is not registered.` };
+    if (!fn) return { result: { ok: false, message: `Orchestrator '${name}' is not registered.` } };
     const payload = {
       input: instance.input === null ? null : safeParse(instance.input),
       instanceId: instance.instanceId,
@@ -457,18 +515,29 @@ export class Engine {
       const state = fromTypedData(res.returnValue) as OrchestratorState | undefined;
       if (!state || typeof state !== 'object' || !Array.isArray(state.actions)) {
         return {
-          ok: false,
-          message:
-            'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?',
+          result: {
+            ok: false,
+            message:
+              'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?',
+          },
         };
       }
-      return { ok: true, state };
+      // Invocation hooks see every episode, so an app with hooks is always replayed in full.
+      const liveAllowed =
+        this.liveSessions.enabled &&
+        !this.core.hasHooks('preInvocation') &&
+        !this.core.hasHooks('postInvocation');
+      const live = liveAllowed
+        ? captureLive(res.context, state, instance.executionId, oldHistory.length + newEvents.length)
+        : undefined;
+      return { result: { ok: true, state }, live };
     } catch (err) {
-      return orchestratorFailure(err);
+      return { result: orchestratorFailure(err) };
     }
   }
 
   private terminateNow(instance: InstanceRow, reason: string, consumed: number[], now: number): void {
+    this.liveSessions.evict(instance.instanceId);
     const output = reason;
     const wake: Wakeup[] = [];
     this.store.transaction(() => {
@@ -648,6 +717,7 @@ export class Engine {
     parent?: { instanceId: string; executionId: string; taskId: number; name: string };
     now: number;
   }): InstanceRow {
+    this.liveSessions.evict(args.instanceId);
     const executionId = newExecutionId();
     this.store.purge(args.instanceId);
     const row: InstanceRow = {
@@ -796,12 +866,14 @@ export class Engine {
     }
     const now = this.clock.now();
     const toNotify: string[] = [];
+    this.liveSessions.evict(instanceId);
     this.transactionWithWork(() => this.rewindInTransaction(instance, reason, now, toNotify));
     this.activities.flushQueued();
     for (const id of toNotify) this.notify(id, now);
   }
 
   private rewindInTransaction(instance: InstanceRow, reason: string, now: number, toNotify: string[]): void {
+    this.liveSessions.evict(instance.instanceId);
     const history = this.store.history(instance.instanceId);
     const scheduled = scheduledById(history);
     const retried = new Set(
@@ -871,6 +943,7 @@ export class Engine {
         `Instance '${instanceId}' is ${instance.status}; only finished instances can be purged.`,
       );
     }
+    this.liveSessions.evict(instanceId);
     return this.store.transaction(() => (this.store.purge(instanceId) ? 1 : 0));
   }
 
@@ -892,8 +965,10 @@ export class Engine {
           continuation,
           top: 500,
         });
-        for (const row of page.rows)
+        for (const row of page.rows) {
+          this.liveSessions.evict(row.instanceId);
           if (isTerminal(row.status) && this.store.purge(row.instanceId)) deleted++;
+        }
         continuation = page.continuation;
       } while (continuation);
     });

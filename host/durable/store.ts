@@ -202,6 +202,7 @@ export class Store {
           created_at = excluded.created_at, updated_at = excluded.updated_at, runtime = excluded.runtime`),
       history: db.prepare('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
       historyCount: db.prepare('SELECT COUNT(*) AS n FROM history WHERE instance_id = ?'),
+      historyEnd: db.prepare('SELECT MAX(seq) AS last FROM history WHERE instance_id = ?'),
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       deleteHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
       inbox: db.prepare('SELECT * FROM inbox WHERE instance_id = ? AND visible_at <= ? ORDER BY id'),
@@ -263,6 +264,12 @@ export class Store {
 
   historyLength(instanceId: string): number {
     return (this.stmts.historyCount.get(instanceId) as { n: number }).n;
+  }
+
+  /** The next history sequence number (the length, since seqs are dense); an index lookup, not a count. */
+  historyEnd(instanceId: string): number {
+    const last = (this.stmts.historyEnd.get(instanceId) as { last: number | null }).last;
+    return last === null ? 0 : last + 1;
   }
 
   appendHistory(instanceId: string, startSeq: number, events: HistoryEvent[]): void {

@@ -16,6 +16,8 @@ export interface InvocationInput {
 export interface InvocationResult {
   returnValue?: RpcTypedData | null;
   outputData: unknown[];
+  /** The InvocationContext the programming model built (the durable engine keeps live orchestrations through it). */
+  context?: unknown;
 }
 
 export async function invokeFunction(
@@ -79,7 +81,7 @@ export async function invokeFunction(
   if (error !== undefined && error !== null) throw error;
 
   const response = await model.getResponse(context, result);
-  return { returnValue: response.returnValue, outputData: response.outputData ?? [] };
+  return { returnValue: response.returnValue, outputData: response.outputData ?? [], context };
 }
 
 /** Turns an RPC return value back into a JS value (the inverse of the library's toRpcTypedData). */
