@@ -24,6 +24,7 @@ import {
 import { FunctionIndex } from './functionIndex';
 import { LiveOrchestration, captureLive, feedStored, runLiveEpisode } from './liveOrchestration';
 import { LiveSessionCache, LiveSessionSettings } from './liveSessions';
+import { LiveVerifier } from './liveVerify';
 import { EventType, FailureDetails, HistoryEvent, event, scheduledById } from './history';
 import { InstanceRow, RuntimeStatus, Store, isTerminal } from './store';
 
@@ -84,6 +85,7 @@ export class Engine {
   private readonly entities: EntityRunner;
   /** Orchestrations kept alive between episodes; anything not here is replayed in full. */
   readonly liveSessions: LiveSessionCache;
+  private readonly liveVerifier = LiveVerifier.fromEnvironment();
   private pumpScheduled = false;
   private stopped = true;
   private lastEpisodeTime = 0;
@@ -366,6 +368,20 @@ export class Engine {
       result = this.continueLive(instanceId, live, replayed);
       if (!result) live = undefined;
     }
+    if (live && result && fn && this.liveVerifier) {
+      const full = await this.invokeOrchestrator(
+        fn.name,
+        fn.triggerKey,
+        instance,
+        this.store.historyTexts(instanceId),
+        replayed,
+        false,
+      );
+      if (!this.liveVerifier.check(instanceId, instance.name, result, full.result)) {
+        result = full.result;
+        live = undefined;
+      }
+    }
     if (live && result) {
       // the live state answered for this episode
     } else if (!fn) {
@@ -494,6 +510,7 @@ export class Engine {
     instance: InstanceRow,
     oldHistory: string[],
     newEvents: HistoryEvent[],
+    keepLive = true,
   ): Promise<{ result: EpisodeResult; live?: LiveOrchestration }> {
     const fn = this.core.functions.get(name);
     if (!fn) return { result: { ok: false, message: `Orchestrator '${name}' is not registered.` } };
@@ -522,11 +539,13 @@ export class Engine {
           },
         };
       }
-      // Invocation hooks see every episode, so an app with hooks is always replayed in full.
+      // Invocation hooks see every episode, so an app with hooks is replayed in full (except when
+      // verifying, where every live episode is replayed in full anyway, hooks included).
       const liveAllowed =
+        keepLive &&
         this.liveSessions.enabled &&
-        !this.core.hasHooks('preInvocation') &&
-        !this.core.hasHooks('postInvocation');
+        (this.liveVerifier !== undefined ||
+          (!this.core.hasHooks('preInvocation') && !this.core.hasHooks('postInvocation')));
       const live = liveAllowed
         ? captureLive(res.context, state, instance.executionId, oldHistory.length + newEvents.length)
         : undefined;

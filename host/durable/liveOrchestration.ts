@@ -44,6 +44,11 @@ export interface LiveOrchestration {
   historyLength: number;
   /** JSON copies of the actions reported so far (what a full replay would report first). */
   actions: Action[];
+  /**
+   * Indexes of reported actions holding a timer not yet cancelled: user code may still cancel it,
+   * which a full replay would show on the old action, so these are encoded again each episode.
+   */
+  cancellable: number[];
   executor: LibraryExecutor;
   parts: LibraryParts;
 }
@@ -71,7 +76,9 @@ export function captureLive(
   if (state.actions.length !== 1 || !Array.isArray(actions)) return undefined;
   if (actions.length !== executor.actions.length || state.isDone) return undefined;
   if (executor.isDoneExecuting()) return undefined;
-  return { executionId, historyLength, actions: [...actions], executor, parts };
+  const live = { executionId, historyLength, actions: [...actions], cancellable: [], executor, parts };
+  trackCancellable(live, 0);
+  return live;
 }
 
 /**
@@ -125,10 +132,36 @@ export function runLiveEpisode(live: LiveOrchestration, replayed: HistoryEvent[]
   // What the worker would send back: the state as JSON (only the new actions need encoding).
   const decoded = JSON.parse(JSON.stringify(libraryState)) as OrchestratorState;
   const newActions = decoded.actions?.[0] ?? [];
+  refreshCancellable(live);
+  const first = live.actions.length;
   live.actions.push(...newActions);
+  trackCancellable(live, first);
   const all = live.actions.length === 0 ? [[]] : [live.actions];
   live.historyLength += replayed.length;
   return { ok: true, state: { ...decoded, actions: all } };
+}
+
+const TIMER = 5;
+
+function hasOpenTimer(action: Action): boolean {
+  if (action.actionType === TIMER) return action.isCanceled !== true;
+  return (action.compoundActions ?? []).some(hasOpenTimer);
+}
+
+function trackCancellable(live: LiveOrchestration, from: number): void {
+  for (let i = from; i < live.actions.length; i++) if (hasOpenTimer(live.actions[i])) live.cancellable.push(i);
+}
+
+/** Encodes again the reported actions whose timers user code may have cancelled since. */
+function refreshCancellable(live: LiveOrchestration): void {
+  if (live.cancellable.length === 0) return;
+  const still: number[] = [];
+  for (const i of live.cancellable) {
+    const fresh = JSON.parse(JSON.stringify(live.executor.actions[i])) as Action;
+    live.actions[i] = fresh;
+    if (hasOpenTimer(fresh)) still.push(i);
+  }
+  live.cancellable = still;
 }
 
 /** A stored event as the library sees it in a replay: a fresh object, timestamps as Dates. */

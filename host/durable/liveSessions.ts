@@ -78,6 +78,10 @@ export class LiveSessionCache {
     else this.trim(Date.now());
   }
 
+  has(instanceId: string): boolean {
+    return this.entries.has(instanceId);
+  }
+
   /** Removes and returns the instance's session, if it belongs to this execution. */
   take(instanceId: string, executionId: string): LiveOrchestration | undefined {
     const entry = this.entries.get(instanceId);
