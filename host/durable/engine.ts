@@ -377,7 +377,7 @@ export class Engine {
         replayed,
         false,
       );
-      if (!this.liveVerifier.check(instanceId, instance.name, result, full.result)) {
+      if (!this.liveVerifier.check(instanceId, instance.name, runtime.applied.length, result, full.result)) {
         result = full.result;
         live = undefined;
       }

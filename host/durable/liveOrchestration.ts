@@ -53,9 +53,7 @@ export interface LiveOrchestration {
   parts: LibraryParts;
 }
 
-export type LiveEpisodeResult =
-  | { ok: true; state: OrchestratorState }
-  | { ok: false; error: Error };
+export type LiveEpisodeResult = { ok: true; state: OrchestratorState } | { ok: false; error: Error };
 
 /**
  * Takes hold of the executor behind a completed invocation of a `df.app.orchestration` handler.
@@ -149,7 +147,8 @@ function hasOpenTimer(action: Action): boolean {
 }
 
 function trackCancellable(live: LiveOrchestration, from: number): void {
-  for (let i = from; i < live.actions.length; i++) if (hasOpenTimer(live.actions[i])) live.cancellable.push(i);
+  for (let i = from; i < live.actions.length; i++)
+    if (hasOpenTimer(live.actions[i])) live.cancellable.push(i);
 }
 
 /** Encodes again the reported actions whose timers user code may have cancelled since. */
@@ -201,8 +200,14 @@ function loadParts(ctor: object, executor: LibraryExecutor): LibraryParts | null
   if (pkg.name !== 'durable-functions') return null;
   if (Number((pkg.version ?? '').split('.')[0]) !== SUPPORTED_MAJOR) return null;
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const stateMod = require(path.join(src, 'orchestrations', 'OrchestratorState.js')) as Record<string, unknown>;
-  const failureMod = require(path.join(src, 'error', 'OrchestrationFailureError.js')) as Record<string, unknown>;
+  const stateMod = require(path.join(src, 'orchestrations', 'OrchestratorState.js')) as Record<
+    string,
+    unknown
+  >;
+  const failureMod = require(path.join(src, 'error', 'OrchestrationFailureError.js')) as Record<
+    string,
+    unknown
+  >;
   const taskFailedMod = require(path.join(src, 'error', 'TaskFailedError.js')) as Record<string, unknown>;
   const utilsMod = require(path.join(src, 'util', 'Utils.js')) as { Utils?: Record<string, unknown> };
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -218,7 +223,8 @@ function loadParts(ctor: object, executor: LibraryExecutor): LibraryParts | null
   const Utils = utilsMod.Utils as Record<string, unknown>;
   return {
     OrchestratorState: stateMod.OrchestratorState as LibraryParts['OrchestratorState'],
-    OrchestrationFailureError: failureMod.OrchestrationFailureError as LibraryParts['OrchestrationFailureError'],
+    OrchestrationFailureError:
+      failureMod.OrchestrationFailureError as LibraryParts['OrchestrationFailureError'],
     TaskFailedError: taskFailedMod.TaskFailedError as LibraryParts['TaskFailedError'],
     toFailureDetailsPayload: taskFailedMod.toFailureDetailsPayload as LibraryParts['toFailureDetailsPayload'],
     parseTimestampsAsDates: (obj) => (parseTimestamps as (o: unknown) => void).call(Utils, obj),

@@ -5,6 +5,7 @@
  * the full replay's result. The differential test runs the test suite's orchestrations this way.
  */
 import fs from 'node:fs';
+import { signature } from './actions';
 import type { EpisodeResult } from './episode';
 
 export interface VerifiedEpisode {
@@ -15,14 +16,22 @@ export interface VerifiedEpisode {
   full?: unknown;
 }
 
-/** What an episode result means to the host: actions, status, output, custom status, failure. */
-function comparable(r: EpisodeResult): unknown {
-  if (!r.ok) return { ok: false, message: r.message, failureDetails: r.failureDetails, customStatus: r.customStatus };
+/**
+ * What an episode result means to the host: the actions (those reported in earlier episodes by
+ * their signature, which is all the host reads of them: a full replay encodes them again, with any
+ * later changes user code made to objects it passed as inputs), status, output, custom status, failure.
+ */
+function comparable(r: EpisodeResult, reported: number): unknown {
+  if (!r.ok)
+    return { ok: false, message: r.message, failureDetails: r.failureDetails, customStatus: r.customStatus };
   const s = r.state;
   return {
     ok: true,
     isDone: s.isDone,
-    actions: s.actions,
+    actions: (s.actions ?? []).map((list) => [
+      ...list.slice(0, reported).map(signature),
+      ...list.slice(reported),
+    ]),
     output: s.output,
     customStatus: s.customStatus,
     error: s.error,
@@ -40,9 +49,16 @@ export class LiveVerifier {
   }
 
   /** Records the comparison; true when the live result is the full replay's. */
-  check(instanceId: string, name: string, live: EpisodeResult, full: EpisodeResult): boolean {
-    const a = JSON.stringify(comparable(live));
-    const b = JSON.stringify(comparable(full));
+  /** `reported`: how many actions earlier episodes reported (the host's recorded ones). */
+  check(
+    instanceId: string,
+    name: string,
+    reported: number,
+    live: EpisodeResult,
+    full: EpisodeResult,
+  ): boolean {
+    const a = JSON.stringify(comparable(live, reported));
+    const b = JSON.stringify(comparable(full, reported));
     const match = a === b;
     const line: VerifiedEpisode = match
       ? { instanceId, name, match }

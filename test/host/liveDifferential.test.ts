@@ -74,7 +74,7 @@ async function finished(id: string): Promise<void> {
 
 async function idle(): Promise<void> {
   // The engine is idle between episodes too; idle twice in a row with a pause means settled.
-  for (let settled = 0; settled < 2; ) {
+  for (let settled = 0; settled < 2;) {
     await host.engine.whenIdle();
     await new Promise((r) => setTimeout(r, 30));
     settled = host.engine.isIdle() ? settled + 1 : 0;
@@ -124,7 +124,19 @@ describe('live orchestrations record what full replays record', () => {
     }
     const reference = results['full replay'] as { parent: { status: string; output: string } };
     expect(reference.parent.status).toBe('Completed');
-    expect(JSON.parse(reference.parent.output)).toEqual([0, 2, 4, 6, 8, 10, 'went', 200, 'caught true', 41, 12]);
+    expect(JSON.parse(reference.parent.output)).toEqual([
+      0,
+      2,
+      4,
+      6,
+      8,
+      10,
+      'went',
+      200,
+      'caught true',
+      41,
+      12,
+    ]);
     expect(results.live).toEqual(reference);
     expect(results['live, every other episode evicted']).toEqual(reference);
   });
@@ -210,49 +222,45 @@ const SUITE = [
 const CODE_CHANGED_MID_RUN = new Set(['versioned']);
 
 describe('every orchestration of the suite, live and replayed in full', () => {
-  it(
-    'gives the same actions, custom status, output and failures',
-    async () => {
-      const log = path.join(tempDir(), 'verify.jsonl');
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...SUITE], {
-          env: { ...process.env, LIFECOCKPIT_LIVE_VERIFY: log, FORCE_COLOR: '0' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        child.on('exit', (c) => {
-          if (c !== 0) console.error(out.slice(-5000));
-          resolve(c);
-        });
+  it('gives the same actions, custom status, output and failures', async () => {
+    const log = path.join(tempDir(), 'verify.jsonl');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...SUITE], {
+        env: { ...process.env, LIFECOCKPIT_LIVE_VERIFY: log, FORCE_COLOR: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(code).toBe(0);
-      const episodes = fs
-        .readFileSync(log, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as VerifiedEpisode);
-      const mismatches = episodes.filter((e) => !e.match && !CODE_CHANGED_MID_RUN.has(e.name));
-      expect(mismatches).toEqual([]);
-      const names = new Set(episodes.map((e) => e.name));
-      // Patterns the suite exercises, each answered live at least once.
-      for (const name of [
-        'chaining',
-        'fanOutFanIn',
-        'monitor',
-        'approval',
-        'eternalCounter',
-        'counterUser',
-        'lockedTransfer',
-        'activityRetry',
-        'parentWithRetry',
-        'httpPoll',
-        'sagaFlow',
-        'dataverseChange',
-      ])
-        expect(names, name).toContain(name);
-    },
-    600_000,
-  );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (c) => {
+        if (c !== 0) console.error(out.slice(-5000));
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    const episodes = fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as VerifiedEpisode);
+    const mismatches = episodes.filter((e) => !e.match && !CODE_CHANGED_MID_RUN.has(e.name));
+    expect(mismatches).toEqual([]);
+    const names = new Set(episodes.map((e) => e.name));
+    // Patterns the suite exercises, each answered live at least once.
+    for (const name of [
+      'chaining',
+      'fanOutFanIn',
+      'monitor',
+      'approval',
+      'eternalCounter',
+      'counterUser',
+      'lockedTransfer',
+      'activityRetry',
+      'parentWithRetry',
+      'httpPoll',
+      'sagaFlow',
+      'dataverseChange',
+    ])
+      expect(names, name).toContain(name);
+  }, 600_000);
 });
