@@ -23,6 +23,8 @@ export interface ActivityRunnerOptions {
   timeoutMs?: number;
   deliver: (instanceId: string) => void;
   onIdle: () => void;
+  /** Group commit (the engine's); without it each batch of results is its own transaction. */
+  commit?: (write: () => void) => Promise<void>;
 }
 
 interface Completion {
@@ -38,6 +40,8 @@ export class ActivityRunner {
   private completions: Completion[] = [];
   private flushScheduled = false;
   private stopped = true;
+  /** Result batches handed to the group commit and not yet durable. */
+  private committing = 0;
 
   constructor(private readonly options: ActivityRunnerOptions) {}
 
@@ -60,12 +64,22 @@ export class ActivityRunner {
     this.staged.length = 0;
   }
 
+  /** Where the next staged work goes; with discardStagedFrom, undoes one savepoint's staging. */
+  stagedMark(): number {
+    return this.staged.length;
+  }
+
+  discardStagedFrom(mark: number): void {
+    this.staged.length = Math.min(this.staged.length, mark);
+  }
+
   isIdle(): boolean {
     return (
       this.queue.length === 0 &&
       this.staged.length === 0 &&
       this.active === 0 &&
-      this.completions.length === 0
+      this.completions.length === 0 &&
+      this.committing === 0
     );
   }
 
@@ -175,37 +189,57 @@ export class ActivityRunner {
     });
   }
 
-  /** Commits every completion gathered since the last flush in one transaction. */
+  /** Commits every completion gathered since the last flush together. */
   private flush(): void {
     const batch = this.completions;
     if (batch.length === 0) return;
     this.completions = [];
-    try {
-      this.commit(batch);
-    } catch (err) {
+    const delivered = (): void => {
+      for (const c of batch) this.options.deliver(c.work.instanceId);
+      this.options.onIdle();
+    };
+    const failed = (err: unknown): void => {
       // Keep the results and try again shortly: losing them would run the activities twice.
       this.completions.unshift(...batch);
       console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
       setTimeout(() => this.flush(), 100).unref();
+    };
+    if (this.options.commit) {
+      this.committing++;
+      this.options
+        .commit(() => this.write(batch))
+        .then(
+          () => {
+            this.committing--;
+            delivered();
+          },
+          (err: unknown) => {
+            this.committing--;
+            failed(err);
+          },
+        );
       return;
     }
-    for (const c of batch) this.options.deliver(c.work.instanceId);
-    this.options.onIdle();
+    try {
+      this.options.store.transaction(() => this.write(batch));
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    delivered();
   }
 
-  private commit(batch: Completion[]): void {
+  private write(batch: Completion[]): void {
     const { store } = this.options;
-    store.transaction(() => {
-      for (const c of batch) {
-        store.deleteActivity(c.work.id);
-        store.addInbox({
-          instanceId: c.work.instanceId,
-          executionId: c.work.executionId,
-          event: c.event,
-          visibleAt: this.options.clock.now(),
-        });
-      }
-    });
+    for (const c of batch) {
+      store.deleteActivity(c.work.id);
+      store.addInbox({
+        instanceId: c.work.instanceId,
+        executionId: c.work.executionId,
+        event: c.event,
+        visibleAt: this.options.clock.now(),
+      });
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import type { WorkerCore } from '../worker/coreApi';
 import { fromTypedData, invokeFunction } from '../worker/invoke';
 import type { OrchestratorState } from './actions';
 import { ActivityRunner } from './activityRunner';
+import { CommitBatcher } from './commitBatcher';
 import { EntityRunner } from './entityRunner';
 import {
   DEFAULT_HTTP_POLL_MS,
@@ -85,6 +86,8 @@ export class Engine {
   private readonly entities: EntityRunner;
   /** Orchestrations kept alive between episodes; anything not here is replayed in full. */
   readonly liveSessions: LiveSessionCache;
+  /** Group commit of episode and activity-result writes. */
+  readonly commits: CommitBatcher;
   private readonly liveVerifier = LiveVerifier.fromEnvironment();
   private pumpScheduled = false;
   private stopped = true;
@@ -99,6 +102,7 @@ export class Engine {
     this.hubName = options.hubName;
     this.functions = new FunctionIndex(options.core);
     this.liveSessions = new LiveSessionCache(options.liveSessions);
+    this.commits = new CommitBatcher(this.store, () => this.activities.discardStaged());
     this.activities = new ActivityRunner({
       store: this.store,
       core: this.core,
@@ -107,6 +111,7 @@ export class Engine {
       maxConcurrent: options.maxConcurrentActivities,
       timeoutMs: options.functionTimeoutMs,
       deliver: (instanceId) => this.notify(instanceId, this.clock.now()),
+      commit: (write) => this.commits.commit(write),
       onIdle: () => this.checkIdle(),
     });
     this.entities = new EntityRunner({
@@ -254,6 +259,21 @@ export class Engine {
         });
     }
     this.checkIdle();
+  }
+
+  /**
+   * An episode's writes, committed with the others of this turn (group commit); activity work it
+   * staged is dropped if its savepoint rolls back.
+   */
+  private commitEpisode(write: () => void): Promise<void> {
+    let mark = 0;
+    return this.commits.commit(
+      () => {
+        mark = this.activities.stagedMark();
+        write();
+      },
+      () => this.activities.discardStagedFrom(mark),
+    );
   }
 
   /** A transaction that may stage activity work: staged work is dropped if the transaction rolls back. */
@@ -413,7 +433,7 @@ export class Engine {
 
     const wake: Wakeup[] = [];
     let committed: InstanceRow | undefined;
-    this.transactionWithWork(() => {
+    await this.commitEpisode(() => {
       const current = this.store.getInstance(instanceId);
       // Terminated or replaced while user code ran: this episode's outcome no longer applies.
       if (!current || current.executionId !== instance.executionId) return;

@@ -238,8 +238,13 @@ export class Store {
     this.db.close();
   }
 
+  /** One wrapper for every transaction: better-sqlite3 turns nested calls into savepoints. */
+  private txWrapper: ((fn: () => unknown) => unknown) | undefined;
+
+  /** Runs `fn` in a transaction (a savepoint when already inside one). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    this.txWrapper ??= this.db.transaction((f: () => unknown) => f());
+    return this.txWrapper(fn) as T;
   }
 
   getInstance(instanceId: string): InstanceRow | undefined {
