@@ -5,7 +5,10 @@
  * to Blob storage, applies with If-Match and records a rollback point. Reports sagas per second
  * with all started at once, and latency (created -> completed) per saga, then one saga alone on
  * an idle host. Prints one JSON line. Arguments: --sagas=N --dir=DATA_DIR.
+ * The simulator runs in a process of its own (this script with --serve-sim), as Dataverse is
+ * another machine: its work must not be counted as the host's.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalAzurite } from '../cli/up/azurite';
@@ -27,11 +30,36 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** Starts the Dataverse simulator in a child process; resolves with its URL. */
+function simProcess(): Promise<{ url: string; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, '--serve-sim'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) resolve({ url: (JSON.parse(line) as { url: string }).url, child });
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
+  });
+}
+
+async function serveSim(): Promise<void> {
+  const sim = await startDataverseSim({});
+  process.stdout.write(JSON.stringify({ url: sim.url }) + '\n');
+  // Runs until the parent closes stdin (or dies).
+  process.stdin.resume();
+  process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
+}
+
 async function main(): Promise<void> {
   const sagas = Number(arg('sagas', '100'));
   const dataDir = arg('dir', '');
   const azurite = await startLocalAzurite({ projectRoot: ROOT, port: await pickPort(0) });
-  const sim = await startDataverseSim({});
+  const simChild = await simProcess();
+  const sim = { url: simChild.url, close: async () => void simChild.child.stdin?.end() };
   const stamp = Date.now();
   Object.assign(process.env, {
     DATAVERSE_URL: sim.url,
@@ -109,6 +137,7 @@ async function main(): Promise<void> {
     ids.forEach((id, i) => host.engine.startNew('dataverseChange', id, inputs[i]));
     const burst = await waitAll(ids);
     const seconds = Math.max(1, burst.last - t0) / 1000;
+    const split = whereTimeGoes(store, ids);
     const result = {
       sagas,
       operationsEach: 5,
@@ -120,6 +149,10 @@ async function main(): Promise<void> {
         max: Math.max(...burst.latencies),
       },
       aloneMs: alone.latencies[0],
+      // Activity: TaskScheduled -> TaskCompleted (the app's work, its I/O and the activity queue);
+      // engine: TaskCompleted -> the next episode's start (what the orchestrator adds per step).
+      activityMs: split.activity,
+      engineStepMs: split.engine,
       historyEventsPerSaga: store.historyLength('saga-0'),
     };
     process.stdout.write(JSON.stringify(result) + '\n');
@@ -130,7 +163,42 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+/** Per step of every saga: how long the activity took, and how long the engine took to react. */
+function whereTimeGoes(
+  store: {
+    history(
+      id: string,
+    ): { EventType: number; Timestamp: string; EventId: number; TaskScheduledId?: number }[];
+  },
+  ids: string[],
+): { activity: { p50: number; p99: number }; engine: { p50: number; p99: number } } {
+  const activity: number[] = [];
+  const engine: number[] = [];
+  for (const id of ids) {
+    const history = store.history(id);
+    const scheduledAt = new Map<number, number>();
+    for (let i = 0; i < history.length; i++) {
+      const e = history[i];
+      const t = Date.parse(e.Timestamp);
+      if (e.EventType === 4) scheduledAt.set(e.EventId, t);
+      if (e.EventType === 5 && e.TaskScheduledId !== undefined) {
+        const s = scheduledAt.get(e.TaskScheduledId);
+        if (s !== undefined) activity.push(t - s);
+        // The episode that read this completion starts with the OrchestratorStarted before it.
+        let j = i;
+        while (j >= 0 && history[j].EventType !== 12) j--;
+        if (j >= 0) engine.push(Math.max(0, Date.parse(history[j].Timestamp) - t));
+      }
+    }
+  }
+  const stat = (xs: number[]): { p50: number; p99: number } => ({
+    p50: percentile(xs, 50),
+    p99: percentile(xs, 99),
+  });
+  return { activity: stat(activity), engine: stat(engine) };
+}
+
+(process.argv.includes('--serve-sim') ? serveSim() : main()).catch((err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });

@@ -163,9 +163,15 @@ function refreshCancellable(live: LiveOrchestration): void {
   live.cancellable = still;
 }
 
-/** A stored event as the library sees it in a replay: a fresh object, timestamps as Dates. */
+/**
+ * A stored event as the library sees it in a replay: its own object (decoded from JSON, as a full
+ * replay's is, when it has nested objects), timestamps turned into Dates by the library's helper.
+ */
 function asLibraryEvent(live: LiveOrchestration, e: HistoryEvent, played: boolean): unknown {
-  const copy = JSON.parse(JSON.stringify({ ...e, IsPlayed: played })) as unknown;
+  const flat = Object.values(e).every((v) => v === null || typeof v !== 'object');
+  const copy = flat
+    ? { ...e, IsPlayed: played }
+    : (JSON.parse(JSON.stringify({ ...e, IsPlayed: played })) as Record<string, unknown>);
   live.parts.parseTimestampsAsDates(copy);
   return copy;
 }
