@@ -95,7 +95,8 @@ function recorded(id: string, runId: string): unknown {
       })
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, 'T');
   const history = host.engine.store.history(id).map((e: HistoryEvent) => {
-    const { Timestamp: _t, ...rest } = e;
+    const rest: Partial<HistoryEvent> = { ...e };
+    delete rest.Timestamp;
     return JSON.parse(scrub(JSON.stringify(rest))) as unknown;
   });
   return { status: row?.status, output: row?.output, customStatus: row?.customStatus, history };
