@@ -55,7 +55,8 @@ export class ActivityRunner {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
     const deadline = Date.now() + timeoutMs;
-    while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while ((this.active > 0 || this.committing > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     this.flush();
   }
 
@@ -183,50 +184,65 @@ export class ActivityRunner {
     this.completions.push({ work, event: e });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
+    if (this.options.commit) {
+      this.commitWithGroup(this.options.commit);
+      return;
+    }
     setImmediate(() => {
       this.flushScheduled = false;
       this.flush();
     });
   }
 
-  /** Commits every completion gathered since the last flush together. */
+  /**
+   * Hands the results to the engine's group commit, which already waits for the end of this turn:
+   * every result that arrives before its batch is written goes with it.
+   */
+  private commitWithGroup(commit: (write: () => void) => Promise<void>): void {
+    let batch: Completion[] = [];
+    this.committing++;
+    commit(() => {
+      batch = this.completions;
+      this.completions = [];
+      this.flushScheduled = false;
+      this.write(batch);
+    }).then(
+      () => {
+        this.committing--;
+        this.delivered(batch);
+      },
+      (err: unknown) => {
+        this.committing--;
+        this.flushScheduled = false;
+        this.failed(batch, err);
+      },
+    );
+  }
+
+  /** Commits every completion gathered since the last flush, now. */
   private flush(): void {
     const batch = this.completions;
     if (batch.length === 0) return;
     this.completions = [];
-    const delivered = (): void => {
-      for (const c of batch) this.options.deliver(c.work.instanceId);
-      this.options.onIdle();
-    };
-    const failed = (err: unknown): void => {
-      // Keep the results and try again shortly: losing them would run the activities twice.
-      this.completions.unshift(...batch);
-      console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
-      setTimeout(() => this.flush(), 100).unref();
-    };
-    if (this.options.commit) {
-      this.committing++;
-      this.options
-        .commit(() => this.write(batch))
-        .then(
-          () => {
-            this.committing--;
-            delivered();
-          },
-          (err: unknown) => {
-            this.committing--;
-            failed(err);
-          },
-        );
-      return;
-    }
     try {
       this.options.store.transaction(() => this.write(batch));
     } catch (err) {
-      failed(err);
+      this.failed(batch, err);
       return;
     }
-    delivered();
+    this.delivered(batch);
+  }
+
+  private delivered(batch: Completion[]): void {
+    for (const c of batch) this.options.deliver(c.work.instanceId);
+    this.options.onIdle();
+  }
+
+  private failed(batch: Completion[], err: unknown): void {
+    // Keep the results and try again shortly: losing them would run the activities twice.
+    this.completions.unshift(...batch);
+    console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
+    setTimeout(() => this.flush(), 100).unref();
   }
 
   private write(batch: Completion[]): void {
