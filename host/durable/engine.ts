@@ -434,9 +434,11 @@ export class Engine {
     const wake: Wakeup[] = [];
     let committed: InstanceRow | undefined;
     await this.commitEpisode(() => {
-      const current = this.store.getInstance(instanceId);
       // Terminated or replaced while user code ran: this episode's outcome no longer applies.
-      if (!current || current.executionId !== instance.executionId) return;
+      if (this.store.executionIdOf(instanceId) !== instance.executionId) return;
+      // Nothing else writes a running execution's row (terminate, suspend and resume are episodes
+      // too; rewind, purge and replacing need a finished instance), so it is as read at the start.
+      const current = instance;
       this.store.deleteInbox(consumed);
       const updated: InstanceRow = {
         ...current,

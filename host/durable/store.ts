@@ -190,6 +190,7 @@ export class Store {
     const db = this.db;
     this.stmts = {
       getInstance: db.prepare('SELECT * FROM instances WHERE instance_id = ?'),
+      executionIdOf: db.prepare('SELECT execution_id FROM instances WHERE instance_id = ?').pluck(),
       upsertInstance:
         db.prepare(`INSERT INTO instances (instance_id, execution_id, name, version, status, input, output,
           custom_status, parent_instance_id, parent_execution_id, parent_task_id, created_at, updated_at, runtime)
@@ -250,6 +251,11 @@ export class Store {
   getInstance(instanceId: string): InstanceRow | undefined {
     const row = this.stmts.getInstance.get(instanceId) as InstanceDbRow | undefined;
     return row && toInstance(row);
+  }
+
+  /** The instance's current execution id (undefined when it does not exist): a cheap "still mine?" check. */
+  executionIdOf(instanceId: string): string | undefined {
+    return this.stmts.executionIdOf.get(instanceId) as string | undefined;
   }
 
   putInstance(row: InstanceRow): void {
