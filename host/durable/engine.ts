@@ -294,16 +294,27 @@ export class Engine {
   }
 
   private async runEpisode(instanceId: string): Promise<void> {
-    const instance = this.store.getInstance(instanceId);
+    // Taken out for the episode: put back only once its outcome is committed.
+    let live = this.liveSessions.take(instanceId);
+    let instance: InstanceRow | undefined;
+    if (live) {
+      // The live state is trusted only if the store still holds exactly what it has read.
+      const stored = this.store.executionAndHistoryEnd(instanceId);
+      if (stored?.executionId === live.executionId && stored.historyEnd === live.historyLength)
+        instance = live.row;
+      else live = undefined;
+    }
+    instance ??= this.store.getInstance(instanceId);
     const now = this.episodeTime();
     const messages = this.store.inbox(instanceId, now);
     if (!instance) {
       this.store.clearInbox(instanceId);
       return;
     }
-    if (messages.length === 0) return;
-    // Taken out for the episode: put back only once its outcome is committed.
-    let live = this.liveSessions.take(instanceId, instance.executionId);
+    if (messages.length === 0) {
+      if (live) this.liveSessions.put(instanceId, live);
+      return;
+    }
 
     let status: RuntimeStatus = instance.status;
     const consumed: number[] = [];
@@ -377,7 +388,7 @@ export class Engine {
     const ordered = orderNewEvents(newEvents, runtime);
     const replayed = [...controlEvents, event(EventType.OrchestratorStarted, now), ...ordered];
     // Any doubt that the live state is exactly the stored history's: replay in full instead.
-    if (live && (!fn || live.historyLength !== this.store.historyEnd(instanceId))) live = undefined;
+    if (!fn) live = undefined;
     let result: EpisodeResult | undefined;
     let historyLength = 0;
     /** Actions known to match the recorded ones (reported by this same live state before). */
@@ -494,7 +505,7 @@ export class Engine {
       committed = updated;
     });
     if (live && committed?.status === 'Running' && !outcome.end) {
-      this.keepLive(instanceId, live, outcome.append.slice(replayed.length));
+      this.keepLive(instanceId, live, committed, outcome.append.slice(replayed.length));
     }
     this.afterCommit(committed, wake);
     if (skipped > 0) this.notify(instanceId, this.clock.now());
@@ -516,10 +527,17 @@ export class Engine {
   }
 
   /** After a commit: the live state reads what the host stored after the episode's events, and is kept. */
-  private keepLive(instanceId: string, live: LiveOrchestration, stored: HistoryEvent[]): void {
+  private keepLive(
+    instanceId: string,
+    live: LiveOrchestration,
+    row: InstanceRow,
+    stored: HistoryEvent[],
+  ): void {
     if (!this.liveSessions.enabled) return;
     try {
       feedStored(live, stored);
+      // Nothing else writes a running execution's row, so the next episode can start from this one.
+      live.row = row;
       this.liveSessions.put(instanceId, live);
     } catch (err) {
       this.log('warning', `Live state of '${instanceId}' dropped: ${describe(err)}`);

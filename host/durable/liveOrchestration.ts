@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Action, OrchestratorState } from './actions';
 import type { HistoryEvent } from './history';
+import type { InstanceRow } from './store';
 
 /** The parts of the library's TaskOrchestrationExecutor this module uses. */
 interface LibraryExecutor {
@@ -51,6 +52,8 @@ export interface LiveOrchestration {
   cancellable: number[];
   executor: LibraryExecutor;
   parts: LibraryParts;
+  /** The instance row as the last episode committed it (set by the engine). */
+  row?: InstanceRow;
 }
 
 export type LiveEpisodeResult = { ok: true; state: OrchestratorState } | { ok: false; error: Error };

@@ -82,15 +82,15 @@ export class LiveSessionCache {
     return this.entries.has(instanceId);
   }
 
-  /** Removes and returns the instance's session, if it belongs to this execution. */
-  take(instanceId: string, executionId: string): LiveOrchestration | undefined {
+  /** Removes and returns the instance's session (the caller checks it still matches the store). */
+  take(instanceId: string): LiveOrchestration | undefined {
     const entry = this.entries.get(instanceId);
     if (!entry) {
       this.stats.misses++;
       return undefined;
     }
     this.entries.delete(instanceId);
-    if (entry.session.executionId !== executionId || this.expired(entry, Date.now())) {
+    if (this.expired(entry, Date.now())) {
       this.stats.misses++;
       this.stats.evictions++;
       return undefined;

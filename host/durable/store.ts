@@ -204,6 +204,10 @@ export class Store {
       history: db.prepare('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
       historyCount: db.prepare('SELECT COUNT(*) AS n FROM history WHERE instance_id = ?'),
       historyEnd: db.prepare('SELECT MAX(seq) AS last FROM history WHERE instance_id = ?'),
+      executionAndHistoryEnd: db.prepare(
+        `SELECT execution_id, (SELECT MAX(seq) FROM history WHERE history.instance_id = instances.instance_id) AS last
+         FROM instances WHERE instance_id = ?`,
+      ),
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       deleteHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
       inbox: db.prepare('SELECT * FROM inbox WHERE instance_id = ? AND visible_at <= ? ORDER BY id'),
@@ -281,6 +285,13 @@ export class Store {
   historyEnd(instanceId: string): number {
     const last = (this.stmts.historyEnd.get(instanceId) as { last: number | null }).last;
     return last === null ? 0 : last + 1;
+  }
+
+  /** Execution id and history length in one lookup (whether a live orchestration is still current). */
+  executionAndHistoryEnd(instanceId: string): { executionId: string; historyEnd: number } | undefined {
+    const r = this.stmts.executionAndHistoryEnd.get(instanceId) as
+      { execution_id: string; last: number | null } | undefined;
+    return r && { executionId: r.execution_id, historyEnd: r.last === null ? 0 : r.last + 1 };
   }
 
   appendHistory(instanceId: string, startSeq: number, events: HistoryEvent[]): void {
