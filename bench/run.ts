@@ -984,13 +984,20 @@ function report(r: Record<string, unknown>): string {
     ]);
   }
   const saga = r.saga as
-    | { sagas: number; sagasPerSec: number; latencyMs: { p50: number; p99: number }; aloneMs: number }
+    | {
+        sagas: number;
+        sagasPerSec: number;
+        latencyMs: { p50: number; p99: number };
+        aloneMs: number;
+        activityMs: { p50: number; p99: number };
+        engineStepMs: { p50: number; p99: number };
+      }
     | undefined;
   if (saga) {
     rows.push([
       `${saga.sagas} Dataverse change sagas (5 ops), at once`,
       `${saga.sagasPerSec} sagas/s`,
-      `latency p50 ${saga.latencyMs.p50} ms, p99 ${saga.latencyMs.p99} ms; one saga alone ${saga.aloneMs} ms (Life Cockpit app, Dataverse simulator, Azurite)`,
+      `latency p50 ${saga.latencyMs.p50} ms, p99 ${saga.latencyMs.p99} ms; one saga alone ${saga.aloneMs} ms. Per step: activity (queue for the app's 10 activity slots + I/O) p50 ${saga.activityMs.p50} / p99 ${saga.activityMs.p99} ms, engine (completion -> next episode) p50 ${saga.engineStepMs.p50} / p99 ${saga.engineStepMs.p99} ms`,
     ]);
   }
   const s = r.sqlite as SqliteResult | undefined;
