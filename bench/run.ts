@@ -311,8 +311,10 @@ async function benchLoad(
   const commits = commitCounter(host);
   const input = JSON.stringify({ steps });
   let started = 0;
+  // As the HTTP start endpoint does: durable before acknowledged, commits shared within a turn.
+  const starts: Promise<unknown>[] = [];
   const start = (): void => {
-    host.engine.startNew('benchChain', `${prefix}${started}`, input);
+    starts.push(host.engine.startNewGrouped('benchChain', `${prefix}${started}`, input));
     started++;
   };
   const t0 = Date.now();
@@ -343,6 +345,7 @@ async function benchLoad(
     };
     while (started < Math.min(count, mode.inFlight)) start();
   }
+  if (mode.kind !== 'bounded') await Promise.all(starts);
   const startPhaseMs = performance.now() - p0;
   const summary = await waitForAll(host, prefix, count, 150_000);
   (globalThis as unknown as { __benchOnSample?: unknown }).__benchOnSample = undefined;

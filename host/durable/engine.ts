@@ -851,6 +851,41 @@ export class Engine {
     return row;
   }
 
+  /**
+   * startNew through the group commit: resolves once the instance is durable, sharing the commit
+   * with whatever else finishes in this turn (a burst of HTTP starts costs a few commits, not one each).
+   */
+  async startNewGrouped(
+    name: string,
+    instanceId: string | undefined,
+    input: string | null,
+    version?: string,
+  ): Promise<InstanceRow> {
+    const fn = this.functions.find('orchestrationTrigger', name);
+    if (!fn)
+      throw new EngineError(
+        'BAD_REQUEST',
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
+    const id = instanceId ?? randomUUID().replace(/-/g, '');
+    validateInstanceId(id);
+    let row: InstanceRow | undefined;
+    await this.commits.commit(() => {
+      const now = this.clock.now();
+      const existing = this.store.getInstance(id);
+      if (existing && !isTerminal(existing.status)) {
+        throw new EngineError(
+          'CONFLICT',
+          `An instance with ID '${id}' already exists and is ${existing.status}.`,
+        );
+      }
+      row = this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
+    });
+    const started = row as InstanceRow;
+    this.notify(id, started.createdAt, true);
+    return started;
+  }
+
   private requireInstance(instanceId: string): InstanceRow {
     const instance = this.store.getInstance(instanceId);
     if (!instance) throw new EngineError('NOT_FOUND', `No instance with ID '${instanceId}' was found.`);
