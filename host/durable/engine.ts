@@ -23,7 +23,13 @@ import {
   orderNewEvents,
 } from './episode';
 import { FunctionIndex } from './functionIndex';
-import { LiveOrchestration, captureLive, feedStored, runLiveEpisode } from './liveOrchestration';
+import {
+  LiveEpisodeResult,
+  LiveOrchestration,
+  captureLive,
+  feedStored,
+  runLiveEpisode,
+} from './liveOrchestration';
 import { LiveSessionCache, LiveSessionSettings } from './liveSessions';
 import { LiveVerifier } from './liveVerify';
 import { EventType, FailureDetails, HistoryEvent, event, scheduledById } from './history';
@@ -393,10 +399,10 @@ export class Engine {
     let historyLength = 0;
     /** Actions known to match the recorded ones (reported by this same live state before). */
     let verifiedActions = 0;
-    if (live) {
+    if (live && fn) {
       verifiedActions = live.actions.length;
       historyLength = live.historyLength;
-      result = this.continueLive(instanceId, live, replayed);
+      result = await this.continueLive(instance, fn.name, fn.triggerKey, live, replayed);
       if (!result) live = undefined;
     }
     if (live && result && fn && this.liveVerifier) {
@@ -512,18 +518,81 @@ export class Engine {
   }
 
   /** One episode on the live state; undefined when it cannot be trusted (then replay in full). */
-  private continueLive(
-    instanceId: string,
+  private async continueLive(
+    instance: InstanceRow,
+    name: string,
+    triggerKey: string,
     live: LiveOrchestration,
     replayed: HistoryEvent[],
-  ): EpisodeResult | undefined {
+  ): Promise<EpisodeResult | undefined> {
     try {
-      const r = runLiveEpisode(live, replayed);
+      const hooked = this.core.hasHooks('preInvocation') || this.core.hasHooks('postInvocation');
+      const r = hooked
+        ? await this.liveThroughHooks(instance, name, triggerKey, live, replayed)
+        : runLiveEpisode(live, replayed);
       return r.ok ? { ok: true, state: r.state } : orchestratorFailure(r.error);
     } catch (err) {
-      this.log('warning', `Live state of '${instanceId}' dropped; replaying in full: ${describe(err)}`);
+      this.log(
+        'warning',
+        `Live state of '${instance.instanceId}' dropped; replaying in full: ${describe(err)}`,
+      );
       return undefined;
     }
+  }
+
+  /**
+   * A live episode in an app with invocation hooks: still an invocation through the programming
+   * model, so the hooks see every episode as they would with full replays; the handler they wrap
+   * runs the live state instead of the library's replay. Its trigger payload carries only this
+   * episode's events (the hooks get the episode, the library needs nothing more).
+   */
+  private async liveThroughHooks(
+    instance: InstanceRow,
+    name: string,
+    triggerKey: string,
+    live: LiveOrchestration,
+    replayed: HistoryEvent[],
+  ): Promise<LiveEpisodeResult> {
+    const fn = this.core.functions.get(name);
+    if (!fn) throw new Error(`Orchestrator '${name}' is not registered.`);
+    let r: LiveEpisodeResult | undefined;
+    const callback = (): unknown => {
+      if (r) throw new Error('the handler ran twice');
+      r = runLiveEpisode(live, replayed);
+      if (!r.ok) throw r.error;
+      return r.state;
+    };
+    try {
+      await invokeFunction(
+        this.core,
+        { ...fn, callback },
+        {
+          inputData: [
+            { name: triggerKey, data: { string: payloadText([], replayed, this.triggerFields(instance)) } },
+          ],
+        },
+      );
+    } catch (err) {
+      // The orchestrator's own failure is an outcome; anything else (a hook's) is a doubt.
+      if (!(r && !r.ok && err === r.error)) throw err;
+    }
+    if (!r) throw new Error('the invocation hooks did not run the orchestrator');
+    return r;
+  }
+
+  /** The trigger payload's fields besides the history, as the extension sends them. */
+  private triggerFields(instance: InstanceRow): Record<string, unknown> {
+    return {
+      input: instance.input === null ? null : safeParse(instance.input),
+      instanceId: instance.instanceId,
+      isReplaying: false,
+      parentInstanceId: instance.parentInstanceId,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: this.options.upperSchemaVersion ?? 3,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: MAX_SHORT_TIMER,
+      defaultHttpAsyncRequestSleepTimeMillseconds: DEFAULT_HTTP_POLL_MS,
+    };
   }
 
   /** After a commit: the live state reads what the host stored after the episode's events, and is kept. */
@@ -554,17 +623,7 @@ export class Engine {
   ): Promise<{ result: EpisodeResult; live?: LiveOrchestration }> {
     const fn = this.core.functions.get(name);
     if (!fn) return { result: { ok: false, message: `Orchestrator '${name}' is not registered.` } };
-    const payload = {
-      input: instance.input === null ? null : safeParse(instance.input),
-      instanceId: instance.instanceId,
-      isReplaying: false,
-      parentInstanceId: instance.parentInstanceId,
-      upperSchemaVersion: 1,
-      upperSchemaVersionNew: this.options.upperSchemaVersion ?? 3,
-      longRunningTimerIntervalDuration: '3.00:00:00',
-      maximumShortTimerDuration: MAX_SHORT_TIMER,
-      defaultHttpAsyncRequestSleepTimeMillseconds: DEFAULT_HTTP_POLL_MS,
-    };
+    const payload = this.triggerFields(instance);
     try {
       const res = await invokeFunction(this.core, fn, {
         inputData: [{ name: triggerKey, data: { string: payloadText(oldHistory, newEvents, payload) } }],
@@ -579,13 +638,7 @@ export class Engine {
           },
         };
       }
-      // Invocation hooks see every episode, so an app with hooks is replayed in full (except when
-      // verifying, where every live episode is replayed in full anyway, hooks included).
-      const liveAllowed =
-        keepLive &&
-        this.liveSessions.enabled &&
-        (this.liveVerifier !== undefined ||
-          (!this.core.hasHooks('preInvocation') && !this.core.hasHooks('postInvocation')));
+      const liveAllowed = keepLive && this.liveSessions.enabled;
       const live = liveAllowed
         ? captureLive(res.context, state, instance.executionId, oldHistory.length + newEvents.length)
         : undefined;
