@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { WorkerCore } from '../worker/coreApi';
+import type { CoreInvocationContext, WorkerCore } from '../worker/coreApi';
 import { fromTypedData, invokeFunction } from '../worker/invoke';
 import type { OrchestratorState } from './actions';
 import { ActivityRunner } from './activityRunner';
@@ -556,9 +556,18 @@ export class Engine {
     const fn = this.core.functions.get(name);
     if (!fn) throw new Error(`Orchestrator '${name}' is not registered.`);
     let r: LiveEpisodeResult | undefined;
+    let current: CoreInvocationContext | undefined;
     const callback = (): unknown => {
       if (r) throw new Error('the handler ran twice');
-      r = runLiveEpisode(live, replayed);
+      // What the code logs in this episode belongs to this invocation (hooks and all).
+      const first = live.invocation;
+      const firstLog = first?.log;
+      if (first && current) first.log = current.log;
+      try {
+        r = runLiveEpisode(live, replayed);
+      } finally {
+        if (first && firstLog) first.log = firstLog;
+      }
       if (!r.ok) throw r.error;
       return r.state;
     };
@@ -570,6 +579,7 @@ export class Engine {
           inputData: [
             { name: triggerKey, data: { string: payloadText([], replayed, this.triggerFields(instance)) } },
           ],
+          onCoreContext: (c) => (current = c),
         },
       );
     } catch (err) {
@@ -642,6 +652,12 @@ export class Engine {
       const live = liveAllowed
         ? captureLive(res.context, state, instance.executionId, oldHistory.length + newEvents.length)
         : undefined;
+      if (live && res.coreContext) {
+        // The orchestrator's code goes on running (and logging) in later episodes: expected, not a
+        // stray call after the invocation ended, which is all this state tells the model.
+        res.coreContext.state = 'postInvocationHooks';
+        live.invocation = res.coreContext;
+      }
       return { result: { ok: true, state }, live };
     } catch (err) {
       return { result: orchestratorFailure(err) };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Action, OrchestratorState } from './actions';
 import type { HistoryEvent } from './history';
 import type { InstanceRow } from './store';
+import type { CoreInvocationContext } from '../worker/coreApi';
 
 /** The parts of the library's TaskOrchestrationExecutor this module uses. */
 interface LibraryExecutor {
@@ -54,6 +55,11 @@ export interface LiveOrchestration {
   parts: LibraryParts;
   /** The instance row as the last episode committed it (set by the engine). */
   row?: InstanceRow;
+  /**
+   * The core context of the invocation the orchestrator's code was started in: that code keeps
+   * logging through it in later episodes, so the engine points its log at the current invocation.
+   */
+  invocation?: CoreInvocationContext;
 }
 
 export type LiveEpisodeResult = { ok: true; state: OrchestratorState } | { ok: false; error: Error };
@@ -77,7 +83,14 @@ export function captureLive(
   if (state.actions.length !== 1 || !Array.isArray(actions)) return undefined;
   if (actions.length !== executor.actions.length || state.isDone) return undefined;
   if (executor.isDoneExecuting()) return undefined;
-  const live = { executionId, historyLength, actions: [...actions], cancellable: [], executor, parts };
+  const live: LiveOrchestration = {
+    executionId,
+    historyLength,
+    actions: [...actions],
+    cancellable: [],
+    executor,
+    parts,
+  };
   trackCancellable(live, 0);
   return live;
 }
