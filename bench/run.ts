@@ -7,13 +7,20 @@
  *      activity's end to the next activity's start, p50/p99);
  *   3. the raw SQLite commit rate (better-sqlite3, WAL, synchronous=NORMAL, as the host's store);
  *   4. the replay rate of `durable-functions` alone (the orchestrator handler invoked through the
- *      host's worker shim with a recorded history, no I/O).
+ *      host's worker shim with a recorded history, no I/O): the reference the engine is held to;
+ *   5. one 5-step orchestration from its HTTP start to completion on an idle host;
+ *   6. RSS of a host with 10,000 instances waiting for an external event (child process, after GC);
+ *   7. Dataverse change sagas of 5 operations on the Life Cockpit app against the Dataverse
+ *      simulator and Azurite (child process: it hosts another app).
+ *
+ * Live orchestrations (extended sessions) are on, as the local host's default.
  *
  * Prints a table and writes bench/results/latest.json. Options (after `--`):
- *   --only=sqlite,concurrent,chain,replay   run a subset (e.g. for `node --cpu-prof`)
+ *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga   run a subset (e.g. for `node --cpu-prof`)
  *   --orchestrations=N   (default 1000)   --steps=N (default 5)   --chains=500,1000
  *   --repeat=N (default 3; runs of the 1,000-orchestration burst, median reported)
- *   --paced-rate=N (default 300, the target load; 0 = skip)   --bounded=N,M (default 10,50; 0 = skip)
+ *   --paced-rate=N (default 800, 80 % of the throughput target; 0 = skip)   --bounded=N,M (default 50; 0 = skip)
+ *   --waiting=N (default 10000)   --sagas=N (default 100)
  *   --out=FILE           JSON output (default bench/results/latest.json)
  * Experiments (not part of the reference run):
  *   --max-orch=N --max-act=N   run a copy of bench/app with these host.json limits
@@ -21,6 +28,7 @@
  *   --memory                   in-memory store instead of a file (no disk I/O at all)
  */
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,8 +47,13 @@ interface Sample {
 const samplesHolder = globalThis as unknown as { __benchSamples?: Sample[] };
 const ROOT = path.resolve(__dirname, '..', '..');
 const APP_DIR = path.join(ROOT, 'bench', 'app');
-const TARGET_ORCH_PER_SEC = 300;
-const TARGET_P99_STEP_MS = 20;
+// The issue's targets on this 2-core machine (no-op activities).
+const TARGET_ORCH_PER_SEC = 1000;
+const TARGET_P99_STEP_MS = 10;
+const TARGET_CHAIN_1000_MS = 5000;
+const TARGET_CHAIN_RATIO = 2.5;
+const TARGET_IDLE_START_TO_DONE_MS = 15;
+const TARGET_WAITING_RSS_MB = 300;
 
 // ---------------------------------------------------------------- options
 
@@ -60,10 +73,12 @@ const ORCHESTRATIONS = Number(args.orchestrations ?? 1000);
 const STEPS = Number(args.steps ?? 5);
 const CHAINS = (args.chains ?? '500,1000').split(',').map(Number);
 const OUT = path.resolve(args.out ?? path.join(ROOT, 'bench', 'results', 'latest.json'));
-// The issue's step-delay target applies "at that load": 300 orchestrations/s offered steadily.
-const PACED_RATE = Number(args['paced-rate'] ?? 300);
+// The step-delay target applies at 80 % of the throughput target, offered steadily.
+const PACED_RATE = Number(args['paced-rate'] ?? 800);
+const WAITING = Number(args.waiting ?? 10000);
+const SAGAS = Number(args.sagas ?? 100);
 const REPEAT = Math.max(1, Number(args.repeat ?? 3));
-const BOUNDED = (args.bounded ?? '10,50')
+const BOUNDED = (args.bounded ?? '50')
   .split(',')
   .map(Number)
   .filter((n) => n > 0);
@@ -296,8 +311,10 @@ async function benchLoad(
   const commits = commitCounter(host);
   const input = JSON.stringify({ steps });
   let started = 0;
+  // As the HTTP start endpoint does: durable before acknowledged, commits shared within a turn.
+  const starts: Promise<unknown>[] = [];
   const start = (): void => {
-    host.engine.startNew('benchChain', `${prefix}${started}`, input);
+    starts.push(host.engine.startNewGrouped('benchChain', `${prefix}${started}`, input));
     started++;
   };
   const t0 = Date.now();
@@ -328,6 +345,7 @@ async function benchLoad(
     };
     while (started < Math.min(count, mode.inFlight)) start();
   }
+  if (mode.kind !== 'bounded') await Promise.all(starts);
   const startPhaseMs = performance.now() - p0;
   const summary = await waitForAll(host, prefix, count, 150_000);
   (globalThis as unknown as { __benchOnSample?: unknown }).__benchOnSample = undefined;
@@ -507,6 +525,154 @@ async function benchReplay(host: RunningHost, instanceId: string, minMs: number)
   };
 }
 
+// ---------------------------------------------------------------- 5. idle start-to-completion
+
+interface IdleLatencyResult {
+  runs: number;
+  p50Ms: number;
+  maxMs: number;
+  minMs: number;
+  target: number;
+  met: boolean;
+}
+
+/**
+ * One 5-step orchestration at a time, started over HTTP (the Durable start webhook) on an idle host;
+ * measured from just before the request to the commit that completed it (the store's clock).
+ */
+async function benchIdleLatency(host: RunningHost, runs: number): Promise<IdleLatencyResult> {
+  const done = host.engine.store.db.prepare(
+    "SELECT updated_at FROM instances WHERE instance_id = ? AND status = 'Completed'",
+  );
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await host.engine.whenIdle();
+    await new Promise((r) => setTimeout(r, 20));
+    const id = `idle-${i}`;
+    const t0 = Date.now();
+    const res = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/orchestrators/benchChain/${id}?code=${encodeURIComponent(host.systemKey)}`,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ steps: 5 }) },
+    );
+    if (res.status !== 202) throw new Error(`start answered ${res.status}`);
+    await res.arrayBuffer();
+    for (;;) {
+      const row = done.get(id) as { updated_at: number } | undefined;
+      if (row) {
+        times.push(row.updated_at - t0);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+  takeSamples('idle-');
+  const p50 = percentile(times, 50);
+  return {
+    runs,
+    p50Ms: p50,
+    maxMs: Math.max(...times),
+    minMs: Math.min(...times),
+    target: TARGET_IDLE_START_TO_DONE_MS,
+    met: p50 < TARGET_IDLE_START_TO_DONE_MS,
+  };
+}
+
+// ---------------------------------------------------------------- 6, 7. child processes
+
+function runChild(
+  script: string,
+  childArgs: string[],
+  nodeArgs: string[] = [],
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, script), ...childArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{'))
+        reject(new Error(`${script} failed (${code}): ${err.slice(-2000)}`));
+      else resolve(JSON.parse(line) as Record<string, unknown>);
+    });
+  });
+}
+
+interface LibraryOrchestrationsResult {
+  episodes: number;
+  orchestrations: number;
+  orchestrationsPerSec: number;
+  usPerOrchestration: number;
+}
+
+/**
+ * The library's own limit: a whole 5-step orchestration driven through the worker shim with a full
+ * replay per episode (the history each episode would see, rebuilt from a completed instance), no
+ * store, no activities. What the engine's end-to-end rate is held to.
+ */
+async function benchLibraryOrchestrations(
+  host: RunningHost,
+  instanceId: string,
+  minMs: number,
+): Promise<LibraryOrchestrationsResult> {
+  const instance = host.engine.store.getInstance(instanceId);
+  if (!instance) throw new Error(`no instance ${instanceId}`);
+  const stored: HistoryEvent[] = host.engine.store.history(instanceId);
+  const fn = host.functions.find((f) => f.name === 'benchChain');
+  if (!fn) throw new Error('benchChain is not registered');
+  // Written by the host after the library answered; the library reads them only in later episodes.
+  const HOST_WRITTEN = new Set([1, 4, 7, 10, 13, 14]);
+  const episodes: string[] = [];
+  for (let i = 0; i < stored.length; i++) {
+    if (stored[i].EventType !== 12) continue;
+    let end = i + 1;
+    while (end < stored.length && !HOST_WRITTEN.has(stored[end].EventType)) end++;
+    const history = [...stored.slice(0, i), ...stored.slice(i, end).map((e) => ({ ...e, IsPlayed: false }))];
+    episodes.push(
+      JSON.stringify({
+        history,
+        input: JSON.parse(instance.input ?? 'null') as unknown,
+        instanceId,
+        isReplaying: false,
+        parentInstanceId: null,
+        upperSchemaVersion: 1,
+        upperSchemaVersionNew: 3,
+        longRunningTimerIntervalDuration: '3.00:00:00',
+        maximumShortTimerDuration: '3650.00:00:00',
+        defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+      }),
+    );
+  }
+  const orchestration = async (): Promise<boolean> => {
+    let done = false;
+    for (const payload of episodes) {
+      const res = await invokeFunction(host.core, fn.fn, {
+        inputData: [{ name: fn.triggerKey, data: { string: payload } }],
+      });
+      done = (fromTypedData(res.returnValue) as { isDone?: boolean }).isDone === true;
+    }
+    return done;
+  };
+  if (!(await orchestration())) throw new Error('the rebuilt episodes did not complete the orchestration');
+  for (let i = 0; i < 20; i++) await orchestration();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs || n < 5) {
+    await orchestration();
+    n++;
+  }
+  const elapsed = performance.now() - t0;
+  return {
+    episodes: episodes.length,
+    orchestrations: n,
+    orchestrationsPerSec: round(n / (elapsed / 1000), 0),
+    usPerOrchestration: round((elapsed * 1000) / n, 1),
+  };
+}
+
 // ---------------------------------------------------------------- report
 
 function table(rows: [string, string, string][]): string {
@@ -621,6 +787,13 @@ async function main(): Promise<void> {
       log('library-alone replay of a 5-step orchestration');
       replay.fiveStep = await benchReplay(host, 'warm-0', 2000);
       results.replay = replay;
+      log('library-alone 5-step orchestrations, every episode a full replay (the reference)');
+      results.libraryOrchestrations = await benchLibraryOrchestrations(host, 'warm-0', 2000);
+    }
+
+    if (host && enabled('latency')) {
+      log('one 5-step orchestration at a time, HTTP start to completion, idle host');
+      results.idleLatency = await benchIdleLatency(host, 30);
     }
 
     if (host && enabled('concurrent')) {
@@ -645,6 +818,17 @@ async function main(): Promise<void> {
           kind: 'paced',
           perSec: PACED_RATE,
         });
+        // The same delay at 80 % of the capacity this run measured, for when the target rate is
+        // more than this machine sustains at the moment (then the run above measures a backlog).
+        const measured = (results.concurrent as LoadResult).orchestrationsPerSec;
+        const relative = Math.max(1, Math.round(measured * 0.8));
+        if (relative < PACED_RATE) {
+          log(`${ORCHESTRATIONS} ${STEPS}-step orchestrations started at ${relative}/s (80 % of measured)`);
+          results.pacedRelative = await benchLoad(host, 'pacedrel-', ORCHESTRATIONS, STEPS, {
+            kind: 'paced',
+            perSec: relative,
+          });
+        }
       }
       for (const inFlight of BOUNDED) {
         log(`${ORCHESTRATIONS} ${STEPS}-step orchestrations, at most ${inFlight} in flight`);
@@ -676,6 +860,25 @@ async function main(): Promise<void> {
       const db = path.join(tmp, 'host', 'durable.sqlite');
       const size = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).size : 0);
       results.storeFileMB = { db: mb(size(db)), wal: mb(size(`${db}-wal`)) };
+      results.liveSessions = { ...host.engine.liveSessions.stats, commits: host.engine.commits.stats };
+    }
+    await host?.close();
+    host = undefined;
+
+    if (enabled('waiting') && WAITING > 0) {
+      log(`${WAITING} instances waiting for an external event (child process)`);
+      fs.mkdirSync(path.join(tmp, 'waiting'));
+      results.waiting = await runChild(
+        'waiting.js',
+        [`--count=${WAITING}`, `--dir=${path.join(tmp, 'waiting')}`, `--app=${APP_DIR}`],
+        ['--expose-gc'],
+      );
+    }
+
+    if (enabled('saga') && SAGAS > 0) {
+      log(`${SAGAS} Dataverse change sagas of 5 operations (child process: simulator + Azurite)`);
+      fs.mkdirSync(path.join(tmp, 'saga'));
+      results.saga = await runChild('saga.js', [`--sagas=${SAGAS}`, `--dir=${path.join(tmp, 'saga')}`]);
     }
   } finally {
     await host?.close();
@@ -709,12 +912,25 @@ function report(r: Record<string, unknown>): string {
         `${c.msPerStep} ms/step; step delay p50 ${c.stepDelayMs.p50} / p99 ${c.stepDelayMs.p99} ms (first 10 ${c.stepDelayMs.first10Avg}, last 10 ${c.stepDelayMs.last10Avg}); ${c.historyEvents} history events; peak RSS ${c.memory.peakRssMB} MB`,
       ]);
     }
+    const c1000 = chains.runs.find((c) => c.steps === 1000);
+    if (c1000)
+      rows.push([
+        '  target: chain of 1000 < 5 s',
+        `${(c1000.totalMs / 1000).toFixed(2)} s`,
+        c1000.totalMs < TARGET_CHAIN_1000_MS ? 'MET' : 'NOT MET',
+      ]);
     if (chains.ratio1000to500 !== null)
-      rows.push(['Chain time ratio 1000/500', `${chains.ratio1000to500}x`, '2.0 = linear, 4.0 = quadratic']);
+      rows.push([
+        'Chain time ratio 1000/500',
+        `${chains.ratio1000to500}x`,
+        `2.0 = linear, 4.0 = quadratic; target < ${TARGET_CHAIN_RATIO}: ${chains.ratio1000to500 < TARGET_CHAIN_RATIO ? 'MET' : 'NOT MET'}`,
+      ]);
   }
   const loads: [string, LoadResult | undefined][] = Object.keys(r)
-    .filter((k) => k === 'concurrent' || k === 'paced' || k.startsWith('bounded'))
+    .filter((k) => k === 'concurrent' || k.startsWith('paced') || k.startsWith('bounded'))
     .map((k) => [k, r[k] as LoadResult]);
+  const libraryRate = (r.libraryOrchestrations as LibraryOrchestrationsResult | undefined)
+    ?.orchestrationsPerSec;
   for (const [key, c] of loads) {
     if (!c) continue;
     const target = key === 'concurrent';
@@ -727,12 +943,12 @@ function report(r: Record<string, unknown>): string {
     rows.push([
       `${c.orchestrations} x ${c.stepsEach}-step orchs, ${c.mode}${all && all.length > 1 ? ' (median run)' : ''}`,
       `${c.orchestrationsPerSec} orch/s`,
-      `${key === 'paced' ? 'capped by the offered load, not a capacity test' : `target >= ${c.targets.orchestrationsPerSec}: ${verdict(c.targets.throughputMet, target)}`}; ${(c.totalMs / 1000).toFixed(2)} s total, ${c.activitiesPerSec} activities/s, start phase ${c.startPhaseMs} ms`,
+      `${libraryRate && key === 'concurrent' ? `${Math.round((100 * c.orchestrationsPerSec) / libraryRate)}% of the library's own rate; ` : ''}${key.startsWith('paced') ? 'capped by the offered load, not a capacity test' : `target >= ${c.targets.orchestrationsPerSec}: ${verdict(c.targets.throughputMet, target)}`}; ${(c.totalMs / 1000).toFixed(2)} s total, ${c.activitiesPerSec} activities/s, start phase ${c.startPhaseMs} ms`,
     ]);
     rows.push([
       '  step delay (activity end -> next start)',
       `p99 ${c.stepDelayMs.p99} ms`,
-      `target < ${c.targets.p99StepDelayMs} ms${key === 'paced' ? ' at the target load' : ''}: ${verdict(c.targets.p99Met, key === 'paced')}; p50 ${c.stepDelayMs.p50}, p90 ${c.stepDelayMs.p90}, max ${c.stepDelayMs.max} ms (${c.stepDelayMs.samples} samples)`,
+      `target < ${c.targets.p99StepDelayMs} ms${key === 'paced' ? ' at the target load' : key === 'pacedRelative' ? ' at 80 % of measured capacity' : ''}: ${verdict(c.targets.p99Met, key === 'paced')}; p50 ${c.stepDelayMs.p50}, p90 ${c.stepDelayMs.p90}, max ${c.stepDelayMs.max} ms (${c.stepDelayMs.samples} samples)`,
     ]);
     if (all && all.length > 1) {
       rows.push([
@@ -752,6 +968,41 @@ function report(r: Record<string, unknown>): string {
       `${c.commits.perSec}/s, ${(c.commits.transactions / c.orchestrations).toFixed(1)} per orchestration; ${c.commits.msInTransactions} ms inside them (${(c.commits.shareOfWallTime * 100).toFixed(0)}% of wall time)`,
     ]);
   }
+  const idle = r.idleLatency as IdleLatencyResult | undefined;
+  if (idle) {
+    rows.push([
+      'One 5-step orch, HTTP start -> done, idle',
+      `p50 ${idle.p50Ms} ms`,
+      `target < ${idle.target} ms: ${idle.met ? 'MET' : 'NOT MET'}; min ${idle.minMs}, max ${idle.maxMs} ms over ${idle.runs} runs`,
+    ]);
+  }
+  const waiting = r.waiting as
+    | { instances: number; rssMB: number; heapUsedMB: number; liveSessions: number; rssBeforeMB: number }
+    | undefined;
+  if (waiting) {
+    rows.push([
+      `RSS with ${waiting.instances} instances waiting`,
+      `${waiting.rssMB} MB`,
+      `target < ${TARGET_WAITING_RSS_MB} MB: ${waiting.rssMB < TARGET_WAITING_RSS_MB ? 'MET' : 'NOT MET'}; after GC; heap ${waiting.heapUsedMB} MB; ${waiting.liveSessions} kept live (cache bound); host alone ${waiting.rssBeforeMB} MB`,
+    ]);
+  }
+  const saga = r.saga as
+    | {
+        sagas: number;
+        sagasPerSec: number;
+        latencyMs: { p50: number; p99: number };
+        aloneMs: number;
+        activityMs: { p50: number; p99: number };
+        engineStepMs: { p50: number; p99: number };
+      }
+    | undefined;
+  if (saga) {
+    rows.push([
+      `${saga.sagas} Dataverse change sagas (5 ops), at once`,
+      `${saga.sagasPerSec} sagas/s`,
+      `latency p50 ${saga.latencyMs.p50} ms, p99 ${saga.latencyMs.p99} ms; one saga alone ${saga.aloneMs} ms. Per step: activity (queue for the app's 10 activity slots + I/O) p50 ${saga.activityMs.p50} / p99 ${saga.activityMs.p99} ms, engine (completion -> next episode) p50 ${saga.engineStepMs.p50} / p99 ${saga.engineStepMs.p99} ms`,
+    ]);
+  }
   const s = r.sqlite as SqliteResult | undefined;
   if (s) {
     rows.push([
@@ -768,6 +1019,14 @@ function report(r: Record<string, unknown>): string {
       'Raw SQLite commits (1 insert/txn, FULL)',
       `${s.singleInsertFullSyncCommitsPerSec}/s`,
       'synchronous=FULL (fsync per commit), for reference',
+    ]);
+  }
+  const lib = r.libraryOrchestrations as LibraryOrchestrationsResult | undefined;
+  if (lib) {
+    rows.push([
+      'Library alone: 5-step orchestrations (reference)',
+      `${lib.orchestrationsPerSec} orch/s`,
+      `${lib.usPerOrchestration} us each: ${lib.episodes} episodes, each a full replay through the worker shim; no store, no activities`,
     ]);
   }
   const replay = r.replay as Record<string, ReplayResult> | undefined;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Clock, SystemClock, VirtualClock } from './clock';
 import { DurableApi, clientBindingValue } from './durable/api';
 import { Engine } from './durable/engine';
+import { readLiveSessionSettings } from './durable/liveSessions';
 import { FunctionIndex, IndexedFunction } from './durable/functionIndex';
 import { Store } from './durable/store';
 import { HostKeys } from './http/keys';
@@ -116,6 +117,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     maxConcurrentOrchestrations: config.maxConcurrentOrchestratorFunctions,
     maxConcurrentActivities: config.maxConcurrentActivityFunctions,
     functionTimeoutMs: config.functionTimeoutMs,
+    liveSessions: readLiveSessionSettings(appDir),
     log,
   });
   const index = new FunctionIndex(core);

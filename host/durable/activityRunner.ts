@@ -23,6 +23,8 @@ export interface ActivityRunnerOptions {
   timeoutMs?: number;
   deliver: (instanceId: string) => void;
   onIdle: () => void;
+  /** Group commit (the engine's); without it each batch of results is its own transaction. */
+  commit?: (write: () => void) => Promise<void>;
 }
 
 interface Completion {
@@ -38,6 +40,8 @@ export class ActivityRunner {
   private completions: Completion[] = [];
   private flushScheduled = false;
   private stopped = true;
+  /** Result batches handed to the group commit and not yet durable. */
+  private committing = 0;
 
   constructor(private readonly options: ActivityRunnerOptions) {}
 
@@ -51,7 +55,8 @@ export class ActivityRunner {
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
     const deadline = Date.now() + timeoutMs;
-    while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while ((this.active > 0 || this.committing > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     this.flush();
   }
 
@@ -60,12 +65,22 @@ export class ActivityRunner {
     this.staged.length = 0;
   }
 
+  /** Where the next staged work goes; with discardStagedFrom, undoes one savepoint's staging. */
+  stagedMark(): number {
+    return this.staged.length;
+  }
+
+  discardStagedFrom(mark: number): void {
+    this.staged.length = Math.min(this.staged.length, mark);
+  }
+
   isIdle(): boolean {
     return (
       this.queue.length === 0 &&
       this.staged.length === 0 &&
       this.active === 0 &&
-      this.completions.length === 0
+      this.completions.length === 0 &&
+      this.committing === 0
     );
   }
 
@@ -169,43 +184,78 @@ export class ActivityRunner {
     this.completions.push({ work, event: e });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
+    if (this.options.commit) {
+      this.commitWithGroup(this.options.commit);
+      return;
+    }
     setImmediate(() => {
       this.flushScheduled = false;
       this.flush();
     });
   }
 
-  /** Commits every completion gathered since the last flush in one transaction. */
+  /**
+   * Hands the results to the engine's group commit, which already waits for the end of this turn:
+   * every result that arrives before its batch is written goes with it.
+   */
+  private commitWithGroup(commit: (write: () => void) => Promise<void>): void {
+    let batch: Completion[] = [];
+    this.committing++;
+    commit(() => {
+      batch = this.completions;
+      this.completions = [];
+      this.flushScheduled = false;
+      this.write(batch);
+    }).then(
+      () => {
+        this.committing--;
+        this.delivered(batch);
+      },
+      (err: unknown) => {
+        this.committing--;
+        this.flushScheduled = false;
+        this.failed(batch, err);
+      },
+    );
+  }
+
+  /** Commits every completion gathered since the last flush, now. */
   private flush(): void {
     const batch = this.completions;
     if (batch.length === 0) return;
     this.completions = [];
     try {
-      this.commit(batch);
+      this.options.store.transaction(() => this.write(batch));
     } catch (err) {
-      // Keep the results and try again shortly: losing them would run the activities twice.
-      this.completions.unshift(...batch);
-      console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
-      setTimeout(() => this.flush(), 100).unref();
+      this.failed(batch, err);
       return;
     }
+    this.delivered(batch);
+  }
+
+  private delivered(batch: Completion[]): void {
     for (const c of batch) this.options.deliver(c.work.instanceId);
     this.options.onIdle();
   }
 
-  private commit(batch: Completion[]): void {
+  private failed(batch: Completion[], err: unknown): void {
+    // Keep the results and try again shortly: losing them would run the activities twice.
+    this.completions.unshift(...batch);
+    console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
+    setTimeout(() => this.flush(), 100).unref();
+  }
+
+  private write(batch: Completion[]): void {
     const { store } = this.options;
-    store.transaction(() => {
-      for (const c of batch) {
-        store.deleteActivity(c.work.id);
-        store.addInbox({
-          instanceId: c.work.instanceId,
-          executionId: c.work.executionId,
-          event: c.event,
-          visibleAt: this.options.clock.now(),
-        });
-      }
-    });
+    for (const c of batch) {
+      store.deleteActivity(c.work.id);
+      store.addInbox({
+        instanceId: c.work.instanceId,
+        executionId: c.work.executionId,
+        event: c.event,
+        visibleAt: this.options.clock.now(),
+      });
+    }
   }
 }
 

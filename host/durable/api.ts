@@ -200,7 +200,12 @@ export class DurableApi {
   ): Promise<ApiResponse> {
     const input = parseBody(req);
     if (!input.ok) return input.response;
-    const row = this.engine.startNew(name, instanceId, input.value, req.query.get('version') ?? undefined);
+    const row = await this.engine.startNewGrouped(
+      name,
+      instanceId,
+      input.value,
+      req.query.get('version') ?? undefined,
+    );
     const timeout = Number(req.query.get('timeout'));
     const interval = Number(req.query.get('pollingInterval'));
     if (timeout > 0 && interval > 0) {

@@ -7,10 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { WorkerCore } from '../worker/coreApi';
+import type { CoreInvocationContext, WorkerCore } from '../worker/coreApi';
 import { fromTypedData, invokeFunction } from '../worker/invoke';
 import type { OrchestratorState } from './actions';
 import { ActivityRunner } from './activityRunner';
+import { CommitBatcher } from './commitBatcher';
 import { EntityRunner } from './entityRunner';
 import {
   DEFAULT_HTTP_POLL_MS,
@@ -22,6 +23,15 @@ import {
   orderNewEvents,
 } from './episode';
 import { FunctionIndex } from './functionIndex';
+import {
+  LiveEpisodeResult,
+  LiveOrchestration,
+  captureLive,
+  feedStored,
+  runLiveEpisode,
+} from './liveOrchestration';
+import { LiveSessionCache, LiveSessionSettings } from './liveSessions';
+import { LiveVerifier } from './liveVerify';
 import { EventType, FailureDetails, HistoryEvent, event, scheduledById } from './history';
 import { InstanceRow, RuntimeStatus, Store, isTerminal } from './store';
 
@@ -38,6 +48,8 @@ export interface EngineOptions {
   log?: (level: 'information' | 'warning' | 'error', message: string) => void;
   /** Schema the library is told the host supports; V4 (3) enables entity locks. */
   upperSchemaVersion?: number;
+  /** Live orchestrations (extended sessions); see liveSessions.ts for the defaults. */
+  liveSessions?: Partial<LiveSessionSettings>;
 }
 
 interface Wakeup {
@@ -78,6 +90,11 @@ export class Engine {
   private readonly hostFailures = new Map<string, number>();
   private readonly activities: ActivityRunner;
   private readonly entities: EntityRunner;
+  /** Orchestrations kept alive between episodes; anything not here is replayed in full. */
+  readonly liveSessions: LiveSessionCache;
+  /** Group commit of episode and activity-result writes. */
+  readonly commits: CommitBatcher;
+  private readonly liveVerifier = LiveVerifier.fromEnvironment();
   private pumpScheduled = false;
   private stopped = true;
   private lastEpisodeTime = 0;
@@ -90,6 +107,8 @@ export class Engine {
     this.core = options.core;
     this.hubName = options.hubName;
     this.functions = new FunctionIndex(options.core);
+    this.liveSessions = new LiveSessionCache(options.liveSessions);
+    this.commits = new CommitBatcher(this.store, () => this.activities.discardStaged());
     this.activities = new ActivityRunner({
       store: this.store,
       core: this.core,
@@ -98,6 +117,7 @@ export class Engine {
       maxConcurrent: options.maxConcurrentActivities,
       timeoutMs: options.functionTimeoutMs,
       deliver: (instanceId) => this.notify(instanceId, this.clock.now()),
+      commit: (write) => this.commits.commit(write),
       onIdle: () => this.checkIdle(),
     });
     this.entities = new EntityRunner({
@@ -125,6 +145,7 @@ export class Engine {
 
   async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true;
+    this.liveSessions.clear();
     for (const w of this.scheduledWakeups.values()) w.cancel();
     this.scheduledWakeups.clear();
     await this.activities.stop(timeoutMs);
@@ -246,6 +267,21 @@ export class Engine {
     this.checkIdle();
   }
 
+  /**
+   * An episode's writes, committed with the others of this turn (group commit); activity work it
+   * staged is dropped if its savepoint rolls back.
+   */
+  private commitEpisode(write: () => void): Promise<void> {
+    let mark = 0;
+    return this.commits.commit(
+      () => {
+        mark = this.activities.stagedMark();
+        write();
+      },
+      () => this.activities.discardStagedFrom(mark),
+    );
+  }
+
   /** A transaction that may stage activity work: staged work is dropped if the transaction rolls back. */
   private transactionWithWork(fn: () => void): void {
     try {
@@ -264,14 +300,27 @@ export class Engine {
   }
 
   private async runEpisode(instanceId: string): Promise<void> {
-    const instance = this.store.getInstance(instanceId);
+    // Taken out for the episode: put back only once its outcome is committed.
+    let live = this.liveSessions.take(instanceId);
+    let instance: InstanceRow | undefined;
+    if (live) {
+      // The live state is trusted only if the store still holds exactly what it has read.
+      const stored = this.store.executionAndHistoryEnd(instanceId);
+      if (stored?.executionId === live.executionId && stored.historyEnd === live.historyLength)
+        instance = live.row;
+      else live = undefined;
+    }
+    instance ??= this.store.getInstance(instanceId);
     const now = this.episodeTime();
     const messages = this.store.inbox(instanceId, now);
     if (!instance) {
       this.store.clearInbox(instanceId);
       return;
     }
-    if (messages.length === 0) return;
+    if (messages.length === 0) {
+      if (live) this.liveSessions.put(instanceId, live);
+      return;
+    }
 
     let status: RuntimeStatus = instance.status;
     const consumed: number[] = [];
@@ -342,17 +391,49 @@ export class Engine {
     }
 
     const fn = this.functions.find('orchestrationTrigger', instance.name);
-    const oldHistory = this.store.historyTexts(instanceId);
     const ordered = orderNewEvents(newEvents, runtime);
     const replayed = [...controlEvents, event(EventType.OrchestratorStarted, now), ...ordered];
-    let result: EpisodeResult;
-    if (!fn) {
+    // Any doubt that the live state is exactly the stored history's: replay in full instead.
+    if (!fn) live = undefined;
+    let result: EpisodeResult | undefined;
+    let historyLength = 0;
+    /** Actions known to match the recorded ones (reported by this same live state before). */
+    let verifiedActions = 0;
+    if (live && fn) {
+      verifiedActions = live.actions.length;
+      historyLength = live.historyLength;
+      result = await this.continueLive(instance, fn.name, fn.triggerKey, live, replayed);
+      if (!result) live = undefined;
+    }
+    if (live && result && fn && this.liveVerifier) {
+      const full = await this.invokeOrchestrator(
+        fn.name,
+        fn.triggerKey,
+        instance,
+        this.store.historyTexts(instanceId),
+        replayed,
+        false,
+      );
+      if (!this.liveVerifier.check(instanceId, instance.name, runtime.applied.length, result, full.result)) {
+        result = full.result;
+        live = undefined;
+      }
+    }
+    if (live && result) {
+      // the live state answered for this episode
+    } else if (!fn) {
+      historyLength = this.store.historyEnd(instanceId);
       result = {
         ok: false,
         message: `The function '${instance.name}' doesn't exist, is disabled, or is not an orchestrator function.`,
       };
     } else {
-      result = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, oldHistory, replayed);
+      verifiedActions = 0;
+      const oldHistory = this.store.historyTexts(instanceId);
+      historyLength = oldHistory.length;
+      const invoked = await this.invokeOrchestrator(fn.name, fn.triggerKey, instance, oldHistory, replayed);
+      result = invoked.result;
+      live = invoked.live;
     }
     const outcome = decideEpisode(
       {
@@ -362,16 +443,19 @@ export class Engine {
         now,
         runtime,
         replayed,
+        verifiedActions,
       },
       result,
     );
 
     const wake: Wakeup[] = [];
     let committed: InstanceRow | undefined;
-    this.transactionWithWork(() => {
-      const current = this.store.getInstance(instanceId);
+    await this.commitEpisode(() => {
       // Terminated or replaced while user code ran: this episode's outcome no longer applies.
-      if (!current || current.executionId !== instance.executionId) return;
+      if (this.store.executionIdOf(instanceId) !== instance.executionId) return;
+      // Nothing else writes a running execution's row (terminate, suspend and resume are episodes
+      // too; rewind, purge and replacing need a finished instance), so it is as read at the start.
+      const current = instance;
       this.store.deleteInbox(consumed);
       const updated: InstanceRow = {
         ...current,
@@ -402,7 +486,7 @@ export class Engine {
           runtime: null,
         });
       } else {
-        this.store.appendHistory(instanceId, oldHistory.length, outcome.append);
+        this.store.appendHistory(instanceId, historyLength, outcome.append);
         if (outcome.end) {
           updated.status = outcome.end.status;
           updated.output = outcome.end.output;
@@ -426,20 +510,89 @@ export class Engine {
       if (outcome.end) this.releaseLocks(instanceId, outcome.runtime, now, wake);
       committed = updated;
     });
+    if (live && committed?.status === 'Running' && !outcome.end) {
+      this.keepLive(instanceId, live, committed, outcome.append.slice(replayed.length));
+    }
     this.afterCommit(committed, wake);
     if (skipped > 0) this.notify(instanceId, this.clock.now());
   }
 
-  private async invokeOrchestrator(
+  /** One episode on the live state; undefined when it cannot be trusted (then replay in full). */
+  private async continueLive(
+    instance: InstanceRow,
     name: string,
     triggerKey: string,
+    live: LiveOrchestration,
+    replayed: HistoryEvent[],
+  ): Promise<EpisodeResult | undefined> {
+    try {
+      const hooked = this.core.hasHooks('preInvocation') || this.core.hasHooks('postInvocation');
+      const r = hooked
+        ? await this.liveThroughHooks(instance, name, triggerKey, live, replayed)
+        : runLiveEpisode(live, replayed);
+      return r.ok ? { ok: true, state: r.state } : orchestratorFailure(r.error);
+    } catch (err) {
+      this.log(
+        'warning',
+        `Live state of '${instance.instanceId}' dropped; replaying in full: ${describe(err)}`,
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * A live episode in an app with invocation hooks: still an invocation through the programming
+   * model, so the hooks see every episode as they would with full replays; the handler they wrap
+   * runs the live state instead of the library's replay. Its trigger payload carries only this
+   * episode's events (the hooks get the episode, the library needs nothing more).
+   */
+  private async liveThroughHooks(
     instance: InstanceRow,
-    oldHistory: string[],
-    newEvents: HistoryEvent[],
-  ): Promise<EpisodeResult> {
+    name: string,
+    triggerKey: string,
+    live: LiveOrchestration,
+    replayed: HistoryEvent[],
+  ): Promise<LiveEpisodeResult> {
     const fn = this.core.functions.get(name);
-    if (!fn) return { ok: false, message: `Orchestrator '${name}' is not registered.` };
-    const payload = {
+    if (!fn) throw new Error(`Orchestrator '${name}' is not registered.`);
+    let r: LiveEpisodeResult | undefined;
+    let current: CoreInvocationContext | undefined;
+    const callback = (): unknown => {
+      if (r) throw new Error('the handler ran twice');
+      // What the code logs in this episode belongs to this invocation (hooks and all).
+      const first = live.invocation;
+      const firstLog = first?.log;
+      if (first && current) first.log = current.log;
+      try {
+        r = runLiveEpisode(live, replayed);
+      } finally {
+        if (first && firstLog) first.log = firstLog;
+      }
+      if (!r.ok) throw r.error;
+      return r.state;
+    };
+    try {
+      await invokeFunction(
+        this.core,
+        { ...fn, callback },
+        {
+          inputData: [
+            { name: triggerKey, data: { string: payloadText([], replayed, this.triggerFields(instance)) } },
+          ],
+          onCoreContext: (c) => (current = c),
+        },
+      );
+    } catch (err) {
+      // The orchestrator's own failure is an outcome; anything else (a hook's) is a doubt.
+      if (!(r && !r.ok && err === r.error)) throw err;
+    }
+    if (!r) throw new Error('the invocation hooks did not run the orchestrator');
+    return r;
+  }
+
+  /** The trigger payload's fields besides the history, as the extension sends them. */
+  private triggerFields(instance: InstanceRow): Record<string, unknown> {
+    return {
       input: instance.input === null ? null : safeParse(instance.input),
       instanceId: instance.instanceId,
       isReplaying: false,
@@ -450,6 +603,37 @@ export class Engine {
       maximumShortTimerDuration: MAX_SHORT_TIMER,
       defaultHttpAsyncRequestSleepTimeMillseconds: DEFAULT_HTTP_POLL_MS,
     };
+  }
+
+  /** After a commit: the live state reads what the host stored after the episode's events, and is kept. */
+  private keepLive(
+    instanceId: string,
+    live: LiveOrchestration,
+    row: InstanceRow,
+    stored: HistoryEvent[],
+  ): void {
+    if (!this.liveSessions.enabled) return;
+    try {
+      feedStored(live, stored);
+      // Nothing else writes a running execution's row, so the next episode can start from this one.
+      live.row = row;
+      this.liveSessions.put(instanceId, live);
+    } catch (err) {
+      this.log('warning', `Live state of '${instanceId}' dropped: ${describe(err)}`);
+    }
+  }
+
+  private async invokeOrchestrator(
+    name: string,
+    triggerKey: string,
+    instance: InstanceRow,
+    oldHistory: string[],
+    newEvents: HistoryEvent[],
+    keepLive = true,
+  ): Promise<{ result: EpisodeResult; live?: LiveOrchestration }> {
+    const fn = this.core.functions.get(name);
+    if (!fn) return { result: { ok: false, message: `Orchestrator '${name}' is not registered.` } };
+    const payload = this.triggerFields(instance);
     try {
       const res = await invokeFunction(this.core, fn, {
         inputData: [{ name: triggerKey, data: { string: payloadText(oldHistory, newEvents, payload) } }],
@@ -457,18 +641,31 @@ export class Engine {
       const state = fromTypedData(res.returnValue) as OrchestratorState | undefined;
       if (!state || typeof state !== 'object' || !Array.isArray(state.actions)) {
         return {
-          ok: false,
-          message:
-            'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?',
+          result: {
+            ok: false,
+            message:
+              'The orchestrator returned no orchestration state; is it registered with df.app.orchestration?',
+          },
         };
       }
-      return { ok: true, state };
+      const liveAllowed = keepLive && this.liveSessions.enabled;
+      const live = liveAllowed
+        ? captureLive(res.context, state, instance.executionId, oldHistory.length + newEvents.length)
+        : undefined;
+      if (live && res.coreContext) {
+        // The orchestrator's code goes on running (and logging) in later episodes: expected, not a
+        // stray call after the invocation ended, which is all this state tells the model.
+        res.coreContext.state = 'postInvocationHooks';
+        live.invocation = res.coreContext;
+      }
+      return { result: { ok: true, state }, live };
     } catch (err) {
-      return orchestratorFailure(err);
+      return { result: orchestratorFailure(err) };
     }
   }
 
   private terminateNow(instance: InstanceRow, reason: string, consumed: number[], now: number): void {
+    this.liveSessions.evict(instance.instanceId);
     const output = reason;
     const wake: Wakeup[] = [];
     this.store.transaction(() => {
@@ -648,6 +845,7 @@ export class Engine {
     parent?: { instanceId: string; executionId: string; taskId: number; name: string };
     now: number;
   }): InstanceRow {
+    this.liveSessions.evict(args.instanceId);
     const executionId = newExecutionId();
     this.store.purge(args.instanceId);
     const row: InstanceRow = {
@@ -720,6 +918,41 @@ export class Engine {
     });
     this.notify(id, now, true);
     return row;
+  }
+
+  /**
+   * startNew through the group commit: resolves once the instance is durable, sharing the commit
+   * with whatever else finishes in this turn (a burst of HTTP starts costs a few commits, not one each).
+   */
+  async startNewGrouped(
+    name: string,
+    instanceId: string | undefined,
+    input: string | null,
+    version?: string,
+  ): Promise<InstanceRow> {
+    const fn = this.functions.find('orchestrationTrigger', name);
+    if (!fn)
+      throw new EngineError(
+        'BAD_REQUEST',
+        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
+      );
+    const id = instanceId ?? randomUUID().replace(/-/g, '');
+    validateInstanceId(id);
+    let row: InstanceRow | undefined;
+    await this.commits.commit(() => {
+      const now = this.clock.now();
+      const existing = this.store.getInstance(id);
+      if (existing && !isTerminal(existing.status)) {
+        throw new EngineError(
+          'CONFLICT',
+          `An instance with ID '${id}' already exists and is ${existing.status}.`,
+        );
+      }
+      row = this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
+    });
+    const started = row as InstanceRow;
+    this.notify(id, started.createdAt, true);
+    return started;
   }
 
   private requireInstance(instanceId: string): InstanceRow {
@@ -796,12 +1029,14 @@ export class Engine {
     }
     const now = this.clock.now();
     const toNotify: string[] = [];
+    this.liveSessions.evict(instanceId);
     this.transactionWithWork(() => this.rewindInTransaction(instance, reason, now, toNotify));
     this.activities.flushQueued();
     for (const id of toNotify) this.notify(id, now);
   }
 
   private rewindInTransaction(instance: InstanceRow, reason: string, now: number, toNotify: string[]): void {
+    this.liveSessions.evict(instance.instanceId);
     const history = this.store.history(instance.instanceId);
     const scheduled = scheduledById(history);
     const retried = new Set(
@@ -871,6 +1106,7 @@ export class Engine {
         `Instance '${instanceId}' is ${instance.status}; only finished instances can be purged.`,
       );
     }
+    this.liveSessions.evict(instanceId);
     return this.store.transaction(() => (this.store.purge(instanceId) ? 1 : 0));
   }
 
@@ -892,8 +1128,10 @@ export class Engine {
           continuation,
           top: 500,
         });
-        for (const row of page.rows)
+        for (const row of page.rows) {
+          this.liveSessions.evict(row.instanceId);
           if (isTerminal(row.status) && this.store.purge(row.instanceId)) deleted++;
+        }
         continuation = page.continuation;
       } while (continuation);
     });

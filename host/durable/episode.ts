@@ -150,6 +150,11 @@ export interface EpisodeContext {
   runtime: RuntimeState;
   /** OrchestratorStarted + the new events, in the order they were replayed. */
   replayed: HistoryEvent[];
+  /**
+   * Leading actions already checked against the recorded ones in an earlier episode of the same
+   * live library state (the very same objects, so checking them again cannot fail).
+   */
+  verifiedActions?: number;
 }
 
 export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): EpisodeOutcome {
@@ -169,7 +174,7 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
   const actions = state.actions?.[0] ?? [];
 
   // Replaying must reproduce what was recorded; otherwise ids would point at the wrong tasks.
-  for (let i = 0; i < runtime.applied.length; i++) {
+  for (let i = Math.min(ctx.verifiedActions ?? 0, runtime.applied.length); i < runtime.applied.length; i++) {
     const recorded = runtime.applied[i];
     const current = actions[i] === undefined ? undefined : signature(actions[i]);
     if (current !== recorded) {

@@ -190,6 +190,7 @@ export class Store {
     const db = this.db;
     this.stmts = {
       getInstance: db.prepare('SELECT * FROM instances WHERE instance_id = ?'),
+      executionIdOf: db.prepare('SELECT execution_id FROM instances WHERE instance_id = ?').pluck(),
       upsertInstance:
         db.prepare(`INSERT INTO instances (instance_id, execution_id, name, version, status, input, output,
           custom_status, parent_instance_id, parent_execution_id, parent_task_id, created_at, updated_at, runtime)
@@ -202,6 +203,11 @@ export class Store {
           created_at = excluded.created_at, updated_at = excluded.updated_at, runtime = excluded.runtime`),
       history: db.prepare('SELECT event FROM history WHERE instance_id = ? ORDER BY seq'),
       historyCount: db.prepare('SELECT COUNT(*) AS n FROM history WHERE instance_id = ?'),
+      historyEnd: db.prepare('SELECT MAX(seq) AS last FROM history WHERE instance_id = ?'),
+      executionAndHistoryEnd: db.prepare(
+        `SELECT execution_id, (SELECT MAX(seq) FROM history WHERE history.instance_id = instances.instance_id) AS last
+         FROM instances WHERE instance_id = ?`,
+      ),
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       deleteHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
       inbox: db.prepare('SELECT * FROM inbox WHERE instance_id = ? AND visible_at <= ? ORDER BY id'),
@@ -237,13 +243,23 @@ export class Store {
     this.db.close();
   }
 
+  /** One wrapper for every transaction: better-sqlite3 turns nested calls into savepoints. */
+  private txWrapper: ((fn: () => unknown) => unknown) | undefined;
+
+  /** Runs `fn` in a transaction (a savepoint when already inside one). */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    this.txWrapper ??= this.db.transaction((f: () => unknown) => f());
+    return this.txWrapper(fn) as T;
   }
 
   getInstance(instanceId: string): InstanceRow | undefined {
     const row = this.stmts.getInstance.get(instanceId) as InstanceDbRow | undefined;
     return row && toInstance(row);
+  }
+
+  /** The instance's current execution id (undefined when it does not exist): a cheap "still mine?" check. */
+  executionIdOf(instanceId: string): string | undefined {
+    return this.stmts.executionIdOf.get(instanceId) as string | undefined;
   }
 
   putInstance(row: InstanceRow): void {
@@ -263,6 +279,19 @@ export class Store {
 
   historyLength(instanceId: string): number {
     return (this.stmts.historyCount.get(instanceId) as { n: number }).n;
+  }
+
+  /** The next history sequence number (the length, since seqs are dense); an index lookup, not a count. */
+  historyEnd(instanceId: string): number {
+    const last = (this.stmts.historyEnd.get(instanceId) as { last: number | null }).last;
+    return last === null ? 0 : last + 1;
+  }
+
+  /** Execution id and history length in one lookup (whether a live orchestration is still current). */
+  executionAndHistoryEnd(instanceId: string): { executionId: string; historyEnd: number } | undefined {
+    const r = this.stmts.executionAndHistoryEnd.get(instanceId) as
+      { execution_id: string; last: number | null } | undefined;
+    return r && { executionId: r.execution_id, historyEnd: r.last === null ? 0 : r.last + 1 };
   }
 
   appendHistory(instanceId: string, startSeq: number, events: HistoryEvent[]): void {

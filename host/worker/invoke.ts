@@ -11,11 +11,17 @@ export interface InvocationInput {
   inputData: { name: string; data: RpcTypedData }[];
   triggerMetadata?: Record<string, RpcTypedData>;
   invocationId?: string;
+  /** Told of the invocation's core context as soon as it exists (the durable engine routes logs). */
+  onCoreContext?: (coreContext: CoreInvocationContext) => void;
 }
 
 export interface InvocationResult {
   returnValue?: RpcTypedData | null;
   outputData: unknown[];
+  /** The InvocationContext the programming model built (the durable engine keeps live orchestrations through it). */
+  context?: unknown;
+  /** The core context that InvocationContext logs through. */
+  coreContext?: CoreInvocationContext;
 }
 
 export async function invokeFunction(
@@ -31,6 +37,7 @@ export async function invokeFunction(
     request: { invocationId, inputData: input.inputData, triggerMetadata: input.triggerMetadata },
     log: (level, category, message) => core.log(level, category, message, current.context),
   };
+  input.onCoreContext?.(coreContext);
   const model = core.programmingModel.getInvocationModel(coreContext);
   const { context, inputs } = await model.getArguments();
   current.context = context;
@@ -79,7 +86,7 @@ export async function invokeFunction(
   if (error !== undefined && error !== null) throw error;
 
   const response = await model.getResponse(context, result);
-  return { returnValue: response.returnValue, outputData: response.outputData ?? [] };
+  return { returnValue: response.returnValue, outputData: response.outputData ?? [], context, coreContext };
 }
 
 /** Turns an RPC return value back into a JS value (the inverse of the library's toRpcTypedData). */

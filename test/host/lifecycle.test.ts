@@ -219,8 +219,10 @@ describe('non-determinism', () => {
     try {
       await post(host, `instances/${id}/raiseEvent/go`, null);
       await waitUntil(host, id, (s) => s.customStatus === 'second done');
-      // "Deploy" code that takes a different branch where history already recorded 'echo'.
+      // "Deploy" code that takes a different branch where history already recorded 'echo'. A
+      // deployment restarts the host, which keeps no live orchestration: so does this one.
       g.__lifeCockpitVersion = 2;
+      host.engine.liveSessions.clear();
       await post(host, `instances/${id}/raiseEvent/finish`, null);
       const status = await waitFor(host, id);
       expect(status.runtimeStatus).toBe('Failed');
