@@ -30,7 +30,8 @@ export class SagaFailedError extends Error {
   ): string {
     const undone = compensations.filter((c) => c.outcome === 'compensated').map((c) => c.step);
     const stuck = compensations.filter((c) => c.outcome === 'failed');
-    let text = `[${code}] Saga '${saga}' failed at step '${failedStep}': ${failure.message}.`;
+    const reason = /[.!?]$/.test(failure.message) ? failure.message : `${failure.message}.`;
+    let text = `[${code}] Saga '${saga}' failed at step '${failedStep}': ${reason}`;
     text += undone.length ? ` Compensated: ${undone.join(', ')}.` : ' Nothing needed compensating.';
     if (stuck.length) {
       text += ` Compensation failed for: ${stuck.map((c) => `${c.step} (${c.error?.message ?? 'unknown error'})`).join('; ')}.`;
