@@ -104,6 +104,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? path.join(appDir, '.data'));
   const store = new Store(dataDir ? path.join(dataDir, 'durable.sqlite') : ':memory:');
+  store.checkpointInBackground();
   const keyValues = loadOrCreateKeys(dataDir, { ...(settings.Keys ?? {}), ...(options.keys ?? {}) });
   const keys = new HostKeys({ functionKeys: { default: keyValues.default }, masterKey: keyValues.master });
   const systemKey = keyValues.durabletask_extension;

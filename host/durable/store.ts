@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HistoryEvent } from './history';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './walCheckpointer';
 
 export type RuntimeStatus =
   'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Canceled' | 'Terminated' | 'Suspended';
@@ -239,7 +240,22 @@ export class Store {
     };
   }
 
+  private checkpointer: WalCheckpointer | undefined;
+
+  /**
+   * For a long-running host: checkpoints move to a worker thread (see walCheckpointer.ts), and this
+   * connection checkpoints only past a much larger log. One-off users of the store skip the thread.
+   */
+  checkpointInBackground(): void {
+    if (this.checkpointer || this.db.memory) return;
+    this.checkpointer = new WalCheckpointer(this.db.name);
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  }
+
   close(): void {
+    // Its connection closed first, this (last) one checkpoints and removes the log as it closes.
+    this.checkpointer?.stop();
+    this.checkpointer = undefined;
     this.db.close();
   }
 

@@ -1,0 +1,98 @@
+/**
+ * The store's background checkpoints: with the host's own connection checkpointing only past a
+ * large log, committed rows must still reach the database file itself (the worker thread copies
+ * them), and closing the store must leave no log behind.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../../host/durable/store';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lc-wal-'));
+  dirs.push(dir);
+  return path.join(dir, 'durable.sqlite');
+}
+
+/**
+ * Instances found in the database file alone, as if the log were lost (a copy without it); 0 while
+ * the file does not have the table yet (or was copied halfway through a checkpoint).
+ */
+function instancesInMainFile(file: string): number {
+  const copy = `${file}.copy`;
+  fs.copyFileSync(file, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM instances').get() as { n: number }).n;
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+    fs.rmSync(copy, { force: true });
+  }
+}
+
+function putInstances(store: Store, count: number): void {
+  store.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      store.putInstance({
+        instanceId: `i${i}`,
+        executionId: 'e',
+        name: 'n',
+        version: null,
+        status: 'Running',
+        input: null,
+        output: null,
+        customStatus: null,
+        parentInstanceId: null,
+        parentExecutionId: null,
+        parentTaskId: null,
+        createdAt: 0,
+        updatedAt: 0,
+        runtime: null,
+      });
+    }
+  });
+}
+
+describe('background WAL checkpoints', () => {
+  it('copy committed rows into the database file without the host connection checkpointing', async () => {
+    const file = tempFile();
+    const store = new Store(file);
+    store.checkpointInBackground();
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBeGreaterThan(1000);
+    putInstances(store, 50);
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
+    let found = 0;
+    for (let i = 0; i < 200 && found < 50; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      found = instancesInMainFile(file);
+    }
+    expect(found).toBe(50);
+    store.close();
+  });
+
+  it('leave no log behind once the store is closed', () => {
+    const file = tempFile();
+    const store = new Store(file);
+    store.checkpointInBackground();
+    putInstances(store, 10);
+    store.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    expect(instancesInMainFile(file)).toBe(10);
+  });
+
+  it('are not started for an in-memory store', () => {
+    const store = new Store(':memory:');
+    store.checkpointInBackground();
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    store.close();
+  });
+});
