@@ -14,44 +14,52 @@ export const BACKSTOP_AUTOCHECKPOINT_PAGES = 8000;
 
 // Plain JavaScript run by the worker (eval), so it works alike from dist/ and from the TS sources.
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const done = new Int32Array(workerData.done);
 const db = new Database(workerData.file, { fileMustExist: true });
 let timer;
+let finished = false;
 const finish = () => {
+  if (finished) return;
+  finished = true;
   clearTimeout(timer);
   try { db.close(); } catch {}
   Atomics.store(done, 0, 1);
   Atomics.notify(done, 0);
+  parentPort.close();
 };
-const stop = new Int32Array(workerData.stop);
+parentPort.on('message', finish);
+let interval = workerData.intervalMs;
+let lastLog = -1;
 const tick = () => {
-  if (Atomics.load(stop, 0) === 1) return finish();
   try {
     // PASSIVE: copies what no reader still needs, waits for nobody, never blocks the writer.
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [state] = db.pragma('wal_checkpoint(PASSIVE)');
+    // Nothing written since the last look: an idle host needs no checkpoint 40 times a second.
+    const idle = state.log === lastLog && state.checkpointed === state.log;
+    interval = idle ? Math.min(interval * 2, workerData.idleIntervalMs) : workerData.intervalMs;
+    lastLog = state.log;
   } catch {}
-  timer = setTimeout(tick, workerData.intervalMs);
+  timer = setTimeout(tick, interval);
 };
 tick();
 `;
 
 export class WalCheckpointer {
   private readonly worker: Worker;
-  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
   private readonly doneFlag = new Int32Array(new SharedArrayBuffer(4));
   private stopped = false;
   private exited = false;
 
-  constructor(file: string, intervalMs = 25) {
+  constructor(file: string, intervalMs = 25, idleIntervalMs = 1000) {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         file,
         intervalMs,
+        idleIntervalMs,
         driver: require.resolve('better-sqlite3'),
-        stop: this.stopFlag.buffer,
         done: this.doneFlag.buffer,
       },
       // A small isolate: it only runs a pragma in a loop.
@@ -67,7 +75,8 @@ export class WalCheckpointer {
   stop(timeoutMs = 2000): void {
     if (this.stopped) return;
     this.stopped = true;
-    Atomics.store(this.stopFlag, 0, 1);
+    // A message, not a flag read on the next tick: an idle checkpointer may sleep for a second.
+    this.worker.postMessage('stop');
     if (!this.exited) Atomics.wait(this.doneFlag, 0, 0, timeoutMs);
     void this.worker.terminate();
   }
