@@ -897,26 +897,10 @@ export class Engine {
     input: string | null,
     version?: string,
   ): InstanceRow {
-    const fn = this.functions.find('orchestrationTrigger', name);
-    if (!fn)
-      throw new EngineError(
-        'BAD_REQUEST',
-        `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`,
-      );
-    const id = instanceId ?? randomUUID().replace(/-/g, '');
-    validateInstanceId(id);
+    const start = this.prepareStart(name, instanceId);
     const now = this.clock.now();
-    const row = this.store.transaction(() => {
-      const existing = this.store.getInstance(id);
-      if (existing && !isTerminal(existing.status)) {
-        throw new EngineError(
-          'CONFLICT',
-          `An instance with ID '${id}' already exists and is ${existing.status}.`,
-        );
-      }
-      return this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
-    });
-    this.notify(id, now, true);
+    const row = this.store.transaction(() => this.createUnlessRunning(start, input, version, now));
+    this.notify(start.id, now, true);
     return row;
   }
 
@@ -930,6 +914,18 @@ export class Engine {
     input: string | null,
     version?: string,
   ): Promise<InstanceRow> {
+    const start = this.prepareStart(name, instanceId);
+    let row: InstanceRow | undefined;
+    await this.commits.commit(() => {
+      row = this.createUnlessRunning(start, input, version, this.clock.now());
+    });
+    const started = row as InstanceRow;
+    this.notify(start.id, started.createdAt, true);
+    return started;
+  }
+
+  /** What a start checks before touching the store: the orchestrator exists and the id is valid. */
+  private prepareStart(name: string, instanceId: string | undefined): { id: string; name: string } {
     const fn = this.functions.find('orchestrationTrigger', name);
     if (!fn)
       throw new EngineError(
@@ -938,21 +934,30 @@ export class Engine {
       );
     const id = instanceId ?? randomUUID().replace(/-/g, '');
     validateInstanceId(id);
-    let row: InstanceRow | undefined;
-    await this.commits.commit(() => {
-      const now = this.clock.now();
-      const existing = this.store.getInstance(id);
-      if (existing && !isTerminal(existing.status)) {
-        throw new EngineError(
-          'CONFLICT',
-          `An instance with ID '${id}' already exists and is ${existing.status}.`,
-        );
-      }
-      row = this.createInstance({ instanceId: id, name: fn.name, input, version: version ?? null, now });
+    return { id, name: fn.name };
+  }
+
+  /** Inside a transaction: creates the instance, unless one with its id is still running. */
+  private createUnlessRunning(
+    start: { id: string; name: string },
+    input: string | null,
+    version: string | undefined,
+    now: number,
+  ): InstanceRow {
+    const existing = this.store.getInstance(start.id);
+    if (existing && !isTerminal(existing.status)) {
+      throw new EngineError(
+        'CONFLICT',
+        `An instance with ID '${start.id}' already exists and is ${existing.status}.`,
+      );
+    }
+    return this.createInstance({
+      instanceId: start.id,
+      name: start.name,
+      input,
+      version: version ?? null,
+      now,
     });
-    const started = row as InstanceRow;
-    this.notify(id, started.createdAt, true);
-    return started;
   }
 
   private requireInstance(instanceId: string): InstanceRow {
