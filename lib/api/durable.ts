@@ -10,7 +10,7 @@ import type { DurableClient } from 'durable-functions';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { StartClaims } from './claims';
 import { ApiError } from './errors';
-import type { RawStatus } from './status';
+import { isFinal, type RawStatus } from './status';
 
 export function isNotFound(err: unknown): boolean {
   return /HTTP 404|No instance with ID/i.test(String((err as Error)?.message ?? err));
@@ -66,6 +66,21 @@ export async function requireInstance(
 ): Promise<RawStatus> {
   const status = await findInstance(client, instanceId, options);
   if (!status) throw ApiError.notFound(`No orchestration instance with id '${instanceId}'.`);
+  return status;
+}
+
+/** requireInstance, and 409 when it has already finished (nothing left to steer or to tell). */
+export async function requireUnfinishedInstance(
+  client: DurableClient,
+  instanceId: string,
+): Promise<RawStatus> {
+  const status = await requireInstance(client, instanceId);
+  if (isFinal(status.runtimeStatus))
+    throw new ApiError(
+      409,
+      'INSTANCE_NOT_RUNNING',
+      `Instance '${instanceId}' has already finished (${status.runtimeStatus}).`,
+    );
   return status;
 }
 

@@ -9,7 +9,7 @@ import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
 import { services } from '../../lib/config/services';
 import { ApiError, answering } from '../../lib/api/errors';
-import { apiBase, requireInstance } from '../../lib/api/durable';
+import { apiBase, requireInstance, requireUnfinishedInstance } from '../../lib/api/durable';
 import {
   checkInstanceId,
   queryDate,
@@ -142,13 +142,7 @@ export async function instanceOperation(
   if (reason.length > 1000)
     throw ApiError.invalidInput([{ field: 'reason', message: 'must be at most 1000 characters' }]);
   const client = df.getClient(context);
-  const status = await requireInstance(client, id);
-  if (isFinal(status.runtimeStatus))
-    throw new ApiError(
-      409,
-      'INSTANCE_NOT_RUNNING',
-      `Instance '${id}' has already finished (${status.runtimeStatus}).`,
-    );
+  await requireUnfinishedInstance(client, id);
   await steer(client, id, operation, reason);
   return {
     status: 202,
@@ -172,13 +166,7 @@ export async function raiseEvent(
     ]);
   const data = await readJsonBody(request, services().settings.maxBodyBytes);
   const client = df.getClient(context);
-  const status = await requireInstance(client, id);
-  if (isFinal(status.runtimeStatus))
-    throw new ApiError(
-      409,
-      'INSTANCE_NOT_RUNNING',
-      `Instance '${id}' has already finished (${status.runtimeStatus}).`,
-    );
+  await requireUnfinishedInstance(client, id);
   await client.raiseEvent(id, eventName, data ?? null);
   return {
     status: 202,
