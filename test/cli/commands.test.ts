@@ -3,13 +3,13 @@
  * and Graph simulators and Azurite), and each test runs `node bin/blc.js ...` as a child process,
  * as a person or a script would, checking what it prints and how it exits.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+import { blcEnv, runBlc, type BlcRun } from '../support/blc';
 
 // Each test runs blc several times as a child process (and sagas in between): on a busy machine
 // that takes longer than the suite's default allows; the assertions do not depend on time.
@@ -28,28 +28,11 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
+type Run = BlcRun;
 
 /** Runs blc with the given arguments (no BLC_* settings from this environment leak in). */
 function blcRaw(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    if (!('BLC_URL' in env)) delete childEnv.BLC_URL;
-    if (!('BLC_KEY' in env)) delete childEnv.BLC_KEY;
-    const child = spawn(process.execPath, ['bin/blc.js', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+  return runBlc(args, { env: blcEnv(env) });
 }
 
 /** Runs blc against the app under test with its function key. */

@@ -3,12 +3,12 @@
  * `--approve` once it waits, and followed by `--wait` until it succeeds; a version already used for
  * another manifest is the app's 409, exit 1. The app here has no Graph settings, so `auth test` fails.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+import { runBlc, type BlcRun } from '../support/blc';
 
 let app: AppUnderTest;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'blc-deploy-'));
@@ -22,19 +22,8 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function blc(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.BLC_URL;
-  delete env.BLC_KEY;
-  const all = [...args, '--url', app.host.url, '--key', String(app.host.keys.functionKeys.default)];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/blc.js', ...all], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+function blc(...args: string[]): Promise<BlcRun> {
+  return runBlc([...args, '--url', app.host.url, '--key', String(app.host.keys.functionKeys.default)]);
 }
 
 function manifestFile(name: string, manifest: Record<string, unknown>): string {

@@ -4,12 +4,12 @@
  * the stored histories against the same code and against edited copies of it, while that host keeps
  * running (the check only reads the store).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Store } from '../../host/durable/store';
+import { runBlc, type BlcRun } from '../support/blc';
 import {
   instanceOperation,
   instanceStatus,
@@ -52,24 +52,8 @@ function copyApp(dir: string): void {
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
 }
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-function blc(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'blc.js'), 'replay-check', ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+function blc(...args: string[]): Promise<BlcRun> {
+  return runBlc(['replay-check', ...args]);
 }
 
 interface Report {

@@ -3,34 +3,11 @@
  * lists (read from its own usage, so a new command without help fails here), `--version`, and the
  * one-line usage errors of the commands that start services (which must not start anything).
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runBlc, type BlcRun } from '../support/blc';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
-function blc(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.BLC_URL;
-    delete env.BLC_KEY;
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'blc.js'), ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+function blc(...args: string[]): Promise<BlcRun> {
+  return runBlc(args);
 }
 
 /** The command names `blc --help` lists. */

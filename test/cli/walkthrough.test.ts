@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBlc } from '../support/blc';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BLC = path.join(ROOT, 'bin', 'blc.js');
@@ -81,18 +82,7 @@ interface Run {
 
 /** One README command, run where a user runs it; only the URL is told (the port is a free one). */
 function run(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BLC, ...args], {
-      cwd: work,
-      env: cleanEnv({ BLC_URL: apiUrl }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
+  return runBlc(args, { cwd: work, env: cleanEnv({ BLC_URL: apiUrl }) });
 }
 
 /** A record of the simulator by alternate key, or undefined when there is none. */
