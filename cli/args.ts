@@ -157,3 +157,12 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** A `--port` value: undefined when absent, else a whole number 0..65535 (0 picks a free port). */
+export function portArg(raw: string | undefined): { port?: number; error?: string } {
+  if (raw === undefined) return {};
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    return { error: `--port must be a number between 0 and 65535, got '${raw}'` };
+  return { port };
+}

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startHost } from '../host/host';
+import { portArg } from './args';
 import { projectRoot } from './version';
 
 const HELP = `Usage: blc serve [--app DIR] [--port N] [--host ADDR] [--data DIR] [--memory] [--virtual-time]
@@ -41,9 +42,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const port = args.port === undefined ? undefined : Number(args.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    console.error(`blc serve: --port must be a number between 0 and 65535, got '${args.port}'`);
+  const { port, error } = portArg(args.port);
+  if (error) {
+    console.error(`blc serve: ${error}`);
     return 2;
   }
   const host = await startHost({

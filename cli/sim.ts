@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataverseSimCommand } from '../sim/dataverse/cli';
 import { describeGraphSim, startGraphSim } from '../sim/graph';
+import { portArg } from './args';
 
 const USAGE = `Usage: blc sim <dataverse|graph> [options]
 
@@ -44,9 +45,9 @@ async function graphSimCommand(argv: string[]): Promise<number> {
     console.log(GRAPH_USAGE);
     return 0;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    console.error(`blc sim graph: --port must be 0..65535, got '${values.port}'`);
+  const { port, error } = portArg(values.port);
+  if (error) {
+    console.error(`blc sim graph: ${error}`);
     return 2;
   }
   if (values.seed !== undefined && values.seed !== 'demo') {

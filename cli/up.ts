@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readLocalSettings } from '../host/settings';
-import { DEFAULT_URL, localKey } from './args';
+import { DEFAULT_URL, localKey, portArg } from './args';
 import { startDataverseSim, type DataverseSim } from '../sim/dataverse';
 import { DEMO_TENANT_DOMAIN, startGraphSim, type GraphSim } from '../sim/graph';
 import { startLocalAzurite, type LocalAzurite } from './up/azurite';
@@ -70,9 +70,9 @@ function parse(argv: string[]): UpArgs | number {
     console.log(HELP);
     return 0;
   }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    console.error(`blc up: --port must be a number between 0 and 65535, got '${values.port}'`);
+  const { port, error } = portArg(values.port);
+  if (error) {
+    console.error(`blc up: ${error}`);
     return 2;
   }
   return {
