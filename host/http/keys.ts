@@ -34,9 +34,15 @@ function keysEqual(presented: Buffer, key: string): boolean {
   return expected.length > 0 && expected.length === presented.length && timingSafeEqual(expected, presented);
 }
 
-/** 32 random bytes as base64url: 43 characters that survive a query string unescaped. */
-function generateKey(): string {
-  return randomBytes(32).toString('base64url');
+/**
+ * 32 random bytes as base64url: 43 characters that survive a query string unescaped. Never one
+ * that starts with '-': `blc --key <key>` (like most command lines) would take it for an option.
+ */
+export function generateKey(): string {
+  let key: string;
+  do key = randomBytes(32).toString('base64url');
+  while (key.startsWith('-'));
+  return key;
 }
 
 function lookup(values: Record<string, string> | undefined, name: string): string | undefined {

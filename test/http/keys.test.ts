@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HostKeys, presentedKey } from '../../host/http/keys';
+import { generateKey, HostKeys, presentedKey } from '../../host/http/keys';
 
 const keys = new HostKeys({
   functionKeys: { default: 'host-function-key' },
@@ -109,5 +109,14 @@ describe('HostKeys.fromSettings', () => {
     expect(none.authorize('admin', 'x', '')).toBe(false);
     expect(none.masterKey).toBe('');
     expect(none.functionKeys).toEqual({});
+  });
+});
+
+describe('generateKey', () => {
+  it('never starts a key with "-", which a command line would take for an option', () => {
+    // One base64url key in 64 would start with '-': 2,000 of them include such a key unless prevented.
+    const generated = Array.from({ length: 2000 }, () => generateKey());
+    expect(generated.every((key) => /^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/.test(key))).toBe(true);
+    expect(new Set(generated).size).toBe(2000);
   });
 });
