@@ -13,6 +13,7 @@ import { FunctionIndex, IndexedFunction } from './durable/functionIndex';
 import { Store } from './durable/store';
 import { HostKeys } from './http/keys';
 import { durableClientInputs } from './http/httpTrigger';
+import { readHttpLimits } from './http/limits';
 import { HostHttpServer } from './http/server';
 import { readHostConfig, readLocalSettings } from './settings';
 import { TimerTriggerScheduler, type TimerInfo } from './timers/scheduler';
@@ -33,6 +34,8 @@ export interface HostOptions {
   /** Overrides/extends local.settings.json Keys (e.g. tests). */
   keys?: Record<string, string>;
   log?: (level: 'information' | 'warning' | 'error', message: string) => void;
+  /** Lines too routine for the log (a client that hung up mid-request); dropped unless given. */
+  debug?: (message: string) => void;
   quiet?: boolean;
 }
 
@@ -44,6 +47,8 @@ export interface RunningHost {
   core: WorkerCore;
   keys: HostKeys;
   systemKey: string;
+  /** The private rpc endpoint's base URL (token included): for code in this process only. */
+  rpcBaseUrl: string;
   functions: IndexedFunction[];
   /** Runs a timer-triggered function now, exactly as its schedule would. */
   runTimer(name: string, timerInfo: TimerInfo): Promise<void>;
@@ -92,6 +97,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   for (const [k, v] of Object.entries(settings.Values ?? {}))
     if (process.env[k] === undefined) process.env[k] = String(v);
   const config = readHostConfig(appDir);
+  const limits = readHttpLimits(process.env);
 
   guardProcess(log);
   const core = new WorkerCore();
@@ -131,7 +137,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     systemKey,
     hubName: config.hubName,
     durableApi,
-    log,
+    ...limits,
+    log: (level, message) => (level === 'debug' ? options.debug?.(message) : log(level, message)),
   });
   const port = await server.listen(
     options.port ?? settings.Host?.LocalHttpPort ?? 7071,
@@ -149,7 +156,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     await invokeFunction(core, fn.fn, {
       inputData: [
         { name: fn.triggerKey, data: { json: JSON.stringify(timerInfo) } },
-        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding(`http://localhost:${port}`)),
+        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
       ],
     });
   };
@@ -204,6 +211,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     core,
     keys,
     systemKey,
+    rpcBaseUrl: server.rpcBaseUrl,
     functions,
     runTimer,
     describeFunctions,

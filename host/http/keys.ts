@@ -96,12 +96,18 @@ export class HostKeys {
             ...Object.values(this.functionKeys),
             ...(this.perFunction.get(functionName.toLowerCase()) ?? []),
           ];
-    const buffer = Buffer.from(presented, 'utf8');
-    // Check every candidate, without stopping at the first hit, so timing does not reveal which matched.
-    let ok = false;
-    for (const key of candidates) ok = keysEqual(buffer, key) || ok;
-    return ok;
+    return keyMatchesAny(presented, candidates);
   }
+}
+
+/** Whether `presented` equals one of `candidates`, compared in constant time; empty never matches. */
+export function keyMatchesAny(presented: string | undefined, candidates: readonly string[]): boolean {
+  if (!presented) return false;
+  const buffer = Buffer.from(presented, 'utf8');
+  // Check every candidate, without stopping at the first hit, so timing does not reveal which matched.
+  let ok = false;
+  for (const key of candidates) ok = keysEqual(buffer, key) || ok;
+  return ok;
 }
 
 /** The key a caller sent: the `x-functions-key` header wins over the `code` query parameter. */

@@ -1,19 +1,31 @@
 /**
- * The local host's HTTP front door: HTTP-triggered functions under the route prefix (with route
- * templates, methods and key checks), the Durable extension's webhooks and rpc endpoints, and
- * /admin/host/status. Errors it produces itself carry a machine-readable code and a message.
+ * The local host's public HTTP front door: HTTP-triggered functions under the route prefix (route
+ * templates, methods, key checks), the Durable extension's management webhooks, and
+ * /admin/host/status. The rpc endpoint the app's DurableClient calls is not here: it has its own
+ * loopback listener (rpcServer.ts).
+ *
+ * Order of checks, so that a stranger costs the host nothing: Host header, route, method, key, then
+ * the declared length, and only then the body, read up to its limit. Every line it logs about a
+ * request goes through the redactor; it never builds a URL holding a key from request headers.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DurableApi, DurableUrls } from '../durable/api';
 import type { IndexedFunction } from '../durable/functionIndex';
 import type { WorkerCore } from '../worker/coreApi';
+import { BodyTooLarge, ClientAborted, checkDeclaredLength, readBody } from './body';
+import { hostAllowed, parseHostHeader } from './hostHeader';
 import { invokeHttpFunction } from './httpTrigger';
-import { AuthLevel, HostKeys, presentedKey } from './keys';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './jsonDepth';
+import { AuthLevel, HostKeys, keyMatchesAny, presentedKey } from './keys';
+import { secretRedactor } from './redact';
+import { sendError, sendJson } from './respond';
 import { RouteTable, splitRoutePrefix } from './routes';
+import { DurableRpcServer } from './rpcServer';
 
 export const WEBHOOK_PREFIX = '/runtime/webhooks/durabletask';
-export const RPC_PREFIX = '/durabletask';
+
+export type HttpLogLevel = 'debug' | 'information' | 'warning' | 'error';
 
 export interface HttpServerOptions {
   core: WorkerCore;
@@ -24,50 +36,49 @@ export interface HttpServerOptions {
   systemKey: string;
   hubName: string;
   durableApi: DurableApi;
-  maxBodyBytes?: number;
-  log: (level: 'information' | 'warning' | 'error', message: string) => void;
+  /** Largest body an HTTP-triggered function receives. */
+  maxBodyBytes: number;
+  /** Largest body the durable webhooks and the rpc endpoint accept. */
+  durableMaxBodyBytes: number;
+  /**
+   * The public name a same-machine reverse proxy forwards in Host (WEBSITE_HOSTNAME); with it, durable
+   * URLs are built on `https://<name>`, else on `http://localhost:<port>`.
+   */
+  publicHostName?: string;
+  log: (level: HttpLogLevel, message: string) => void;
 }
 
-function sendJson(
-  res: http.ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...(text ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { code, message });
-}
-
-class BodyTooLarge extends Error {}
-
-async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
-  return Buffer.concat(chunks);
 }
 
-function isLoopback(address: string | undefined): boolean {
-  return !!address && (address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1');
+/** The path and query of the request target; absolute-form targets (from proxies) keep only those. */
+function requestTarget(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.startsWith('/')) return raw.startsWith('//') ? undefined : raw;
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? `${url.pathname}${url.search}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class HostHttpServer {
   readonly server: http.Server;
+  private readonly rpc: DurableRpcServer;
   private readonly routes = new RouteTable();
   private readonly byName = new Map<string, IndexedFunction>();
+  private readonly redact: (text: string) => string;
+  private readonly publicName: string | undefined;
   private port = 0;
+  private bindAddress = '127.0.0.1';
 
   constructor(private readonly options: HttpServerOptions) {
     for (const f of options.httpFunctions) {
@@ -79,53 +90,140 @@ export class HostHttpServer {
       });
       this.byName.set(f.name, f);
     }
-    this.server = http.createServer((req, res) => {
-      this.dispatch(req, res).catch((err: unknown) => {
-        options.log(
-          'error',
-          `Unhandled error serving ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`,
-        );
-        if (!res.headersSent)
-          sendError(res, 500, 'INTERNAL_ERROR', 'The host failed to process the request.');
-        else res.destroy();
-      });
+    this.rpc = new DurableRpcServer({
+      durableApi: options.durableApi,
+      urls: () => this.durableUrls(),
+      maxBodyBytes: options.durableMaxBodyBytes,
+      log: (level, message) => this.log(level, message),
     });
+    this.publicName = options.publicHostName ? parseHostHeader(options.publicHostName)?.name : undefined;
+    const { keys } = options;
+    this.redact = secretRedactor([
+      keys.masterKey,
+      ...Object.values(keys.functionKeys),
+      options.systemKey,
+      this.rpc.token,
+    ]);
+    const serve = (req: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean): void => {
+      // An aborted request emits 'error'; every path below notices the abort on its own.
+      req.on('error', () => undefined);
+      this.dispatch(req, res, expectsContinue).catch((err: unknown) => this.failed(req, res, err));
+    };
+    this.server = http.createServer((req, res) => serve(req, res, false));
+    // Answer `Expect: 100-continue` only once the request has passed every check but the body.
+    this.server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>
+      serve(req, res, true),
+    );
     this.server.keepAliveTimeout = 65_000;
   }
 
   async listen(port: number, hostname: string): Promise<number> {
+    await this.rpc.listen();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, hostname, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
+    this.bindAddress = hostname;
     return this.port;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  async close(): Promise<void> {
+    await Promise.all([
+      new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      }),
+      this.rpc.close(),
+    ]);
   }
 
-  /** URLs the durable client hands out, based on how the caller reached us. */
-  durableUrls(origin: string): DurableUrls {
+  /** Where the app's DurableClient sends its calls: the private loopback listener. */
+  get rpcBaseUrl(): string {
+    return this.rpc.baseUrl;
+  }
+
+  /** The origin durable URLs are built on: configured, never taken from a request. */
+  get publicOrigin(): string {
+    const name = this.options.publicHostName;
+    return name ? `https://${name}` : `http://localhost:${this.port}`;
+  }
+
+  /** URLs the durable client hands out. */
+  durableUrls(): DurableUrls {
     const code = `code=${encodeURIComponent(this.options.systemKey)}`;
     return {
-      webhookBase: `${origin}${WEBHOOK_PREFIX}`,
+      webhookBase: `${this.publicOrigin}${WEBHOOK_PREFIX}`,
       managementQuery: `taskHub=${encodeURIComponent(this.options.hubName)}&connection=Storage&${code}`,
       creationQuery: code,
     };
   }
 
-  get rpcBaseUrl(): string {
-    return `http://127.0.0.1:${this.port}${RPC_PREFIX}/`;
+  clientBinding(): Record<string, unknown> {
+    return this.clientBindingFactory(this.durableUrls());
   }
 
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const origin = `http://${req.headers.host ?? `127.0.0.1:${this.port}`}`;
-    const url = new URL(req.url ?? '/', origin);
+  clientBindingFactory: (urls: DurableUrls) => Record<string, unknown> = () => ({});
+
+  private log(level: HttpLogLevel, message: string): void {
+    this.options.log(level, this.redact(message));
+  }
+
+  private failed(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+    const what = `${req.method} ${req.url}`;
+    if (err instanceof ClientAborted) {
+      this.log('debug', `Client closed the connection during ${what}.`);
+      res.destroy();
+      return;
+    }
+    this.log('error', `Unhandled error serving ${what}: ${err instanceof Error ? err.stack : String(err)}`);
+    if (!res.headersSent) sendError(res, 500, 'INTERNAL_ERROR', 'The host failed to process the request.');
+    else res.destroy();
+  }
+
+  /** The body, once every other check has passed; a Refused (413) when it is over `limit`. */
+  private async body(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    limit: number,
+    expectsContinue: boolean,
+  ): Promise<Buffer> {
+    try {
+      checkDeclaredLength(req, limit);
+      if (expectsContinue) res.writeContinue();
+      return await readBody(req, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) throw new Refused(413, 'PAYLOAD_TOO_LARGE', err.message);
+      throw err;
+    }
+  }
+
+  private async dispatch(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> {
+    try {
+      await this.route(req, res, expectsContinue);
+    } catch (err) {
+      if (!(err instanceof Refused)) throw err;
+      sendError(res, err.status, err.code, err.message);
+    }
+  }
+
+  private async route(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> {
+    const host = parseHostHeader(req.headers.host);
+    if (!host) throw new Refused(400, 'INVALID_HOST', 'The Host header is missing or malformed.');
+    if (!hostAllowed(host, this.bindAddress, this.publicName)) {
+      throw new Refused(403, 'HOST_NOT_ALLOWED', `This host does not answer to the name '${host.name}'.`);
+    }
+    const target = requestTarget(req.url);
+    if (!target) throw new Refused(400, 'INVALID_URL', 'The request target is not a valid path.');
+    const url = new URL(`http://${host.authority}${target}`);
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
 
@@ -133,88 +231,35 @@ export class HostHttpServer {
       sendJson(res, 200, { state: 'Running' });
       return;
     }
-    let body: Buffer;
-    try {
-      body = await readBody(req, this.options.maxBodyBytes ?? 100 * 1024 * 1024);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) {
-        sendError(res, 413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the host accepts.');
-        return;
-      }
-      throw err;
-    }
-
-    const durablePrefix = path.startsWith(`${WEBHOOK_PREFIX}/`)
-      ? WEBHOOK_PREFIX
-      : path.startsWith(`${RPC_PREFIX}/`)
-        ? RPC_PREFIX
-        : undefined;
-    if (durablePrefix) {
-      if (durablePrefix === RPC_PREFIX && !isLoopback(req.socket.remoteAddress)) {
-        sendError(res, 403, 'FORBIDDEN', 'The durable rpc endpoint only answers on loopback.');
-        return;
-      }
-      if (durablePrefix === WEBHOOK_PREFIX) {
-        const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
-        const ok =
-          key !== undefined &&
-          (key === this.options.systemKey || this.options.keys.authorize('admin', '', key));
-        if (!ok) {
-          sendError(
-            res,
-            401,
-            'UNAUTHORIZED',
-            'A valid system key (code) is required for the durable task webhooks.',
-          );
-          return;
-        }
-      }
-      const answer = await this.options.durableApi.handle(
-        {
-          method,
-          path: path.slice(durablePrefix.length + 1),
-          query: url.searchParams,
-          contentType: req.headers['content-type'],
-          continuationToken: req.headers['x-ms-continuation-token'] as string | undefined,
-          body,
-          url: url.toString(),
-        },
-        this.durableUrls(origin),
-      );
-      sendJson(res, answer.status, answer.body, answer.headers);
+    if (path.startsWith(`${WEBHOOK_PREFIX}/`)) {
+      await this.webhook(req, res, url, method, expectsContinue);
       return;
     }
 
     const routePath = splitRoutePrefix(path, this.options.routePrefix);
-    if (routePath === undefined) {
-      sendError(res, 404, 'NOT_FOUND', `No function is registered for ${path}.`);
-      return;
+    const match = routePath === undefined ? undefined : this.routes.match(method, routePath);
+    if (!match || ('error' in match && match.error === 'not-found')) {
+      throw new Refused(404, 'NOT_FOUND', `No function is registered for ${path}.`);
     }
-    const match = this.routes.match(method, routePath);
     if ('error' in match) {
-      if (match.error === 'method-not-allowed') {
-        res.setHeader('Allow', match.allowed.join(', '));
-        sendError(
-          res,
-          405,
-          'METHOD_NOT_ALLOWED',
-          `${method} is not allowed here; use ${match.allowed.join(', ')}.`,
-        );
-      } else sendError(res, 404, 'NOT_FOUND', `No function is registered for ${path}.`);
-      return;
+      res.setHeader('Allow', match.allowed.join(', '));
+      throw new Refused(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${method} is not allowed here; use ${match.allowed.join(', ')}.`,
+      );
     }
     const fn = this.byName.get(match.functionName) as IndexedFunction;
     const level = ((fn.trigger.authLevel as string | undefined) ?? 'anonymous').toLowerCase() as AuthLevel;
     const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
     if (!this.options.keys.authorize(level, fn.name, key)) {
-      sendError(
-        res,
+      throw new Refused(
         401,
         'UNAUTHORIZED',
         `This function requires a ${level} key (x-functions-key header or code query parameter).`,
       );
-      return;
     }
+    const body = await this.body(req, res, this.options.maxBodyBytes, expectsContinue);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -225,10 +270,10 @@ export class HostHttpServer {
         fn.fn,
         fn.triggerKey,
         { method, url: url.toString(), headers, params: match.params, body },
-        () => this.clientBinding(origin),
+        () => this.clientBinding(),
       );
     } catch (err) {
-      this.options.log(
+      this.log(
         'error',
         `Executed 'Functions.${fn.name}' (Failed): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
       );
@@ -240,9 +285,38 @@ export class HostHttpServer {
     res.end(out.body);
   }
 
-  clientBinding(origin: string): Record<string, unknown> {
-    return this.clientBindingFactory(this.durableUrls(origin));
+  private async webhook(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    method: string,
+    expectsContinue: boolean,
+  ): Promise<void> {
+    const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
+    if (!keyMatchesAny(key, [this.options.systemKey, this.options.keys.masterKey])) {
+      throw new Refused(
+        401,
+        'UNAUTHORIZED',
+        'A valid system key (code) is required for the durable task webhooks.',
+      );
+    }
+    const body = await this.body(req, res, this.options.durableMaxBodyBytes, expectsContinue);
+    if (jsonNestsDeeperThan(body.toString('utf8'), MAX_JSON_DEPTH)) {
+      throw new Refused(400, 'JSON_TOO_DEEP', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+    }
+    const urls = this.durableUrls();
+    const answer = await this.options.durableApi.handle(
+      {
+        method,
+        path: url.pathname.slice(WEBHOOK_PREFIX.length + 1),
+        query: url.searchParams,
+        contentType: req.headers['content-type'],
+        continuationToken: req.headers['x-ms-continuation-token'] as string | undefined,
+        body,
+        url: `${this.publicOrigin}${url.pathname}${url.search}`,
+      },
+      urls,
+    );
+    sendJson(res, answer.status, answer.body, answer.headers);
   }
-
-  clientBindingFactory: (urls: DurableUrls) => Record<string, unknown> = () => ({});
 }

@@ -1,0 +1,38 @@
+/**
+ * The host's body limits and public name, from the app's settings (local.settings.json Values, or the
+ * environment). App routes default to the app's own `API_MAX_BODY_BYTES` (1 MiB when unset); the
+ * durable webhooks and rpc endpoint have their own, larger limit, since orchestration inputs and
+ * event payloads travel through them.
+ */
+import { isLoopbackName, parseHostHeader } from './hostHeader';
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_DURABLE_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface HttpLimits {
+  maxBodyBytes: number;
+  durableMaxBodyBytes: number;
+  /** WEBSITE_HOSTNAME when it names something other than this machine (a proxy's public name). */
+  publicHostName: string | undefined;
+}
+
+function byteLimit(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`Setting ${name} must be a whole number of bytes above 0, not '${raw}'.`);
+  }
+  return value;
+}
+
+export function readHttpLimits(env: NodeJS.ProcessEnv): HttpLimits {
+  const website = env.WEBSITE_HOSTNAME?.trim();
+  const parsed = website ? parseHostHeader(website) : undefined;
+  if (website && !parsed) throw new Error(`Setting WEBSITE_HOSTNAME must be a host name, not '${website}'.`);
+  return {
+    maxBodyBytes: byteLimit(env, 'API_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    durableMaxBodyBytes: byteLimit(env, 'LIFECOCKPIT_DURABLE_MAX_BODY_BYTES', DEFAULT_DURABLE_MAX_BODY_BYTES),
+    publicHostName: parsed && !isLoopbackName(parsed.name) ? website : undefined,
+  };
+}
