@@ -17,6 +17,7 @@ import { services } from '../lib/config/services';
 import type { AppSettings } from '../lib/config/settings';
 import { isNotFound } from '../lib/api/durable';
 import { ApiError, answering } from '../lib/api/errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/api/request';
 import { recordEvent } from '../lib/telemetry';
 
 /** A change as the flows see it: what happened to which record, and who did it. */
@@ -343,7 +344,10 @@ async function receive(request: HttpRequest, context: InvocationContext): Promis
     );
   let event: DataverseEvent;
   try {
-    event = parseRemoteExecutionContext(JSON.parse(raw) as unknown);
+    const body = JSON.parse(raw) as unknown;
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH))
+      throw new WebhookPayloadError(`The body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+    event = parseRemoteExecutionContext(body);
   } catch (err) {
     const message = err instanceof WebhookPayloadError ? err.message : 'The body is not valid JSON.';
     return delivered('refused', 400, { code: 'INVALID_WEBHOOK_PAYLOAD', message }, context);

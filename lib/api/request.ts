@@ -22,11 +22,34 @@ export async function readJsonBody(request: HttpRequest, maxBytes: number): Prom
   if (bytes.length > maxBytes) throw tooLarge();
   const text = bytes.toString('utf8');
   if (text.trim() === '') return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new ApiError(400, 'INVALID_JSON', 'The request body is not valid JSON.');
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
+    throw new ApiError(400, 'JSON_TOO_DEEP', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  return value;
+}
+
+/**
+ * The deepest nesting a body may have: Json.NET's default, which the Durable extension applies to
+ * orchestration inputs on Azure. Deeper values parse, but serializing them again (as starting an
+ * orchestration does) overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether a parsed JSON value has arrays or objects nested deeper than `max`; never recurses. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Like readJsonBody, but the body must be absent or a JSON object. */

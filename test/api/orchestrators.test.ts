@@ -266,6 +266,18 @@ describe('POST /api/orchestrators/{name}', () => {
     expect(typeof res.json.message).toBe('string');
   });
 
+  it('answers 400 JSON_TOO_DEEP for a valid input nested too deep to start (instead of a 500)', async () => {
+    const depth = 20_000;
+    const raw = `{"value":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    expect(raw.length).toBeLessThan(MAX_BODY);
+    const before = await configVersions();
+    const res = await api.call('POST', 'orchestrators/configChange/too-deep-1', { raw });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ code: 'JSON_TOO_DEEP' });
+    expect((await api.call('GET', 'instances/too-deep-1')).status).toBe(404);
+    expect(await configVersions()).toBe(before);
+  });
+
   it('answers 413 PAYLOAD_TOO_LARGE above the body limit, and accepts a body just under it', async () => {
     const body = (filler: number): string => JSON.stringify({ value: { notes: 'x'.repeat(filler) } });
     const over = await api.call('POST', 'orchestrators/configChange', { raw: body(MAX_BODY) });

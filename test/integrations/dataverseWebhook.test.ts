@@ -141,6 +141,27 @@ describe('the Dataverse webhook', () => {
 });
 
 describe('the client onboarding saga', () => {
+  it('refuses a context nested too deep to start with 400, so Dataverse does not retry a poison message', async () => {
+    const { id, context } = await capturedContextForNewContact('deep@mail.example');
+    const params = context.InputParameters as { key: string; value: { Attributes: unknown[] } }[];
+    const target = params.find((p) => p.key === 'Target');
+    if (!target) throw new Error('captured context has no Target');
+    const depth = 20_000;
+    const raw = JSON.stringify({
+      ...context,
+      InputParameters: [
+        {
+          ...target,
+          value: { ...target.value, Attributes: [...target.value.Attributes, { key: 'x', value: 0 }] },
+        },
+      ],
+    }).replace('"key":"x","value":0', `"key":"x","value":${'['.repeat(depth)}${']'.repeat(depth)}`);
+    const res = await postWebhook(app, raw);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('INVALID_WEBHOOK_PAYLOAD');
+    expect(await instances(app, `webhook-create-contact-${id}-`)).toEqual([]);
+  });
+
   it('removes the follow-up task again when the welcome mail cannot be sent', async () => {
     const graph = app.graph;
     if (!graph) throw new Error('graph simulator missing');
