@@ -17,7 +17,15 @@ export interface LocalHostKeys {
   durabletask_extension: string;
 }
 
-const FIX = 'fix it, or delete it to have new keys generated';
+/** The one line for a keys.json the host will not use; it says what to do about it. */
+function unreadable(file: string, why: string, cause?: unknown): HostStartupError {
+  return new HostStartupError(
+    'HOST_KEYS_UNREADABLE',
+    file,
+    `${file}${why}; fix it, or delete it to have new keys generated.`,
+    cause === undefined ? undefined : { cause },
+  );
+}
 
 function readKeysFile(file: string): Record<string, string> {
   let text: string;
@@ -25,39 +33,20 @@ function readKeysFile(file: string): Record<string, string> {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if (systemCode(err) === 'ENOENT') return {};
-    throw new HostStartupError(
-      'HOST_KEYS_UNREADABLE',
-      file,
-      `${file} cannot be read (${reason(err)}); ${FIX}.`,
-      {
-        cause: err,
-      },
-    );
+    throw unreadable(file, ` cannot be read (${reason(err)})`, err);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new HostStartupError(
-      'HOST_KEYS_UNREADABLE',
-      file,
-      `${file} is not valid JSON (${reason(err)}); ${FIX}.`,
-      { cause: err },
-    );
+    throw unreadable(file, ` is not valid JSON (${reason(err)})`, err);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new HostStartupError(
-      'HOST_KEYS_UNREADABLE',
-      file,
-      `${file} must hold a JSON object of key strings; ${FIX}.`,
-    );
+    throw unreadable(file, ' must hold a JSON object of key strings');
   for (const [name, value] of Object.entries(json))
+    // The name only: a value in keys.json is a key, and messages end up in logs.
     if (typeof value !== 'string' || value === '')
-      throw new HostStartupError(
-        'HOST_KEYS_UNREADABLE',
-        file,
-        `${file}: ${name} must be a non-empty string; ${FIX}.`,
-      );
+      throw unreadable(file, `: ${name} must be a non-empty string`);
   return json as Record<string, string>;
 }
 

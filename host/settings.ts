@@ -59,8 +59,9 @@ export function readLocalSettings(appDir: string): LocalSettings {
 }
 
 /**
- * Values become environment variables, so each is text. Numbers and booleans are written as text,
- * as `func` does; null leaves the setting unset, as `func` does; an object or array is refused.
+ * Values become environment variables, so each is text. Numbers and booleans are written as text
+ * (`func` reads them that way too); null is taken as "not set" rather than the text "null"; an
+ * object or array has no text form and is refused.
  */
 function appSettings(values: JsonFields): Record<string, string> {
   const out: Record<string, string> = {};

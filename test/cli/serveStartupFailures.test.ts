@@ -39,10 +39,13 @@ function app(files: { host?: unknown; local?: unknown } = {}): string {
 }
 
 /** Runs blc; one that is still running at `deadlineMs` is killed and answers `timedOut`. */
-function blc(args: string[], deadlineMs = DEADLINE_MS): Promise<BlcRun & { timedOut: boolean }> {
+function blc(
+  args: string[],
+  { deadlineMs = DEADLINE_MS, cwd = PROJECT_ROOT }: { deadlineMs?: number; cwd?: string } = {},
+): Promise<BlcRun & { timedOut: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BLC, ...args], {
-      cwd: PROJECT_ROOT,
+      cwd,
       env: blcEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -89,7 +92,8 @@ describe('blc serve refuses settings the host cannot run with', () => {
 
   it('local.settings.json Host.LocalHttpPort "abc": one line naming the file and the key', async () => {
     const dir = app({ local: { Host: { LocalHttpPort: 'abc' } } });
-    const line = refusedLine(await blc(['serve', '--app', dir, '--memory']));
+    // In the app's folder: a host that took "abc" for a Unix socket path leaves it there, not here.
+    const line = refusedLine(await blc(['serve', '--app', dir, '--memory'], { cwd: dir }));
     expect(line).toMatch(
       new RegExp(
         `^blc: HOST_CONFIG_INVALID: ${escape(path.join(dir, 'local.settings.json'))}: Host\\.LocalHttpPort is "abc"; it must be a whole number from 0 to 65535`,
@@ -170,7 +174,7 @@ describe('blc up', () => {
     const dataDir = tempDir();
     const keysFile = path.join(dataDir, 'host', 'keys.json');
     fs.mkdirSync(keysFile, { recursive: true });
-    const run = await blc(['up', '--port', '0', '--data', dataDir], 60_000);
+    const run = await blc(['up', '--port', '0', '--data', dataDir], { deadlineMs: 60_000 });
     expect(run.timedOut, run.out + run.err).toBe(false);
     expect(run.code).toBe(1);
     const lines = run.err.split('\n').filter((l) => l.trim() !== '');
