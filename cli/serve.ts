@@ -4,7 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { startHost } from '../host/host';
+import { HostStartupError } from '../host/startupError';
 import { portArg } from './args';
+import { errorLine } from './output';
 import { projectRoot } from './version';
 
 const HELP = `Usage: blc serve [--app DIR] [--port N] [--host ADDR] [--data DIR] [--memory] [--virtual-time]
@@ -47,15 +49,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error(`blc serve: ${error}`);
     return 2;
   }
-  const host = await startHost({
-    appDir: args.app ?? projectRoot(),
-    port,
-    hostname: args.host,
-    dataDir: args.data,
-    memory: args.memory,
-    virtualTime: args['virtual-time'] ? 'auto' : undefined,
-    quiet: args.quiet,
-  });
+  let host;
+  try {
+    host = await startHost({
+      appDir: args.app ?? projectRoot(),
+      port,
+      hostname: args.host,
+      dataDir: args.data,
+      memory: args.memory,
+      virtualTime: args['virtual-time'] ? 'auto' : undefined,
+      quiet: args.quiet,
+    });
+  } catch (err) {
+    // A setting or data file the host refused: its one line says which file and key, so no stack.
+    if (!(err instanceof HostStartupError)) throw err;
+    console.error(errorLine(err.code, err.message));
+    return 1;
+  }
   // Listen for signals before announcing readiness, so a supervisor that stops us at once is honoured.
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readLocalSettings } from '../host/settings';
+import { HostStartupError } from '../host/startupError';
 import { DEFAULT_URL, localKey, portArg } from './args';
 import { startDataverseSim, type DataverseSim } from '../sim/dataverse';
 import { DEMO_TENANT_DOMAIN, startGraphSim, type GraphSim } from '../sim/graph';
@@ -142,7 +143,10 @@ function startApp(root: string, args: string[], env: NodeJS.ProcessEnv, verbose:
     child.stdout?.on('data', onOut(process.stdout));
     child.stderr?.on('data', onOut(process.stderr));
     void exited.then((code) => {
-      if (!ready) reject(new Error(`the app host exited (code ${code}) before it started:\n${early}`));
+      if (ready) return;
+      // A start the host refused comes as one `blc: CODE: message` line; that line is the whole story.
+      const refused = /^blc: ([A-Z][A-Z_]*: .*)$/m.exec(early)?.[1];
+      reject(new Error(refused ?? `the app host exited (code ${code}) before it started:\n${early}`));
     });
   });
 }
@@ -180,7 +184,14 @@ export async function upCommand(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { dataDir, verbose } = parsed;
   const root = projectRoot();
-  const values = (readLocalSettings(root).Values ?? {}) as Record<string, unknown>;
+  let values: Record<string, unknown>;
+  try {
+    values = readLocalSettings(root).Values ?? {};
+  } catch (err) {
+    if (!(err instanceof HostStartupError)) throw err;
+    console.error(`blc up: ${err.code}: ${err.message}`);
+    return 1;
+  }
   const useRealDataverse = configured(values, 'DATAVERSE_URL');
   const useRealGraph = configured(values, 'GRAPH_URL');
   const storage = configured(values, 'AzureWebJobsStorage');

@@ -3,19 +3,21 @@
  * SQLite, timer triggers and the HTTP server. `startHost` is what `blc serve`, the tests and the
  * benchmarks run; it knows nothing about any particular app.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { Clock, SystemClock, VirtualClock } from './clock';
 import { DurableApi, clientBindingValue } from './durable/api';
 import { Engine } from './durable/engine';
 import { readLiveSessionSettings } from './durable/liveSessions';
 import { FunctionIndex, IndexedFunction } from './durable/functionIndex';
-import { Store } from './durable/store';
+import { ensureWritableDataDir } from './dataDir';
 import { HostKeys } from './http/keys';
 import { durableClientInputs } from './http/httpTrigger';
 import { readHttpLimits } from './http/limits';
 import { HostHttpServer } from './http/server';
+import { loadOrCreateKeys } from './keysFile';
+import { openStore } from './openStore';
 import { readHostConfig, readLocalSettings } from './settings';
+import { HostStartupError, reason } from './startupError';
 import { TimerTriggerScheduler, type TimerInfo } from './timers/scheduler';
 import { WorkerCore } from './worker/coreApi';
 import { invokeFunction } from './worker/invoke';
@@ -57,34 +59,6 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-function loadOrCreateKeys(
-  dataDir: string | undefined,
-  configured: Record<string, string>,
-): Record<string, string> {
-  const file = dataDir ? path.join(dataDir, 'keys.json') : undefined;
-  let stored: Record<string, string> = {};
-  if (file && fs.existsSync(file))
-    stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
-  const generated = HostKeys.fromSettings({ Keys: {} }, true);
-  const keys = {
-    master: configured.master ?? stored.master ?? generated.masterKey,
-    default:
-      configured.default ??
-      configured.function ??
-      stored.default ??
-      String(Object.values(generated.functionKeys)[0]),
-    durabletask_extension:
-      configured.durabletask_extension ??
-      stored.durabletask_extension ??
-      HostKeys.fromSettings({ Keys: {} }, true).masterKey,
-  };
-  if (file && (!stored.master || !stored.default || !stored.durabletask_extension)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify({ ...stored, ...keys }, null, 2), { mode: 0o600 });
-  }
-  return keys;
-}
-
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const appDir = path.resolve(options.appDir);
   const log =
@@ -93,11 +67,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (options.quiet && level === 'information') return;
       (level === 'error' ? console.error : console.log)(message);
     });
+  // Settings are checked before anything changes or app code runs; the data folder and the store
+  // after the app loaded (an app directory given by mistake must not get a .data folder). Whatever
+  // the host cannot run with stops it here (HostStartupError), not after it took work.
   const settings = readLocalSettings(appDir);
+  const config = readHostConfig(appDir);
+  const liveSessions = readLiveSessionSettings(appDir);
   for (const [k, v] of Object.entries(settings.Values ?? {}))
     if (process.env[k] === undefined) process.env[k] = String(v);
-  const config = readHostConfig(appDir);
-  const limits = readHttpLimits(process.env);
+  const limits = readHttpLimits(process.env, path.join(appDir, 'local.settings.json'));
 
   guardProcess(log);
   const core = new WorkerCore();
@@ -109,11 +87,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   await loadApp(appDir, core);
 
   const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? path.join(appDir, '.data'));
-  const store = new Store(dataDir ? path.join(dataDir, 'durable.sqlite') : ':memory:');
-  store.checkpointInBackground();
+  if (dataDir) ensureWritableDataDir(dataDir);
   const keyValues = loadOrCreateKeys(dataDir, { ...(settings.Keys ?? {}), ...(options.keys ?? {}) });
   const keys = new HostKeys({ functionKeys: { default: keyValues.default }, masterKey: keyValues.master });
   const systemKey = keyValues.durabletask_extension;
+  const store = openStore(dataDir);
+  store.checkpointInBackground();
 
   const clock: Clock = options.virtualTime ? new VirtualClock() : new SystemClock();
   const engine = new Engine({
@@ -124,7 +103,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     maxConcurrentOrchestrations: config.maxConcurrentOrchestratorFunctions,
     maxConcurrentActivities: config.maxConcurrentActivityFunctions,
     functionTimeoutMs: config.functionTimeoutMs,
-    liveSessions: readLiveSessionSettings(appDir),
+    liveSessions,
     log,
   });
   const index = new FunctionIndex(core);
@@ -140,10 +119,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     ...limits,
     log: (level, message) => (level === 'debug' ? options.debug?.(message) : log(level, message)),
   });
-  const port = await server.listen(
-    options.port ?? settings.Host?.LocalHttpPort ?? 7071,
-    options.hostname ?? '127.0.0.1',
-  );
+  const wantedPort = options.port ?? settings.Host?.LocalHttpPort ?? 7071;
+  const hostname = options.hostname ?? '127.0.0.1';
+  let port: number;
+  try {
+    port = await server.listen(wantedPort, hostname);
+  } catch (err) {
+    // Nothing was served yet: release the store (and its checkpoint thread) so the process can exit.
+    await server.close();
+    store.close();
+    throw new HostStartupError(
+      'HOST_PORT_UNAVAILABLE',
+      path.join(appDir, 'local.settings.json'),
+      `Cannot listen on ${hostname}:${wantedPort} (${reason(err)}); stop what uses it or choose another port.`,
+      { cause: err },
+    );
+  }
   const url = `http://localhost:${port}`;
   // The library rewrites client URLs to localhost:7071 unless it knows the public host name.
   if (!process.env.WEBSITE_HOSTNAME) process.env.WEBSITE_HOSTNAME = `localhost:${port}`;

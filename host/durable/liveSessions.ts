@@ -4,8 +4,9 @@
  * only the new events instead of replaying the whole history. The cache is only an optimisation:
  * whatever is not in it (after a restart, an eviction, an idle timeout) is replayed in full.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { readSettingsFile } from '../settings';
+import { JsonFields } from '../settingsFields';
 import type { LiveOrchestration } from './liveOrchestration';
 
 export interface LiveSessionSettings {
@@ -23,24 +24,19 @@ export const DEFAULT_LIVE_SESSIONS: LiveSessionSettings = {
   idleTimeoutMs: 30_000,
 };
 
-/** Reads the live-session settings from an app's host.json; absent keys take the defaults above. */
+/**
+ * Reads the live-session settings from an app's host.json; absent keys take the defaults above, and
+ * a present value of the wrong kind stops the host (HostStartupError naming the file and the key).
+ */
 export function readLiveSessionSettings(appDir: string): LiveSessionSettings {
-  let durable: Record<string, unknown> = {};
-  try {
-    const json = JSON.parse(fs.readFileSync(path.join(appDir, 'host.json'), 'utf8')) as {
-      extensions?: { durableTask?: Record<string, unknown> };
-    };
-    durable = json.extensions?.durableTask ?? {};
-  } catch {
-    // no host.json (or not JSON): the host reports that elsewhere; defaults apply here
-  }
-  const num = (v: unknown, fallback: number): number =>
-    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
+  const file = path.join(appDir, 'host.json');
+  const durable = JsonFields.of(file, readSettingsFile(file)).section('extensions').section('durableTask');
+  const idleSeconds = durable.number('extendedSessionIdleTimeoutInSeconds', 0);
   return {
-    enabled: durable.extendedSessionsEnabled !== false,
-    maxCount: num(durable.extendedSessionsMaxCount, DEFAULT_LIVE_SESSIONS.maxCount),
-    idleTimeoutMs:
-      num(durable.extendedSessionIdleTimeoutInSeconds, DEFAULT_LIVE_SESSIONS.idleTimeoutMs / 1000) * 1000,
+    enabled: durable.boolean('extendedSessionsEnabled') ?? DEFAULT_LIVE_SESSIONS.enabled,
+    // 0 is allowed: it turns the cache off, which only costs replay time.
+    maxCount: durable.wholeNumber('extendedSessionsMaxCount', 0) ?? DEFAULT_LIVE_SESSIONS.maxCount,
+    idleTimeoutMs: idleSeconds === undefined ? DEFAULT_LIVE_SESSIONS.idleTimeoutMs : idleSeconds * 1000,
   };
 }
 

@@ -183,11 +183,17 @@ export class Store {
   constructor(file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      // A file that is not a database fails here; the caller reports it, the handle must not leak.
+      this.db.close();
+      throw err;
+    }
     const db = this.db;
     this.stmts = {
       getInstance: db.prepare('SELECT * FROM instances WHERE instance_id = ?'),
@@ -250,6 +256,15 @@ export class Store {
     if (this.checkpointer || this.db.memory) return;
     this.checkpointer = new WalCheckpointer(this.db.name);
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  }
+
+  /**
+   * SQLite's quick_check: [] when the file is sound, else up to `max` descriptions of the damage.
+   * It reads every page once, so it belongs at start, not on a request path.
+   */
+  integrityProblems(max = 3): string[] {
+    const rows = this.db.pragma(`quick_check(${Math.max(1, Math.floor(max))})`) as { quick_check: string }[];
+    return rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
   }
 
   close(): void {
