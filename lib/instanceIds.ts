@@ -37,11 +37,6 @@ export function reservedInstanceIdOwner(id: string): string | undefined {
   return RESERVED.find((r) => lower.startsWith(r.prefix.toLowerCase()))?.owner;
 }
 
-/** The reserved prefixes, for messages and documentation. */
-export function reservedInstanceIdPrefixes(): string[] {
-  return RESERVED.map((r) => r.prefix);
-}
-
 /**
  * The reminders of one day. `attempt` 0 is the day's id; later attempts are only for a day whose id
  * another orchestration holds, so the day is still reminded, under an id every host derives alike.

@@ -18,6 +18,7 @@ export type ApiErrorCode =
   | 'INVALID_JSON'
   | 'INVALID_ID'
   | 'RESERVED_INSTANCE_ID'
+  | 'INSTANCE_ID_TAKEN'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'
   | 'CONFLICT'
