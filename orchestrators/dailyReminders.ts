@@ -3,8 +3,8 @@
  * a reminder through Graph (fanned out, one activity per session, each keyed by day and session so
  * a re-run after a crash or retry never mails a client twice), and sends the practice owner a
  * summary that lists every failure. Started by the reminders timer with the instance id
- * `dailyReminders-<day>`, so a second firing of the same day (a restart, a second host) finds the
- * instance and starts nothing. No I/O here: everything goes through activities.
+ * `dailyReminders-<day>` (lib/instanceIds.ts), so a second firing of the same day (a restart, a
+ * second host) finds the instance and starts nothing. No I/O here: everything goes through activities.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
@@ -38,8 +38,6 @@ export interface RemindersOutput {
   problems: ReminderResult[];
   summary: MailOutcome['status'];
 }
-
-export const remindersInstanceId = (day: string): string => `dailyReminders-${day}`;
 
 function retry(): df.RetryOptions {
   const options = new df.RetryOptions(2_000, 4);

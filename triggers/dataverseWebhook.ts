@@ -15,9 +15,10 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { services } from '../lib/config/services';
 import type { AppSettings } from '../lib/config/settings';
-import { isNotFound } from '../lib/api/durable';
+import { findInstance, runsOrchestration } from '../lib/api/durable';
 import { ApiError, answering } from '../lib/api/errors';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../lib/api/request';
+import { webhookInstanceId } from '../lib/instanceIds';
 import { recordEvent } from '../lib/telemetry';
 
 /** A change as the flows see it: what happened to which record, and who did it. */
@@ -183,7 +184,7 @@ export function parseRemoteExecutionContext(body: unknown): DataverseEvent {
  */
 export function instanceIdFor(event: DataverseEvent): string {
   const change = event.requestId ?? `${event.correlationId}-${event.operationId}`;
-  return `webhook-${event.message}-${event.table}-${event.id}-${change}`.toLowerCase();
+  return webhookInstanceId({ message: event.message, table: event.table, id: event.id, change });
 }
 
 /**
@@ -263,14 +264,23 @@ function reply(status: number, body: Json): HttpResponseInit {
   return { status, jsonBody: body };
 }
 
-async function instanceExists(client: df.DurableClient, instanceId: string): Promise<string | undefined> {
-  try {
-    const status = await client.getStatus(instanceId);
-    return String(status.runtimeStatus);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+/**
+ * The runtime status of the flow already started for this change, or undefined when there is none.
+ * An instance of another orchestration under the change's id is not that flow: the delivery is
+ * refused (409, logged as an error) rather than taken as done, so the change is never silently lost.
+ */
+async function startedFlow(
+  client: df.DurableClient,
+  instanceId: string,
+  orchestration: string,
+  context: InvocationContext,
+): Promise<string | undefined> {
+  const existing = await findInstance(client, instanceId);
+  if (!existing) return undefined;
+  if (runsOrchestration(existing, orchestration)) return String(existing.runtimeStatus);
+  const message = `Instance '${instanceId}' runs '${existing.name}', not '${orchestration}': the id of this change is taken, so its flow cannot start.`;
+  context.error(`Dataverse webhook refused: ${message}`);
+  throw new ApiError(409, 'INSTANCE_ID_TAKEN', message);
 }
 
 type DeliveryOutcome = 'accepted' | 'duplicate' | 'ignored' | 'refused';
@@ -369,7 +379,7 @@ async function receive(request: HttpRequest, context: InvocationContext): Promis
     );
 
   const client = df.getClient(context);
-  const existing = await instanceExists(client, instanceId);
+  const existing = await startedFlow(client, instanceId, route.orchestration, context);
   if (existing)
     return delivered(
       'duplicate',
@@ -383,7 +393,7 @@ async function receive(request: HttpRequest, context: InvocationContext): Promis
     await client.startNew(route.orchestration, { instanceId, input });
   } catch (err) {
     // A duplicate delivery that raced this one started it first.
-    const now = await instanceExists(client, instanceId);
+    const now = await startedFlow(client, instanceId, route.orchestration, context);
     if (now)
       return delivered(
         'duplicate',

@@ -10,14 +10,19 @@
  * - `POST /api/deployments/{id}/rollback` (`{"force": true}` optional) rolls a succeeded deployment
  *   (or a failed one with rollback points left) back through its rollback points (202 with the
  *   status URLs of `deploymentRollback`).
+ * Every `{id}` must pass lib/ids.ts (400 INVALID_ID) before a record is looked up. An instance of
+ * another orchestration under a deployment's id is never taken for its saga (409 INSTANCE_ID_TAKEN).
  * It never applies anything itself: all changes happen in the saga.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { apiBase, checkStatusResponse, findInstance } from '../lib/api/durable';
+import { apiBase, checkStatusResponse, findInstance, runsOrchestration } from '../lib/api/durable';
 import { ApiError, answering } from '../lib/api/errors';
 import { readJsonBody, readObjectBody } from '../lib/api/request';
+import type { RawStatus } from '../lib/api/status';
 import { services } from '../lib/config/services';
+import { parseId } from '../lib/ids';
+import { deploymentRollbackInstanceId } from '../lib/instanceIds';
 import {
   DeploymentError,
   FINAL_STATES,
@@ -52,6 +57,24 @@ async function asApiErrors<T>(work: () => Promise<T>): Promise<T> {
 
 const maxBytes = (): number => services().settings.maxBodyBytes;
 
+/**
+ * Whether the instance `instanceId` exists and runs `orchestration`. One of another orchestration
+ * (made through the durable management API, say) is not ours to answer for: 409, and logged.
+ */
+async function ourInstance(
+  client: df.DurableClient,
+  instanceId: string,
+  orchestration: string,
+  context: InvocationContext,
+): Promise<RawStatus | undefined> {
+  const existing = await findInstance(client, instanceId);
+  if (!existing) return undefined;
+  if (runsOrchestration(existing, orchestration)) return existing;
+  const message = `Instance '${instanceId}' runs '${existing.name}', not '${orchestration}'; purge it (DELETE /api/instances/{id} once it has finished) or deploy under a new version.`;
+  context.error(`Deployments: ${message}`);
+  throw new ApiError(409, 'INSTANCE_ID_TAKEN', message);
+}
+
 export async function startDeployment(
   request: HttpRequest,
   context: InvocationContext,
@@ -67,6 +90,8 @@ export async function startDeployment(
   const id = deploymentIdFor(manifest.version);
   const store = deploymentStore();
   const client = df.getClient(context);
+  // Before anything is recorded: an instance of another orchestration holding the id is a 409.
+  await ourInstance(client, id, 'deployment', context);
   try {
     // Create-only: of two requests for one version, one gets the record and the other a 409.
     await store.create(newDeploymentRecord(id, manifest, new Date().toISOString()));
@@ -78,12 +103,12 @@ export async function startDeployment(
     const existing = await store.get(id);
     if (!existing || JSON.stringify(existing.manifest) !== JSON.stringify(manifest))
       throw new ApiError(409, err.code, err.message);
-    if (existing.state === 'pending' && !(await findInstance(client, id))) {
+    if (existing.state === 'pending' && !(await ourInstance(client, id, 'deployment', context))) {
       try {
         await client.startNew('deployment', { instanceId: id, input: manifest });
       } catch (startErr) {
         // A concurrent retry started it first: that is the same deployment.
-        if (!(await findInstance(client, id))) throw startErr;
+        if (!(await ourInstance(client, id, 'deployment', context))) throw startErr;
       }
     }
     return accepted(client, request, id, true);
@@ -92,7 +117,7 @@ export async function startDeployment(
     await client.startNew('deployment', { instanceId: id, input: manifest });
   } catch (err) {
     // A retried request may have started the saga meanwhile; then this request simply answers for it.
-    if (await findInstance(client, id)) return accepted(client, request, id, true);
+    if (await ourInstance(client, id, 'deployment', context)) return accepted(client, request, id, true);
     const message = `The deployment saga could not be started: ${(err as Error).message}`;
     await store
       .update(id, (r) => ({ ...r, state: 'failed', error: { code: 'DEPLOYMENT_FAILED', message } }))
@@ -139,7 +164,8 @@ async function withRuntimeStatus(
 ): Promise<Record<string, unknown>> {
   if (FINAL_STATES.includes(r.state)) return shown;
   const instance = await findInstance(client, r.id);
-  return { ...shown, runtimeStatus: instance?.runtimeStatus ?? 'NotFound' };
+  const saga = instance && runsOrchestration(instance, 'deployment') ? instance : undefined;
+  return { ...shown, runtimeStatus: saga?.runtimeStatus ?? 'NotFound' };
 }
 
 export async function listDeployments(
@@ -158,14 +184,15 @@ export async function getDeployment(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const record = await asApiErrors(() => deploymentStore().require(request.params.id));
+  const id = parseId(request.params.id, 'id');
+  const record = await asApiErrors(() => deploymentStore().require(id));
   return { jsonBody: await withRuntimeStatus(df.getClient(context), record, { ...record }) };
 }
 
 function decide(event: 'approve' | 'reject') {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const id = parseId(request.params.id, 'id');
     const payload = await readObjectBody(request, maxBytes());
-    const id = request.params.id;
     const record = await asApiErrors(() => deploymentStore().require(id));
     if (record.state !== 'awaiting-approval') {
       throw new ApiError(
@@ -191,10 +218,10 @@ export async function rollbackDeployment(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  const id = parseId(request.params.id, 'id');
   const options = await readObjectBody(request, maxBytes());
   if (options.force !== undefined && typeof options.force !== 'boolean')
     throw ApiError.invalidInput([{ field: 'force', message: 'must be true or false' }]);
-  const id = request.params.id;
   const record = await asApiErrors(() => deploymentStore().require(id));
   // A failed deployment may still hold points to run (a stuck rollback, or one refused on a conflict).
   if (record.state !== 'succeeded' && !(record.state === 'failed' && record.rollbackPoints.length)) {
@@ -206,8 +233,8 @@ export async function rollbackDeployment(
   }
   const attempt = record.history.filter((h) => h.state === 'rolling-back').length + 1;
   const client = df.getClient(context);
-  const instanceId = `${id}:rollback-${attempt}`;
-  const running = await findInstance(client, instanceId);
+  const instanceId = deploymentRollbackInstanceId(id, attempt);
+  const running = await ourInstance(client, instanceId, 'deploymentRollback', context);
   if (
     running &&
     ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(String(running.runtimeStatus))
@@ -220,7 +247,7 @@ export async function rollbackDeployment(
       input: { deploymentId: id, ...(options.force ? { force: true } : {}) },
     });
   } catch (err) {
-    if (!(await findInstance(client, instanceId))) throw err;
+    if (!(await ourInstance(client, instanceId, 'deploymentRollback', context))) throw err;
     return accepted(client, request, instanceId, true);
   }
   return accepted(client, request, instanceId);

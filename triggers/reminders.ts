@@ -2,22 +2,66 @@
  * Every morning (REMINDERS_SCHEDULE, six-field NCRONTAB, default 09:00 in WEBSITE_TIME_ZONE) starts
  * the day's reminders as `dailyReminders-<day>`. The day is that of the occurrence being run (from
  * the timer's schedule status), or today when that occurrence's day is already over (a catch-up after
- * a long outage), in the practice's time zone. If the day's instance already exists (a restart, a second host, a catch-up
- * after a run that did happen), nothing is started: a day is reminded once. Without MAIL_SENDER the
- * reminders are off (nothing could be sent).
+ * a long outage), in the practice's time zone. If the day's reminders already exist (a restart, a
+ * second host, a catch-up after a run that did happen), nothing is started: a day is reminded once.
+ * An instance of another orchestration under the day's id is not the day's reminders: it is logged
+ * as an error and the day runs under the next id of lib/instanceIds.ts (`dailyReminders-<day>-2`...),
+ * which every host derives alike. Without MAIL_SENDER the reminders are off (nothing could be sent).
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { readSettings } from '../lib/config/settings';
 import { services } from '../lib/config/services';
+import { findInstance, runsOrchestration } from '../lib/api/durable';
+import { remindersInstanceId } from '../lib/instanceIds';
 import { dayWindow, localDay } from '../activities/practice';
-import { remindersInstanceId, type RemindersInput } from '../orchestrators/dailyReminders';
-import { isNotFound } from '../lib/api/durable';
+import type { RemindersInput } from '../orchestrators/dailyReminders';
+
+const ORCHESTRATION = 'dailyReminders';
+/** Ids tried for one day before giving up; more than one taken is already someone's doing. */
+const MAX_IDS_PER_DAY = 5;
 
 /** The occurrence this invocation stands for: the scheduled time, not when the handler happens to run. */
 export function occurrenceOf(timer: Timer, now = Date.now()): number {
   const scheduled = Date.parse(timer.scheduleStatus?.next ?? '');
   return Number.isFinite(scheduled) ? scheduled : now;
+}
+
+type Outcome = 'started' | 'already' | 'taken';
+
+/** Starts the day's reminders under `instanceId`, unless they exist; 'taken': another orchestration holds it. */
+async function startUnder(
+  client: df.DurableClient,
+  instanceId: string,
+  input: RemindersInput,
+  context: InvocationContext,
+): Promise<Outcome> {
+  const holder = async (): Promise<Outcome | undefined> => {
+    const existing = await findInstance(client, instanceId);
+    if (!existing) return undefined;
+    if (runsOrchestration(existing, ORCHESTRATION)) {
+      context.log(
+        `Reminders for ${input.day} already ${String(existing.runtimeStatus)} (${instanceId}); not starting again.`,
+      );
+      return 'already';
+    }
+    context.error(
+      `Instance '${instanceId}' runs '${existing.name}', not ${ORCHESTRATION}: it is not the reminders of ${input.day}, so that id cannot be used for them.`,
+    );
+    return 'taken';
+  };
+  const before = await holder();
+  if (before) return before;
+  try {
+    await client.startNew(ORCHESTRATION, { instanceId, input });
+    context.log(`Started the reminders for ${input.day} (${instanceId}).`);
+    return 'started';
+  } catch (err) {
+    // Another host may have started it between our check and our start; anything else is a failure.
+    const after = await holder();
+    if (!after) throw err;
+    return after;
+  }
 }
 
 export async function startDailyReminders(timer: Timer, context: InvocationContext): Promise<void> {
@@ -30,30 +74,14 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
   }
   // A catch-up after a long outage reminds today's clients, not those of a day already gone.
   const day = localDay(Math.max(occurrenceOf(timer), Date.now()), timeZone);
-  const instanceId = remindersInstanceId(day);
-  const client = df.getClient(context);
-  try {
-    const existing = await client.getStatus(instanceId);
-    context.log(
-      `Reminders for ${day} already ${String(existing.runtimeStatus)} (${instanceId}); not starting again.`,
-    );
-    return;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
   const input: RemindersInput = { day, ...dayWindow(day, timeZone), timeZone };
-  try {
-    await client.startNew('dailyReminders', { instanceId, input });
-    context.log(`Started the reminders for ${day} (${instanceId}).`);
-  } catch (err) {
-    // Another host may have started it between our check and our start; anything else is a failure.
-    const started = await client.getStatus(instanceId).then(
-      () => true,
-      () => false,
-    );
-    if (!started) throw err;
-    context.log(`Reminders for ${day} were started by another host (${instanceId}).`);
+  const client = df.getClient(context);
+  for (let attempt = 0; attempt < MAX_IDS_PER_DAY; attempt++) {
+    if ((await startUnder(client, remindersInstanceId(day, attempt), input, context)) !== 'taken') return;
   }
+  throw new Error(
+    `[REMINDERS_ID_TAKEN] The reminders for ${day} were not started: other orchestrations hold all of ${remindersInstanceId(day)} to ${remindersInstanceId(day, MAX_IDS_PER_DAY - 1)}.`,
+  );
 }
 
 /** Read when the app loads (a timer's schedule is fixed at registration); bad settings must not stop the app loading. */

@@ -1169,11 +1169,13 @@ export function newExecutionId(): string {
 export function validateInstanceId(id: string): void {
   if (!id || id.length > 256)
     throw new EngineError('BAD_REQUEST', 'Instance IDs must be between 1 and 256 characters.');
-  // eslint-disable-next-line no-control-regex
-  if (/[/\\?#\u0000-\u001f\u007f]/.test(id) || id.startsWith('@')) {
+  // Control and format characters (bidi overrides, zero-width, BOM), line separators and lone
+  // surrogates are refused too: listings show ids to people, and these make one id look like another.
+  if (/[/\\?#\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.test(id) || id.startsWith('@')) {
+    // The id is left out of the message: it is the text that could garble a log or a terminal.
     throw new EngineError(
       'BAD_REQUEST',
-      `Instance ID '${id}' contains characters that are not allowed (/ \\ ? #, control characters, or a leading @).`,
+      'The instance ID contains characters that are not allowed (/ \\ ? #, control or invisible formatting characters, or a leading @).',
     );
   }
 }

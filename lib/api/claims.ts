@@ -7,6 +7,7 @@
  * older than STALE_MS whose instance never appeared (its claimer crashed) may be taken over.
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 
 export type ClaimOutcome = 'won' | 'taken' | 'stale';
@@ -36,7 +37,7 @@ export class BlobStartClaims implements StartClaims {
   }
 
   private blobName(instanceId: string): string {
-    return `_api/starts/${encodeURIComponent(instanceId)}.json`;
+    return documentBlobName('_api/starts', instanceId, 'instanceId');
   }
 
   async release(instanceId: string): Promise<void> {

@@ -59,6 +59,11 @@ export async function findInstance(
   }
 }
 
+/** Whether `status` is an instance of orchestration `name` (Durable Functions names ignore case). */
+export function runsOrchestration(status: Pick<RawStatus, 'name'>, name: string): boolean {
+  return String(status.name).toLowerCase() === name.toLowerCase();
+}
+
 export async function requireInstance(
   client: DurableClient,
   instanceId: string,
@@ -111,7 +116,7 @@ export interface Started {
 
 function checkExisting(request: StartRequest, existing: RawStatus): Started {
   if (
-    existing.name !== request.name ||
+    !runsOrchestration(existing, request.name) ||
     (request.fromIdempotencyKey && canonical(existing.input) !== canonical(request.input))
   ) {
     throw request.fromIdempotencyKey

@@ -5,6 +5,7 @@
  * recorded as exceptions, while the caller gets only their invocation id.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { InvalidIdError } from '../ids';
 import { appRedactor, telemetry } from '../telemetry';
 
 export interface FieldProblem {
@@ -15,6 +16,9 @@ export interface FieldProblem {
 export type ApiErrorCode =
   | 'INVALID_INPUT'
   | 'INVALID_JSON'
+  | 'INVALID_ID'
+  | 'RESERVED_INSTANCE_ID'
+  | 'INSTANCE_ID_TAKEN'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'
   | 'CONFLICT'
@@ -44,6 +48,13 @@ export class ApiError extends Error {
     );
   }
 
+  /** An id the API cannot use (lib/ids.ts): 400, naming the field and the rule. */
+  static invalidId(err: InvalidIdError): ApiError {
+    return new ApiError(400, err.code, `Not a usable ${err.field}: it ${err.problem}.`, [
+      { field: err.field, message: err.problem },
+    ]);
+  }
+
   static notFound(message: string): ApiError {
     return new ApiError(404, 'NOT_FOUND', message);
   }
@@ -57,8 +68,9 @@ export function errorResponse(err: ApiError): HttpResponseInit {
 }
 
 /**
- * Wraps a handler so that an ApiError becomes its answer and anything else a 500 whose message
- * names the invocation (the error itself goes to the log, where secrets in it stay private).
+ * Wraps a handler so that an ApiError becomes its answer, an id refused by lib/ids.ts a 400 (even
+ * when a store refused it, not the handler), and anything else a 500 whose message names the
+ * invocation (the error itself goes to the log, where secrets in it stay private).
  */
 export function answering(
   handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
@@ -68,6 +80,7 @@ export function answering(
       return await handler(request, context);
     } catch (err) {
       if (err instanceof ApiError) return errorResponse(err);
+      if (err instanceof InvalidIdError) return errorResponse(ApiError.invalidId(err));
       const redacted = appRedactor().error(err);
       context.error(redacted);
       telemetry().exception(redacted, {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
+import { idempotencyInstanceId } from '../instanceIds';
 import { ApiError } from './errors';
 
 /** Reads the body as JSON; an empty body is `undefined`. Over `maxBytes` is a 413. */
@@ -64,18 +65,6 @@ export async function readObjectBody(
   return body as Record<string, unknown>;
 }
 
-// The durable client puts ids into URLs unencoded, so nothing that URLs give a meaning to.
-const INSTANCE_ID = /^[^/\\#?%\s\p{Cc}]{1,100}$/u;
-
-/** Instance ids a client chooses: 1–100 characters, none of / \ # ? % or whitespace. */
-export function checkInstanceId(id: string, field = 'instanceId'): string {
-  if (!INSTANCE_ID.test(id))
-    throw ApiError.invalidInput([
-      { field, message: 'must be 1 to 100 characters without /, \\, #, ?, % or whitespace' },
-    ]);
-  return id;
-}
-
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /**
@@ -89,7 +78,7 @@ export function instanceIdForIdempotencyKey(request: HttpRequest): string | unde
     throw ApiError.invalidInput([
       { field: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' },
     ]);
-  return `idem-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return idempotencyInstanceId(createHash('sha256').update(key).digest('hex').slice(0, 40));
 }
 
 /** A boolean query flag: absent is false; `true`/`false` (any case); anything else a 400. */

@@ -5,6 +5,7 @@
  */
 import { ChangeValidationError, validateChange } from '../dataverse/changes';
 import { isGuid } from '../dataverse/keys';
+import { idProblem } from '../ids';
 import type { FieldProblem } from './errors';
 
 export type Validator = (input: unknown) => FieldProblem[];
@@ -78,16 +79,10 @@ export const validateConfigChange: Validator = objectWith(
   },
 );
 
-// Point ids are `rp-<instance id>`: the same characters an instance id may have.
-const POINT_ID = /^[^/\\#?\s\p{Cc}]{1,200}$/u;
-
+/** A rollback point id in an input: the id rule of lib/ids.ts, as a field problem. */
 export function pointIdProblem(id: unknown, field = 'pointId'): FieldProblem | undefined {
-  return typeof id === 'string' && POINT_ID.test(id)
-    ? undefined
-    : {
-        field,
-        message: 'must be a rollback point id (1 to 200 characters without /, \\, #, ? or whitespace)',
-      };
+  const problem = idProblem(id);
+  return problem === undefined ? undefined : { field, message: problem };
 }
 
 /** The options of executing a rollback point (the body of /rollback-points/{id}/execute and /plan). */

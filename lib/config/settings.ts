@@ -34,6 +34,8 @@ export interface AppSettings {
   timeZone: string;
   /** Largest request body the public API accepts. */
   maxBodyBytes: number;
+  /** How long GET /api/health reuses its dependency checks (HEALTH_CACHE_SECONDS, default 5; 0: only concurrent calls share). */
+  healthCacheSeconds: number;
   /**
    * Application Insights, when APPLICATIONINSIGHTS_CONNECTION_STRING is set. `requests: 'host'` when the
    * Functions host records each invocation itself (on Azure, where WEBSITE_SITE_NAME is set); 'app'
@@ -54,6 +56,14 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0)
     throw new SettingsError(`${name} must be a positive whole number, got '${value}'.`);
+  return n;
+}
+
+function wholeNumber(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new SettingsError(`${name} must be a whole number (0 or more), got '${value}'.`);
   return n;
 }
 
@@ -158,6 +168,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     remindersSchedule: env.REMINDERS_SCHEDULE || '0 0 9 * * *',
     timeZone: env.WEBSITE_TIME_ZONE || env.TZ || 'UTC',
     maxBodyBytes: positiveInt(env.API_MAX_BODY_BYTES, 'API_MAX_BODY_BYTES', 1024 * 1024),
+    healthCacheSeconds: wholeNumber(env.HEALTH_CACHE_SECONDS, 'HEALTH_CACHE_SECONDS', 5),
     dataverseUrl: env.DATAVERSE_URL || undefined,
     dataverseAuth,
     storage,

@@ -4,6 +4,7 @@
  * and moves the pointer with a compare-and-swap; undoing it moves the pointer back. Versions are
  * never rewritten, so any earlier configuration can be restored exactly.
  */
+import { InvalidIdError } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 
 export interface ConfigPointer {
@@ -31,7 +32,11 @@ export class ConfigVersionError extends Error {
 }
 
 const POINTER = 'current.json';
-const versionBlob = (n: number): string => `versions/${String(n).padStart(8, '0')}.json`;
+/** A version number comes from requests and rollback plans: only a whole number may name a blob. */
+function versionBlob(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidIdError('version', 'must be a whole number from 1');
+  return `versions/${String(n).padStart(8, '0')}.json`;
+}
 
 export class VersionedConfig<T> {
   constructor(private readonly blobs: JsonBlobs) {}

@@ -12,6 +12,7 @@ import {
   type ValidationProblem,
 } from '../dataverse/changes';
 import { isGuid, type AlternateKey } from '../dataverse/keys';
+import { deploymentInstanceId } from '../instanceIds';
 
 export interface DeploymentManifest {
   /** Names the deployment: one version is deployed once (the instance id is `deploy-<version>`). */
@@ -257,7 +258,7 @@ export function validateManifest(input: unknown): DeploymentManifest {
 
 /** The deployment id (and orchestration instance id) of a manifest's version. */
 export function deploymentIdFor(version: string): string {
-  return `deploy-${version}`;
+  return deploymentInstanceId(version);
 }
 
 /** The configuration change a manifest makes (config and schedules together), or undefined for none. */

@@ -8,6 +8,7 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AppSettings } from '../config/settings';
 import { services } from '../config/services';
+import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import type { DeploymentManifest } from './manifest';
 
@@ -98,7 +99,8 @@ export function newDeploymentRecord(id: string, manifest: DeploymentManifest, at
   };
 }
 
-const blobName = (id: string): string => `deployments/${id}.json`;
+/** Refuses an id that could name anything but a deployment record (InvalidIdError, INVALID_ID). */
+const blobName = (id: string): string => documentBlobName('deployments', id);
 
 export class DeploymentStore {
   constructor(private readonly blobs: JsonBlobs) {}

@@ -3,6 +3,7 @@
  * compare-and-swap so two rollbacks of one point cannot both start. Also answers the dependency
  * question: which later, still active points touched the same resources.
  */
+import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import { RollbackPoint, RollbackStatus, resourceKey } from './types';
 
@@ -30,7 +31,8 @@ export interface PointFilter {
   resource?: string;
 }
 
-const blobName = (id: string): string => `points/${id}.json`;
+/** Refuses an id that could name anything but a rollback point (InvalidIdError, INVALID_ID). */
+const blobName = (id: string): string => documentBlobName('points', id, 'pointId');
 
 export class RollbackPointStore {
   constructor(private readonly blobs: JsonBlobs) {}

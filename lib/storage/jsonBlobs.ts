@@ -2,8 +2,11 @@
  * JSON documents in one Blob container, with the blob's ETag for optimistic concurrency. The
  * building block of snapshots, versioned configuration and rollback points. Takes a
  * ContainerClient, so it works the same against Azurite and Azure Storage; never reads settings.
+ * It never sends a name with `..`, `\`, `%` or invisible characters in it (see lib/ids.ts): the
+ * storage client resolves `..` in a name, which would reach a blob in another container.
  */
 import { RestError, type ContainerClient } from '@azure/storage-blob';
+import { checkBlobName } from '../ids';
 import { recordDependency } from '../telemetry';
 
 export interface StoredJson<T> {
@@ -54,6 +57,7 @@ export class JsonBlobs {
   }
 
   async get<T>(name: string): Promise<StoredJson<T> | undefined> {
+    checkBlobName(name);
     await this.ensure();
     try {
       // Body and etag from one response: reading them separately races with writers.
@@ -81,6 +85,7 @@ export class JsonBlobs {
     value: T,
     conditions: { ifMatch?: string; ifNoneMatch?: '*' } = {},
   ): Promise<string> {
+    checkBlobName(name);
     await this.ensure();
     const body = JSON.stringify(value, null, 2);
     try {
@@ -104,6 +109,7 @@ export class JsonBlobs {
   }
 
   async delete(name: string): Promise<boolean> {
+    checkBlobName(name);
     await this.ensure();
     const res = await this.observed(
       'DELETE',

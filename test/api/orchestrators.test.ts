@@ -294,7 +294,7 @@ describe('POST /api/orchestrators/{name}', () => {
       body: { patch: { a: 1 } },
     });
     expect(res.status).toBe(400);
-    expect(res.json).toMatchObject({ code: 'INVALID_INPUT', details: [{ field: 'instanceId' }] });
+    expect(res.json).toMatchObject({ code: 'INVALID_ID', details: [{ field: 'instanceId' }] });
   });
 
   it('needs a function key', async () => {

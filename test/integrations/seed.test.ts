@@ -4,7 +4,8 @@ import { startAppWithDataverse, GRAPH_SIM_TOKEN, SIM_TOKEN, type AppUnderTest } 
 
 let app: AppUnderTest;
 beforeAll(async () => {
-  app = await startAppWithDataverse({ graph: true });
+  // Health checks uncached: the health tests below change what Dataverse answers between two calls.
+  app = await startAppWithDataverse({ graph: true, env: { HEALTH_CACHE_SECONDS: '0' } });
 });
 afterAll(async () => app?.close());
 
@@ -24,14 +25,12 @@ async function get(
 }
 
 describe('GET /api/health', () => {
-  it('reports Graph, Dataverse, Blob storage and the durable store, each up with its latency', async () => {
+  it('reports Graph, Dataverse, Blob storage and the durable store, each up', async () => {
     const res = await get('health', null);
     expect(res.status).toBe(200);
     expect(res.json.status).toBe('ok');
-    for (const name of ['graph', 'dataverse', 'storage', 'durable']) {
-      expect(res.json.checks[name].state, name).toBe('up');
-      expect(res.json.checks[name].latencyMs, name).toBeGreaterThanOrEqual(0);
-    }
+    for (const name of ['graph', 'dataverse', 'storage', 'durable'])
+      expect(res.json.checks[name], name).toEqual({ state: 'up' });
   });
 
   it('answers 503 naming the dependency that is down, without revealing where it is', async () => {
@@ -39,7 +38,7 @@ describe('GET /api/health', () => {
     const res = await get('health', null);
     expect(res.status).toBe(503);
     expect(res.json.status).toBe('unhealthy');
-    expect(res.json.checks.dataverse).toMatchObject({ state: 'down', code: expect.any(String) });
+    expect(res.json.checks.dataverse).toEqual({ state: 'down' });
     expect(res.json.checks.graph.state).toBe('up');
     expect(res.json.checks.storage.state).toBe('up');
     expect(res.text).not.toContain(new URL(app.sim.url).host);

@@ -10,8 +10,8 @@ import type { DurableClient } from 'durable-functions';
 import { services } from '../../lib/config/services';
 import { ApiError, answering } from '../../lib/api/errors';
 import { apiBase, requireInstance, requireUnfinishedInstance } from '../../lib/api/durable';
+import { parseInstanceId } from '../../lib/ids';
 import {
-  checkInstanceId,
   queryDate,
   queryFlag,
   queryInt,
@@ -74,7 +74,7 @@ export async function listInstances(
 
 /** GET /api/instances/{id}[?history=true] and DELETE /api/instances/{id} (purge). */
 export async function instance(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const id = checkInstanceId(request.params.id, 'id');
+  const id = parseInstanceId(request.params.id, 'id');
   const client = df.getClient(context);
   if (request.method === 'DELETE') {
     const status = await requireInstance(client, id);
@@ -129,7 +129,7 @@ export async function instanceOperation(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const id = checkInstanceId(request.params.id, 'id');
+  const id = parseInstanceId(request.params.id, 'id');
   const operation = OPERATIONS.find((o) => o === request.params.operation);
   if (!operation)
     throw ApiError.notFound(
@@ -158,7 +158,7 @@ export async function raiseEvent(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const id = checkInstanceId(request.params.id, 'id');
+  const id = parseInstanceId(request.params.id, 'id');
   const eventName = request.params.eventName;
   if (!EVENT_NAME.test(eventName))
     throw ApiError.invalidInput([

@@ -14,7 +14,8 @@ import { apiBase, checkStatusResponse, findInstance } from '../../lib/api/durabl
 import { queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
 import { startAndAnswer, startPublic } from '../../lib/api/start';
 import { errorCodeOf, isFinal } from '../../lib/api/status';
-import { pointIdProblem, validateRollbackOptions } from '../../lib/api/validators';
+import { validateRollbackOptions } from '../../lib/api/validators';
+import { parseId } from '../../lib/ids';
 
 const STATUSES: readonly RollbackStatus[] = [
   'active',
@@ -53,10 +54,9 @@ function dependenciesOf(all: RollbackPoint[]): Map<string, string[]> {
   return deps;
 }
 
+/** The point id of the path; a bad one is a 400 INVALID_ID before any store is asked. */
 function pointIdFrom(request: HttpRequest): string {
-  const bad = pointIdProblem(request.params.id, 'id');
-  if (bad) throw ApiError.invalidInput([bad]);
-  return request.params.id;
+  return parseId(request.params.id, 'id');
 }
 
 async function requirePoint(id: string): Promise<RollbackPoint> {
