@@ -2,7 +2,8 @@
  * `blc up`, the embedded default, run as a user runs it: one process that starts Azurite, both
  * simulators and the app host, and wires the simulator's webhook to the app. A new client created in
  * the Dataverse simulator is onboarded and welcomed by mail; a restart keeps the data without
- * registering the webhook twice; a configured service is used instead of its simulator; SIGTERM
+ * registering the webhook twice; a configured service is used instead of its simulator (and shown
+ * without its URL's secrets); SIGTERM
  * stops every process it started; each service listens on the port its option names (or one the OS
  * picks for 0), and a named port that is taken stops blc up.
  */
@@ -242,10 +243,15 @@ describe('blc up', () => {
   it('uses a configured Dataverse and Graph instead of starting their simulators', async () => {
     const up = await startUp(tempData(), {
       DATAVERSE_URL: 'http://127.0.0.1:9/',
-      GRAPH_URL: 'https://graph.example.invalid',
+      GRAPH_URL: 'https://app:pw-of-graph-proxy@graph.example.invalid/?code=graph-proxy-key',
     });
     expect(up.output()).toContain('Dataverse   http://127.0.0.1:9/   (from your settings)');
-    expect(up.output()).toContain('Graph       https://graph.example.invalid   (from your settings)');
+    // A configured URL is shown without its password or key.
+    expect(up.output()).toMatch(
+      /Graph {7}https:\/\/\S+@graph\.example\.invalid\/\?code=\S+ {3}\(from your settings\)/,
+    );
+    expect(up.output()).not.toContain('pw-of-graph-proxy');
+    expect(up.output()).not.toContain('graph-proxy-key');
     expect(childrenOf(up.child.pid ?? -1)).toHaveLength(2); // Azurite and the app host
     const { code, orphans } = await stop(up);
     expect(code).toBe(0);
