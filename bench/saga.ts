@@ -12,7 +12,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalAzurite } from '../cli/up/azurite';
-import { pickPort } from '../cli/up/ports';
 import { startHost } from '../host/host';
 import { DataverseClient } from '../lib/dataverse';
 import { startDataverseSim } from '../sim/dataverse';
@@ -57,7 +56,7 @@ async function serveSim(): Promise<void> {
 async function main(): Promise<void> {
   const sagas = Number(arg('sagas', '100'));
   const dataDir = arg('dir', '');
-  const azurite = await startLocalAzurite({ projectRoot: ROOT, port: await pickPort(0) });
+  const azurite = await startLocalAzurite({ projectRoot: ROOT, port: 0 });
   const simChild = await simProcess();
   const sim = { url: simChild.url, close: async () => void simChild.child.stdin?.end() };
   const stamp = Date.now();

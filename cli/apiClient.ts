@@ -2,8 +2,10 @@
  * The small HTTP client `blc` uses to talk to a Life Cockpit app (local or in Azure): every call
  * sends the function key, reads JSON, and turns a failure into a BlcError that carries the exit
  * code (1: the app said no, 3: the app cannot be reached) and the API's `{code, message}`. It never
- * reads the environment on its own and never prints the key.
+ * reads the environment on its own and never prints the key: every message it builds, the app's
+ * words included, shows URLs and secrets as cli/redact does.
  */
+import { redact } from './redact';
 
 /** An error `blc` reports as one line, `blc: <code>: <message>`, and exits with `exitCode`. */
 export class BlcError extends Error {
@@ -48,21 +50,54 @@ export interface ApiClientOptions {
   timeoutMs?: number;
 }
 
+/** A percent-encoded URL part decoded, or as it is when it is not valid percent-encoding. */
+function unescape(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 export class ApiClient {
+  /** The app's URL without userinfo, query or trailing `/api`; requests go to `<baseUrl>/api/...`. */
   readonly baseUrl: string;
+  /** Query parameters of the given URL (e.g. `code`, a function key), sent with every request. */
+  private readonly baseQuery: URLSearchParams;
+  /** `user:password@` of the given URL as a Basic authorization header, as curl sends it. */
+  private readonly basicAuth: string | undefined;
+  /** Values no message may show: the key, the URL's `code` and password. */
+  private readonly secrets: string[];
+  /** The given URL as messages show it: userinfo and a `code` value replaced. */
+  private readonly shownUrl: string;
 
   constructor(
     endpoint: string,
     private readonly options: ApiClientOptions = {},
   ) {
-    let url: URL;
+    let url: URL | undefined;
     try {
       url = new URL(endpoint);
     } catch {
-      throw BlcError.usage(`--url must be an http(s) URL, got '${endpoint}'`);
+      url = undefined;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw BlcError.usage(`--url must be an http(s) URL, got '${endpoint}'`);
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw BlcError.usage(`--url must be an http(s) URL, got '${redact(endpoint, [options.key])}'`);
+    this.baseQuery = new URLSearchParams(url.search);
+    // fetch refuses a URL with credentials, and a `?code=` before the path would swallow the path.
+    const basic =
+      url.username || url.password
+        ? Buffer.from(`${unescape(url.username)}:${unescape(url.password)}`).toString('base64')
+        : undefined;
+    this.basicAuth = basic && `Basic ${basic}`;
+    this.secrets = [options.key, this.baseQuery.get('code'), unescape(url.password), basic].filter(
+      (s): s is string => Boolean(s),
+    );
+    this.shownUrl = this.redact(url.toString().replace(/\/+$/, ''));
+    url.username = '';
+    url.password = '';
+    url.search = '';
+    url.hash = '';
     // Accept both https://app.example and https://app.example/api.
     this.baseUrl = url
       .toString()
@@ -72,8 +107,14 @@ export class ApiClient {
 
   url(path: string, query?: Record<string, string | undefined>): string {
     const url = new URL(`${this.baseUrl}/api/${path}`);
+    for (const [k, v] of this.baseQuery) url.searchParams.append(k, v);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     return url.toString();
+  }
+
+  /** Text as blc may print it: the key and secret-shaped parts (a `code=` value, `user:pw@`) replaced. */
+  private redact(text: string): string {
+    return redact(text, this.secrets);
   }
 
   async request<T = Record<string, unknown>>(
@@ -83,6 +124,7 @@ export class ApiClient {
   ): Promise<ApiAnswer<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.options.key) headers['x-functions-key'] = this.options.key;
+    if (this.basicAuth) headers.authorization = this.basicAuth;
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
@@ -101,7 +143,7 @@ export class ApiClient {
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new BlcError(3, 'UNREACHABLE', `cannot reach ${this.baseUrl} (${why})`);
+      throw new BlcError(3, 'UNREACHABLE', this.redact(`cannot reach ${this.shownUrl} (${why})`));
     }
     const text = await res.text();
     let parsed: unknown = undefined;
@@ -119,7 +161,7 @@ export class ApiClient {
         typeof err.message === 'string'
           ? err.message
           : `${method} ${path} answered ${res.status} ${res.statusText}${text && !parsed ? `: ${text.slice(0, 200)}` : ''}`;
-      throw new BlcError(1, code, message, res.status);
+      throw new BlcError(1, code, this.redact(message), res.status);
     }
     if (parsed === undefined && text.trim() !== '')
       throw new BlcError(

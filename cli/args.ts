@@ -158,11 +158,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A `--port` value: undefined when absent, else a whole number 0..65535 (0 picks a free port). */
-export function portArg(raw: string | undefined): { port?: number; error?: string } {
+/**
+ * A port option's value: undefined when absent, else a whole number 0..65535 (0 picks a free port).
+ * Only digits count: `Number` would also take '', ' 80', '0x50' and '1e3'.
+ */
+export function portArg(raw: string | undefined, option = '--port'): { port?: number; error?: string } {
   if (raw === undefined) return {};
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    return { error: `--port must be a number between 0 and 65535, got '${raw}'` };
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(port) || port > 65_535)
+    return { error: `${option} must be a number between 0 and 65535, got '${raw}'` };
   return { port };
 }

@@ -1,7 +1,9 @@
 /**
  * What `blc` prints: aligned tables and key/value blocks for people, JSON for scripts (`--json`),
  * and the one error line. Output goes to the streams given, so nothing here decides exit codes.
+ * The error line never shows a URL's password or a `code=` key, whoever wrote the message.
  */
+import { redact } from './redact';
 
 export interface Column<T> {
   header: string;
@@ -44,5 +46,5 @@ export function print(text: string): void {
 }
 
 export function errorLine(code: string, message: string): string {
-  return `blc: ${code}: ${message}`;
+  return `blc: ${code}: ${redact(message)}`;
 }

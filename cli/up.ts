@@ -19,24 +19,37 @@ import { DEFAULT_URL, localKey, portArg } from './args';
 import { startDataverseSim, type DataverseSim } from '../sim/dataverse';
 import { DEMO_TENANT_DOMAIN, startGraphSim, type GraphSim } from '../sim/graph';
 import { startLocalAzurite, type LocalAzurite } from './up/azurite';
-import { pickPort } from './up/ports';
+import { startOnPort, type PortChoice } from './up/ports';
 import { registerAppWebhook } from './up/webhook';
+import { redact } from './redact';
 import { projectRoot } from './version';
 
-const HELP = `Usage: blc up [--port N] [--data DIR] [--fresh] [--verbose]
+const HELP = `Usage: blc up [--port N] [--azurite-port N] [--dataverse-port N] [--graph-port N]
+              [--data DIR] [--fresh] [--verbose]
 
 Runs the app on the local host with Azurite and the Dataverse and Graph simulators (demo data),
 and registers the simulator's webhook at the app. A service set in local.settings.json
 (DATAVERSE_URL, GRAPH_URL, AzureWebJobsStorage) is used instead of its simulator.
 
-  --port N     the app's HTTP port (default: local.settings.json Host.LocalHttpPort, else 7071;
-               0 = every service on a free port)
-  --data DIR   where everything is kept (default: <project>/.data)
-  --fresh      forget the data of an earlier run first (simulators, blobs, durable history)
-  --verbose    also print the functions' information logs`;
+  --port N             the app's HTTP port (default: local.settings.json Host.LocalHttpPort,
+                       else 7071; 0 = every service on a free port)
+  --azurite-port N     Azurite's blob port (default 10000, or a free port when that is taken)
+  --dataverse-port N   the Dataverse simulator's port (default 7080, or a free port when taken)
+  --graph-port N       the Graph simulator's port (default 7443, or a free port when taken)
+                       A port given is used or blc up stops; 0 = a free port the OS picks.
+  --data DIR           where everything is kept (default: <project>/.data)
+  --fresh              forget the data of an earlier run first (simulators, blobs, durable history)
+  --verbose            also print the functions' information logs`;
 
 /** Ports tried first, so URLs stay the same from run to run; a free port is used when taken. */
 const PREFERRED = { azurite: 10_000, dataverse: 7080, graph: 7443 };
+type Service = keyof typeof PREFERRED;
+/** Each service's port option. */
+const PORT_OPTIONS: Record<Service, string> = {
+  azurite: '--azurite-port',
+  dataverse: '--dataverse-port',
+  graph: '--graph-port',
+};
 /** The bearer token the simulators accept (any non-empty token). */
 const SIM_TOKEN = 'local';
 /** What `blc up` owns inside the data folder (--fresh removes exactly these). */
@@ -44,18 +57,39 @@ const OWNED = ['azurite', 'dataverse.sqlite', 'graph.json', 'host', 'webhook-sec
 
 interface UpArgs {
   port?: number;
+  /** Where each service listens. */
+  ports: Record<Service, PortChoice>;
   dataDir: string;
   fresh: boolean;
   verbose: boolean;
+}
+
+/**
+ * `--graph-port -1` as `--graph-port=-1`: a negative number after a port option is a bad port, which
+ * portArg names in one line; parseArgs would call it an ambiguous option in three.
+ */
+function joinNegativePorts(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--(?:[a-z]+-)?port$/.test(argv[i]) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
 }
 
 function parse(argv: string[]): UpArgs | number {
   let values;
   try {
     values = parseArgs({
-      args: argv,
+      args: joinNegativePorts(argv),
       options: {
         port: { type: 'string' },
+        'azurite-port': { type: 'string' },
+        'dataverse-port': { type: 'string' },
+        'graph-port': { type: 'string' },
         data: { type: 'string' },
         fresh: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -64,7 +98,7 @@ function parse(argv: string[]): UpArgs | number {
       strict: true,
     }).values;
   } catch (err) {
-    console.error(`blc up: ${(err as Error).message}; run 'blc up --help'`);
+    console.error(`blc up: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; run 'blc up --help'`);
     return 2;
   }
   if (values.help) {
@@ -76,8 +110,27 @@ function parse(argv: string[]): UpArgs | number {
     console.error(`blc up: ${error}`);
     return 2;
   }
+  const given: Record<Service, string | undefined> = {
+    azurite: values['azurite-port'],
+    dataverse: values['dataverse-port'],
+    graph: values['graph-port'],
+  };
+  const ports = {} as Record<Service, PortChoice>;
+  for (const service of Object.keys(PREFERRED) as Service[]) {
+    const named = portArg(given[service], PORT_OPTIONS[service]);
+    if (named.error) {
+      console.error(`blc up: ${named.error}`);
+      return 2;
+    }
+    // A port the user named is that port or nothing; a default gives way to any free port.
+    ports[service] =
+      named.port !== undefined
+        ? { port: named.port, orAnyFree: false }
+        : { port: port === 0 ? 0 : PREFERRED[service], orAnyFree: true };
+  }
   return {
     port,
+    ports,
     dataDir: path.resolve(values.data ?? path.join(projectRoot(), '.data')),
     fresh: values.fresh,
     verbose: values.verbose,
@@ -196,8 +249,6 @@ export async function upCommand(argv: string[]): Promise<number> {
   const useRealGraph = configured(values, 'GRAPH_URL');
   const storage = configured(values, 'AzureWebJobsStorage');
   const useRealStorage = storage && storage !== 'UseDevelopmentStorage=true' ? storage : undefined;
-  const anyPort = parsed.port === 0;
-  const port = (preferred: number): Promise<number> => pickPort(anyPort ? 0 : preferred);
 
   // Stop requests are honoured at any point, also while starting.
   let stopRequested = false;
@@ -229,11 +280,9 @@ export async function upCommand(argv: string[]): Promise<number> {
 
     let azurite: LocalAzurite | undefined;
     if (!useRealStorage) {
-      azurite = await startLocalAzurite({
-        projectRoot: root,
-        location: path.join(dataDir, 'azurite'),
-        port: await port(PREFERRED.azurite),
-      });
+      azurite = await startOnPort('Azurite', PORT_OPTIONS.azurite, parsed.ports.azurite, (port) =>
+        startLocalAzurite({ projectRoot: root, location: path.join(dataDir, 'azurite'), port }),
+      );
       cleanups.push(() => azurite?.stop() ?? Promise.resolve());
       env.AzureWebJobsStorage = azurite.connectionString;
     }
@@ -242,11 +291,12 @@ export async function upCommand(argv: string[]): Promise<number> {
     let dataverse: DataverseSim | undefined;
     let secret: string | undefined;
     if (!useRealDataverse) {
-      dataverse = await startDataverseSim({
-        port: await port(PREFERRED.dataverse),
-        dataFile: path.join(dataDir, 'dataverse.sqlite'),
-        seed: 'demo',
-      });
+      dataverse = await startOnPort(
+        'The Dataverse simulator',
+        PORT_OPTIONS.dataverse,
+        parsed.ports.dataverse,
+        (port) => startDataverseSim({ port, dataFile: path.join(dataDir, 'dataverse.sqlite'), seed: 'demo' }),
+      );
       const dv = dataverse;
       cleanups.push(() => dv.close());
       secret = configured(values, 'DATAVERSE_WEBHOOK_SECRET') ?? webhookSecret(dataDir);
@@ -272,12 +322,9 @@ export async function upCommand(argv: string[]): Promise<number> {
 
     let graph: GraphSim | undefined;
     if (!useRealGraph) {
-      graph = await startGraphSim({
-        port: await port(PREFERRED.graph),
-        dataFile: path.join(dataDir, 'graph.json'),
-        certDir: dataDir,
-        seed: 'demo',
-      });
+      graph = await startOnPort('The Graph simulator', PORT_OPTIONS.graph, parsed.ports.graph, (port) =>
+        startGraphSim({ port, dataFile: path.join(dataDir, 'graph.json'), certDir: dataDir, seed: 'demo' }),
+      );
       const g = graph;
       cleanups.push(() => g.close());
       Object.assign(env, {
@@ -401,10 +448,10 @@ function banner(info: BannerInfo): string {
     `  Dashboard   ${appUrl}/api/dashboard${info.dashboard}`,
     dataverse
       ? `  Dataverse   ${dataverse.apiUrl}   (simulator, demo data; any bearer token)`
-      : `  Dataverse   ${info.real.dataverse}   (from your settings)`,
+      : `  Dataverse   ${redact(info.real.dataverse ?? '')}   (from your settings)`,
     graph
       ? `  Graph       ${graph.url}/v1.0   (simulator; outbox ${graph.url}/_sim/outbox)`
-      : `  Graph       ${info.real.graph}   (from your settings)`,
+      : `  Graph       ${redact(info.real.graph ?? '')}   (from your settings)`,
     azurite
       ? `  Storage     Azurite on http://127.0.0.1:${azurite.port}`
       : '  Storage     AzureWebJobsStorage from your settings',

@@ -5,14 +5,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { waitForPort } from './ports';
 
 /** Azurite's well-known development account (public, the same on every machine). */
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** How long Azurite may take to listen. */
+const START_TIMEOUT_MS = 20_000;
+/** The line Azurite prints once its server is bound, with the address the OS gave it. */
+const LISTENING = /successfully listens on https?:\/\/\S+:(\d+)/;
 
 export interface LocalAzurite {
   pid: number;
+  /** The port Azurite is bound to (the one it was given, or the one the OS chose for port 0). */
   port: number;
   /** What the app gets as AzureWebJobsStorage. */
   connectionString: string;
@@ -20,18 +24,26 @@ export interface LocalAzurite {
 }
 
 export class AzuriteStartError extends Error {
-  readonly code = 'AZURITE_START_FAILED';
+  constructor(
+    readonly code: 'AZURITE_START_FAILED' | 'AZURITE_PORT_IN_USE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AzuriteStartError';
+  }
 }
 
 export async function startLocalAzurite(options: {
   projectRoot: string;
   /** Folder for Azurite's data; omitted keeps everything in memory (tests). */
   location?: string;
+  /** 0: any free port, chosen by the OS when Azurite binds (read back from what Azurite prints). */
   port: number;
 }): Promise<LocalAzurite> {
   const bin = path.join(options.projectRoot, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
   if (!fs.existsSync(bin))
     throw new AzuriteStartError(
+      'AZURITE_START_FAILED',
       `Azurite is not installed (${bin} is missing). Run 'npm ci', or set AzureWebJobsStorage in local.settings.json.`,
     );
   if (options.location) fs.mkdirSync(options.location, { recursive: true });
@@ -49,28 +61,20 @@ export async function startLocalAzurite(options: {
       '--silent',
       '--loose',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let port: number;
   try {
-    await Promise.race([
-      waitForPort(options.port, 20_000),
-      exited.then(() => {
-        throw new Error('Azurite exited');
-      }),
-    ]);
+    port = await boundPort(child);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new AzuriteStartError(
-      `Azurite did not start on port ${options.port}: ${(err as Error).message} ${stderr}`.trim(),
-    );
+    throw err;
   }
   return {
     pid: child.pid ?? -1,
-    port: options.port,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:${options.port}/${DEV_ACCOUNT};`,
+    port,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -79,4 +83,43 @@ export async function startLocalAzurite(options: {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The port Azurite says it listens on. Azurite binds the port itself, so there is no moment in which
+ * another program could take it from us; it reports a taken port by exiting with EADDRINUSE.
+ */
+function boundPort(child: ChildProcess): Promise<number> {
+  let output = '';
+  let settled = false;
+  return new Promise<number>((resolve, reject) => {
+    const fail = (code: AzuriteStartError['code'], why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new AzuriteStartError(code, `Azurite did not start: ${why}`));
+    };
+    const timer = setTimeout(
+      () => fail('AZURITE_START_FAILED', `it did not listen within ${START_TIMEOUT_MS} ms. ${output.trim()}`),
+      START_TIMEOUT_MS,
+    );
+    const read = (chunk: Buffer): void => {
+      // Once listening, its output is read and dropped, so a full pipe never stalls it.
+      if (settled) return;
+      output += chunk.toString('utf8');
+      const match = LISTENING.exec(output);
+      if (!match) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(Number(match[1]));
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    // 'close', not 'exit': by then everything it wrote has been read.
+    child.once('close', (code) =>
+      /EADDRINUSE/.test(output)
+        ? fail('AZURITE_PORT_IN_USE', `its port is in use. ${output.trim()}`)
+        : fail('AZURITE_START_FAILED', `it exited (code ${code}). ${output.trim()}`),
+    );
+  });
 }

@@ -95,13 +95,21 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
     tenantId: options.tenantId ?? stableId(`tenant:${identity.organizationName}`),
     onError,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A caller may try again on another port (blc up does when its preferred port is taken): leave
+    // the data file closed, not held by a simulator that never ran.
+    await dispatcher.close();
+    store.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const hostName = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   host = `${hostName}:${address.port}`;

@@ -486,4 +486,14 @@ describe('errors and exit codes', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/^blc: UNAUTHORIZED: /);
   });
+
+  it('takes the key as ?code= in --url, and never prints that code', async () => {
+    const listed = await blcRaw(['list', '--url', `${app.host.url}/?code=${encodeURIComponent(key)}`]);
+    expect(listed.code, listed.err).toBe(0);
+    const wrongCode = 'not-the-key-31337';
+    const wrong = await blcRaw(['status', 'x', '--url', `${app.host.url}/api?code=${wrongCode}`]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/^blc: UNAUTHORIZED: /);
+    expect(wrong.out + wrong.err).not.toContain(wrongCode);
+  });
 });

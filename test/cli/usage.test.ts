@@ -66,6 +66,13 @@ describe('blc usage', () => {
     });
   }, 120_000);
 
+  it("lists up's port options in its help", async () => {
+    const help = await blc('up', '--help');
+    expect(help.code).toBe(0);
+    for (const option of ['--port N', '--azurite-port N', '--dataverse-port N', '--graph-port N'])
+      expect(help.out).toMatch(new RegExp(`^  ${option}\\s+\\S`, 'm'));
+  });
+
   it('prints its version with --version', async () => {
     const res = await blc('--version');
     expect(res.code).toBe(0);
@@ -85,6 +92,15 @@ describe('blc usage', () => {
     expect(unknown.err.trim().split('\n')).toEqual([
       expect.stringMatching(/^blc up: Unknown option '--colour'/),
     ]);
+    for (const option of ['--azurite-port', '--dataverse-port', '--graph-port', '--port'])
+      for (const bad of ['abc', '-1', '70000', '', '1e3']) {
+        const res = await blc('up', option, bad);
+        expect(res.code, `${option} ${bad}`).toBe(2);
+        expect(res.out).toBe('');
+        expect(res.err.trim().split('\n')).toEqual([
+          `blc up: ${option} must be a number between 0 and 65535, got '${bad}'`,
+        ]);
+      }
     const serve = await blc('serve', '--port', '70000');
     expect(serve.code).toBe(2);
     expect(serve.err.trim().split('\n')).toHaveLength(1);

@@ -2,12 +2,15 @@
  * `blc up`, the embedded default, run as a user runs it: one process that starts Azurite, both
  * simulators and the app host, and wires the simulator's webhook to the app. A new client created in
  * the Dataverse simulator is onboarded and welcomed by mail; a restart keeps the data without
- * registering the webhook twice; a configured service is used instead of its simulator; SIGTERM
- * stops every process it started.
+ * registering the webhook twice; a configured service is used instead of its simulator (and shown
+ * without its URL's secrets); SIGTERM
+ * stops every process it started; each service listens on the port its option names (or one the OS
+ * picks for 0), and a named port that is taken stops blc up.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +23,7 @@ interface Up {
   child: ChildProcess;
   output(): string;
   exited: Promise<number | null>;
-  urls: { api: string; dataverse: string; graph: string; outbox: string; ca: string };
+  urls: { api: string; dataverse: string; graph: string; outbox: string; ca: string; azurite: string };
 }
 
 const live = new Set<ChildProcess>();
@@ -36,16 +39,21 @@ function tempData(): string {
   return dir;
 }
 
-async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<Up> {
-  const child = spawn(process.execPath, ['-e', ENTRY, '--', '--port', '0', '--data', dataDir], {
+function spawnUp(dataDir: string, env: Record<string, string>, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, ['-e', ENTRY, '--', '--port', '0', '--data', dataDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
+  return child;
+}
+
+async function startUp(dataDir: string, env: Record<string, string> = {}, args: string[] = []): Promise<Up> {
+  const child = spawnUp(dataDir, env, args);
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       live.delete(child);
@@ -69,6 +77,7 @@ async function startUp(dataDir: string, env: Record<string, string> = {}): Promi
       graph: find(/Graph\s+(\S+)\/v1\.0/),
       outbox: find(/--cacert \S+ (\S+\/_sim\/outbox)/),
       ca: find(/--cacert (\S+)/),
+      azurite: find(/Azurite on (http:\/\/\S+)/),
     },
   };
 }
@@ -234,13 +243,122 @@ describe('blc up', () => {
   it('uses a configured Dataverse and Graph instead of starting their simulators', async () => {
     const up = await startUp(tempData(), {
       DATAVERSE_URL: 'http://127.0.0.1:9/',
-      GRAPH_URL: 'https://graph.example.invalid',
+      GRAPH_URL: 'https://app:pw-of-graph-proxy@graph.example.invalid/?code=graph-proxy-key',
     });
     expect(up.output()).toContain('Dataverse   http://127.0.0.1:9/   (from your settings)');
-    expect(up.output()).toContain('Graph       https://graph.example.invalid   (from your settings)');
+    // A configured URL is shown without its password or key.
+    expect(up.output()).toMatch(
+      /Graph {7}https:\/\/\S+@graph\.example\.invalid\/\?code=\S+ {3}\(from your settings\)/,
+    );
+    expect(up.output()).not.toContain('pw-of-graph-proxy');
+    expect(up.output()).not.toContain('graph-proxy-key');
     expect(childrenOf(up.child.pid ?? -1)).toHaveLength(2); // Azurite and the app host
     const { code, orphans } = await stop(up);
     expect(code).toBe(0);
     expect(orphans).toEqual([]);
   });
+
+  it('listens on the ports --azurite-port, --dataverse-port and --graph-port name', async () => {
+    const [azurite, dataverse, graph] = await freePorts(3);
+    const up = await startUp(tempData(), {}, [
+      '--azurite-port',
+      String(azurite),
+      '--dataverse-port',
+      String(dataverse),
+      '--graph-port',
+      String(graph),
+    ]);
+    expect(up.urls.azurite).toBe(`http://127.0.0.1:${azurite}`);
+    expect(new URL(up.urls.dataverse).port).toBe(String(dataverse));
+    expect(new URL(up.urls.graph).port).toBe(String(graph));
+    await expectAnswering(up);
+    const { code, orphans } = await stop(up);
+    expect(code).toBe(0);
+    expect(orphans).toEqual([]);
+  });
+
+  it('prints the ports the OS bound for 0', async () => {
+    const up = await startUp(tempData(), {}, [
+      '--azurite-port',
+      '0',
+      '--dataverse-port',
+      '0',
+      '--graph-port',
+      '0',
+    ]);
+    for (const url of [up.urls.azurite, up.urls.dataverse, up.urls.graph])
+      expect(Number(new URL(url).port)).toBeGreaterThan(0);
+    await expectAnswering(up);
+    const { code, orphans } = await stop(up);
+    expect(code).toBe(0);
+    expect(orphans).toEqual([]);
+  });
+
+  it('stops with one line (exit 1) when a named port is taken, leaving nothing running', async () => {
+    const taken = await occupyPort();
+    try {
+      const [azurite] = await freePorts(1);
+      const child = spawnUp(tempData(), {}, [
+        '--azurite-port',
+        String(azurite),
+        '--graph-port',
+        String(taken.port),
+      ]);
+      const run = await outcome(child);
+      expect(run.code).toBe(1);
+      expect(run.err.trim().split('\n')).toEqual([
+        `blc up: The Graph simulator cannot listen on port ${taken.port}: it is in use; choose another with --graph-port (0 = any free port)`,
+      ]);
+      // Azurite, started before the Graph simulator, was stopped again.
+      expect(await listening(azurite)).toBe(false);
+
+      const azuriteRun = await outcome(spawnUp(tempData(), {}, ['--azurite-port', String(taken.port)]));
+      expect(azuriteRun.code).toBe(1);
+      expect(azuriteRun.err.trim().split('\n')).toEqual([
+        `blc up: Azurite cannot listen on port ${taken.port}: it is in use; choose another with --azurite-port (0 = any free port)`,
+      ]);
+    } finally {
+      taken.server.close();
+    }
+  });
 });
+
+/** Ports free a moment ago (the test names them to blc up; blc up itself never probes). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => occupyPort()));
+  await Promise.all(servers.map((s) => new Promise((r) => s.server.close(r))));
+  return servers.map((s) => s.port);
+}
+
+async function occupyPort(): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** How a blc up that stops on its own exits, and what it printed on stderr. */
+function outcome(child: ChildProcess): Promise<{ code: number | null; err: string }> {
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, err })));
+}
+
+/** Each URL the banner printed is answered by the service it names. */
+async function expectAnswering(up: Up): Promise<void> {
+  const blob = await fetch(`${up.urls.azurite}/devstoreaccount1?comp=list`);
+  await blob.arrayBuffer();
+  expect(blob.headers.get('server') ?? '').toMatch(/^Azurite-Blob/);
+  expect((await dv(up, 'contacts?$top=1')).status).toBe(200);
+  expect(Array.isArray(await outbox(up))).toBe(true);
+  expect((await fetch(`${up.urls.api}/api/health`)).status).toBe(200);
+}

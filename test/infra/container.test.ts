@@ -148,7 +148,7 @@ describe('the image, simulated: its CMD in a folder laid out as its COPY lines w
     dataverse = await startDataverseSim({ seed: 'demo' });
     const caCertFile = path.join(work, 'graph-ca.pem');
     graph = await startGraphSim({ seed: 'demo', caCertFile });
-    hostPort = await pickPort(0);
+    hostPort = await pickPort();
     // Only what the image sets, plus what `docker run -e` would pass: no variable of this machine.
     env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
