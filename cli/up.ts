@@ -391,7 +391,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   } catch (err) {
     // Ctrl+C reaches the whole process group, so a child may fail to start because it was stopped.
     if (stopRequested) return await finish();
-    console.error(`blc up: ${(err as Error).message}`);
+    console.error(`blc up: ${redact((err as Error).message)}`);
     await shutdown();
     return 1;
   }
