@@ -3,6 +3,7 @@
  * writes a new version and moves the current pointer, and its compensation moves the pointer back.
  * A finished change records a rollback point.
  */
+import { CodedError } from '../lib/errors/codedError';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { Saga } from '../lib/saga';
@@ -22,15 +23,16 @@ function readInput(raw: unknown): ConfigChangeInput {
   const input = raw as ConfigChangeInput | null;
   const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!input || (input.value === undefined) === (input.patch === undefined)) {
-    throw new Error(
-      '[INVALID_INPUT] Give exactly one of value (the whole configuration) or patch (keys to change).',
+    throw new CodedError(
+      'INVALID_INPUT',
+      'Give exactly one of value (the whole configuration) or patch (keys to change).',
     );
   }
   if (
     (input.value !== undefined && !isObject(input.value)) ||
     (input.patch !== undefined && !isObject(input.patch))
   ) {
-    throw new Error('[INVALID_INPUT] value and patch must be JSON objects.');
+    throw new CodedError('INVALID_INPUT', 'value and patch must be JSON objects.');
   }
   return input;
 }

@@ -7,6 +7,7 @@
  * through their rollback points, newest first, and the orchestration fails with a coded message.
  * A deployment that succeeds leaves its rollback points on its record.
  */
+import { CodedError, codeOf } from '../lib/errors/codedError';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { planChange, type ApplyResult, type PlannedOperation } from '../activities/dataverseChange';
@@ -252,7 +253,7 @@ export const deployment = df.app.orchestration('deployment', function* (context:
     const stuck = results.filter((r) => r.outcome === 'failed');
     const undone = results.filter((r) => r.outcome === 'compensated').map((r) => r.step);
     // A change saga whose own undo failed leaves part of its change behind: that is stuck too.
-    const failedInside = failure.message.includes('[SAGA_COMPENSATION_FAILED]');
+    const failedInside = codeOf(err) === 'SAGA_COMPENSATION_FAILED';
     const code =
       stuck.length || failedInside
         ? 'DEPLOYMENT_ROLLBACK_FAILED'
@@ -307,9 +308,9 @@ export interface DeploymentRollbackInput {
 function readRollbackInput(raw: unknown): DeploymentRollbackInput {
   const input = raw as Partial<DeploymentRollbackInput> | null;
   if (!input || typeof input.deploymentId !== 'string' || input.deploymentId === '')
-    throw new Error('[INVALID_INPUT] deploymentId is required: the id of the deployment to roll back.');
+    throw new CodedError('INVALID_INPUT', 'deploymentId is required: the id of the deployment to roll back.');
   if (input.force !== undefined && typeof input.force !== 'boolean')
-    throw new Error('[INVALID_INPUT] force must be true or false.');
+    throw new CodedError('INVALID_INPUT', 'force must be true or false.');
   return input as DeploymentRollbackInput;
 }
 

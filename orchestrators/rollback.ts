@@ -5,6 +5,7 @@
  * a point whose undo fails is left `rollback-failed`, never half-hidden. An executed rollback is
  * recorded as a RollbackExecuted telemetry event (RollbackFailed when an undo failed), once.
  */
+import { CodedError } from '../lib/errors/codedError';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { Saga, replaySafeEvent, replaySafeLog, type RetryPolicy } from '../lib/saga';
@@ -29,11 +30,11 @@ const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, ba
 function readInput(raw: unknown): RollbackInput {
   const input = raw as Partial<RollbackInput> | null;
   if (!input || typeof input.pointId !== 'string' || input.pointId === '') {
-    throw new Error('[INVALID_INPUT] pointId is required: the id of the rollback point to execute.');
+    throw new CodedError('INVALID_INPUT', 'pointId is required: the id of the rollback point to execute.');
   }
   for (const flag of ['cascade', 'force', 'dryRun'] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== 'boolean')
-      throw new Error(`[INVALID_INPUT] ${flag} must be true or false.`);
+      throw new CodedError('INVALID_INPUT', `${flag} must be true or false.`);
   }
   return input as RollbackInput;
 }
@@ -123,7 +124,7 @@ export const createRollbackPoint = df.app.orchestration(
       retentionDays?: number;
     } | null;
     if (!input || (!input.records?.length && !input.includeConfig)) {
-      throw new Error('[INVALID_INPUT] Give records ([{table, id}]) and/or includeConfig: true.');
+      throw new CodedError('INVALID_INPUT', 'Give records ([{table, id}]) and/or includeConfig: true.');
     }
     return yield context.df.callActivity(createManualPoint.name, {
       instanceId: context.df.instanceId,

@@ -8,6 +8,7 @@
  * as an error and the day runs under the next id of lib/instanceIds.ts (`dailyReminders-<day>-2`...),
  * which every host derives alike. Without MAIL_SENDER the reminders are off (nothing could be sent).
  */
+import { CodedError } from '../lib/errors/codedError';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { readSettings } from '../lib/config/settings';
@@ -79,8 +80,9 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
   for (let attempt = 0; attempt < MAX_IDS_PER_DAY; attempt++) {
     if ((await startUnder(client, remindersInstanceId(day, attempt), input, context)) !== 'taken') return;
   }
-  throw new Error(
-    `[REMINDERS_ID_TAKEN] The reminders for ${day} were not started: other orchestrations hold all of ${remindersInstanceId(day)} to ${remindersInstanceId(day, MAX_IDS_PER_DAY - 1)}.`,
+  throw new CodedError(
+    'REMINDERS_ID_TAKEN',
+    `The reminders for ${day} were not started: other orchestrations hold all of ${remindersInstanceId(day)} to ${remindersInstanceId(day, MAX_IDS_PER_DAY - 1)}.`,
   );
 }
 

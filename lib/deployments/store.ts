@@ -8,6 +8,7 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AppSettings } from '../config/settings';
 import { services } from '../config/services';
+import { CodedError } from '../errors/codedError';
 import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import type { DeploymentManifest } from './manifest';
@@ -72,16 +73,8 @@ export type DeploymentErrorCode =
   | 'DEPLOYMENT_ROLLED_BACK'
   | 'DEPLOYMENT_ROLLBACK_FAILED';
 
-export class DeploymentError extends Error {
-  constructor(
-    readonly code: DeploymentErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    // The code leads the message: only the message survives an activity boundary.
-    super(`[${code}] ${message}`);
-    this.name = 'DeploymentError';
-  }
+export class DeploymentError extends CodedError<DeploymentErrorCode> {
+  override readonly name = 'DeploymentError';
 }
 
 /** The record of a deployment just requested. */
