@@ -9,6 +9,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { AppSettings } from '../config/settings';
 import { services } from '../config/services';
 import { CodedError } from '../errors/codedError';
+import type { RetryPolicy } from '../saga/retry';
 import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import type { DeploymentManifest } from './manifest';
@@ -72,6 +73,9 @@ export type DeploymentErrorCode =
   | 'DEPLOYMENT_FAILED'
   | 'DEPLOYMENT_ROLLED_BACK'
   | 'DEPLOYMENT_ROLLBACK_FAILED';
+
+/** Store reads and writes from a saga are retried: a transient error must not roll back good work. */
+export const STORE_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 4, backoffCoefficient: 2 };
 
 export class DeploymentError extends CodedError<DeploymentErrorCode> {
   override readonly name = 'DeploymentError';
