@@ -5,6 +5,7 @@
  * by a string of its own. Declares, registers nothing: the generators live in orchestrators/.
  */
 import type { DataverseChangeInput } from './dataverse/changes';
+import type { WebhookInput } from './dataverse/webhook/event';
 import type { DeploymentManifest } from './deployments/manifest';
 import { orchestrationRef } from './saga/orchestration';
 
@@ -53,3 +54,5 @@ export const createRollbackPointFlow = orchestrationRef<CreateRollbackPointInput
 export const deploymentFlow = orchestrationRef<DeploymentManifest>('deployment');
 export const deploymentRollbackFlow = orchestrationRef<DeploymentRollbackInput>('deploymentRollback');
 export const dailyRemindersFlow = orchestrationRef<RemindersInput>('dailyReminders');
+export const clientOnboardingFlow = orchestrationRef<WebhookInput>('clientOnboarding');
+export const sessionConfirmationFlow = orchestrationRef<WebhookInput>('sessionConfirmation');
