@@ -74,12 +74,49 @@ interface Progress {
   points: Map<string, string>;
 }
 
+/** Writes to the deployment's record (and its state to the saga status); not a step. */
+type Recorder = (
+  state?: DeploymentState,
+  set?: DeploymentUpdate['set'],
+  note?: string,
+) => Generator<Task, void>;
+
+type Approval = NonNullable<DeploymentRecord['approval']>;
+
+/** Waits as the step 'await approval' for `approve`, `reject` or the deadline; returns the decision. */
+function* awaitDecision(
+  context: OrchestrationContext,
+  saga: Saga,
+  manifest: DeploymentManifest,
+  record: Recorder,
+): Generator<Task, Approval, unknown> {
+  const now = (): string => context.df.currentUtcDateTime.toISOString();
+  const hours = manifest.approvalTimeoutHours ?? DEFAULT_APPROVAL_TIMEOUT_HOURS;
+  const deadline = new Date(context.df.currentUtcDateTime.getTime() + hours * 3600_000);
+  const pending: Approval = { deadline: deadline.toISOString() };
+  yield* record('awaiting-approval', { approval: pending });
+  const approve = context.df.waitForExternalEvent('approve');
+  const reject = context.df.waitForExternalEvent('reject');
+  const timeout = context.df.createTimer(deadline);
+  const winner = yield* saga.wait<Task>(
+    'await approval',
+    'approve | reject',
+    context.df.Task.any([approve, reject, timeout]),
+  );
+  if (winner !== timeout) timeout.cancel();
+  if (winner === approve)
+    return { ...pending, decision: 'approved', ...decisionOf(approve.result), at: now() };
+  return winner === reject
+    ? { ...pending, decision: 'rejected', ...decisionOf(reject.result), at: now() }
+    : { ...pending, decision: 'timed-out', reason: `no decision within ${hours} hours`, at: now() };
+}
+
 function* deploy(
   context: OrchestrationContext,
   saga: Saga,
   manifest: DeploymentManifest,
   progress: Progress,
-  record: (state?: DeploymentState, set?: DeploymentUpdate['set'], note?: string) => Generator<Task, void>,
+  record: Recorder,
 ): Generator<Task, DeploymentOutput, unknown> {
   const id = context.df.instanceId;
   const now = (): string => context.df.currentUtcDateTime.toISOString();
@@ -108,30 +145,13 @@ function* deploy(
   };
   yield* record(undefined, { before });
 
-  let approval: DeploymentRecord['approval'];
+  let approval: Approval | undefined;
   if (manifest.requireApproval) {
-    const hours = manifest.approvalTimeoutHours ?? DEFAULT_APPROVAL_TIMEOUT_HOURS;
-    const deadline = new Date(context.df.currentUtcDateTime.getTime() + hours * 3600_000);
-    approval = { deadline: deadline.toISOString() };
-    yield* record('awaiting-approval', { approval });
-    const approve = context.df.waitForExternalEvent('approve');
-    const reject = context.df.waitForExternalEvent('reject');
-    const timeout = context.df.createTimer(deadline);
-    const winner = yield* saga.wait<Task>(
-      'await approval',
-      'approve | reject',
-      context.df.Task.any([approve, reject, timeout]),
-    );
-    if (winner !== timeout) timeout.cancel();
-    if (winner !== approve) {
-      approval =
-        winner === reject
-          ? { ...approval, decision: 'rejected', ...decisionOf(reject.result), at: now() }
-          : { ...approval, decision: 'timed-out', reason: `no decision within ${hours} hours`, at: now() };
+    approval = yield* awaitDecision(context, saga, manifest, record);
+    if (approval.decision !== 'approved') {
       yield* record('rejected', { approval }, approval.reason);
       return { id, version: manifest.version, state: 'rejected', approval, rollbackPoints: [] };
     }
-    approval = { ...approval, decision: 'approved', ...decisionOf(approve.result), at: now() };
     yield* record('applying', { approval }, approval.by ? `approved by ${approval.by}` : 'approved');
   } else {
     yield* record('applying');
@@ -223,15 +243,11 @@ export const deployment = defineOrchestration(deploymentFlow, function* (context
   const id = context.df.instanceId;
   const saga = new Saga(context, 'deployment');
   saga.annotate({ deploymentId: id, version: manifest.version, state: 'pending' });
-  function* record(
-    state?: DeploymentState,
-    set?: DeploymentUpdate['set'],
-    note?: string,
-  ): Generator<Task, void> {
+  const record: Recorder = function* (state, set, note) {
     const at = context.df.currentUtcDateTime.toISOString();
     yield* call(context, updateDeployment, { id, at, state, note, set }, { retry: STORE_RETRY });
     if (state) saga.annotate({ state });
-  }
+  };
   const progress: Progress = { recorded: false, applying: false, points: new Map() };
   try {
     return yield* saga.run(() => deploy(context, saga, manifest, progress, record));
