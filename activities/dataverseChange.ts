@@ -4,6 +4,7 @@
  * crash: a snapshot is written once, a create uses a deterministic id, an update writes only what
  * still differs, and undo tolerates work that is already undone.
  */
+import { CodedError } from '../lib/errors/codedError';
 import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
 import {
@@ -37,15 +38,10 @@ export interface PlannedOperation {
   data?: Record<string, unknown>;
 }
 
-export class ChangeError extends Error {
-  constructor(
-    readonly code: 'UNKNOWN_TABLE' | 'RECORD_NOT_FOUND' | 'CONFLICT' | 'ALREADY_EXISTS',
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(`[${code}] ${message}`);
-    this.name = 'ChangeError';
-  }
+export class ChangeError extends CodedError<
+  'UNKNOWN_TABLE' | 'RECORD_NOT_FOUND' | 'CONFLICT' | 'ALREADY_EXISTS'
+> {
+  override readonly name = 'ChangeError';
 }
 
 function describeTarget(op: { table: string; id?: string; key?: AlternateKey }): string {

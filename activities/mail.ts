@@ -8,6 +8,7 @@
  * between Graph's 202 and the ledger write (milliseconds); such a resend is flagged in the outcome.
  * Must never send without claiming first.
  */
+import { CodedError } from '../lib/errors/codedError';
 import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
 import { SettingsError } from '../lib/config/settings';
@@ -46,14 +47,8 @@ interface LedgerEntry {
   error?: string;
 }
 
-export class MailError extends Error {
+export class MailError extends CodedError {
   override readonly name = 'MailError';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(`[${code}] ${message}`);
-  }
 }
 
 const ledgerName = (key: string): string => `mail/${key}.json`;

@@ -5,12 +5,12 @@
  * practice owner. Started by the Dataverse webhook under an instance id derived from the change, so
  * a change delivered twice onboards once. No I/O here: everything goes through activities.
  */
-import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import { Saga, type RetryPolicy } from '../lib/saga';
+import type { WebhookInput } from '../lib/dataverse/webhook';
+import { clientOnboardingFlow } from '../lib/orchestrations';
+import { Saga, call, defineOrchestration, type RetryPolicy } from '../lib/saga';
 import { loadClient, createFollowUpTask, deleteFollowUpTask, type Client } from '../activities/practice';
 import { sendMail, sendOwnerMail, type MailOutcome } from '../activities/mail';
-import type { WebhookInput } from '../triggers/dataverseWebhook';
 
 export interface OnboardingResult {
   clientId: string;
@@ -35,16 +35,12 @@ function welcomeText(client: Client): string {
   ].join('\n');
 }
 
-export const clientOnboarding = df.app.orchestration(
-  'clientOnboarding',
+export const clientOnboarding = defineOrchestration(
+  clientOnboardingFlow,
   function* (context: OrchestrationContext) {
     const { event } = context.df.getInput() as WebhookInput;
     const instanceId = context.df.instanceId;
-    const client = (yield context.df.callActivityWithRetry(
-      loadClient.name,
-      new df.RetryOptions(RETRY.firstRetryIntervalMs, RETRY.maxAttempts),
-      { id: event.id },
-    )) as Client | null;
+    const client = yield* call(context, loadClient, { id: event.id }, { retry: RETRY });
     if (!client) return { clientId: event.id, skipped: 'the contact no longer exists' };
 
     const saga = new Saga(context, 'clientOnboarding');

@@ -6,19 +6,11 @@
  * `dailyReminders-<day>` (lib/instanceIds.ts), so a second firing of the same day (a restart, a
  * second host) finds the instance and starts nothing. No I/O here: everything goes through activities.
  */
-import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { localTime, sessionsBetween, type Session } from '../activities/practice';
+import { dailyRemindersFlow, type RemindersInput } from '../lib/orchestrations';
+import { call, callTask, defineOrchestration, type RetryPolicy } from '../lib/saga';
 import { sendMail, sendOwnerMail, type MailOutcome } from '../activities/mail';
-
-export interface RemindersInput {
-  /** The practice's calendar day, YYYY-MM-DD. */
-  day: string;
-  /** [from, to) in UTC: the day in the practice's time zone. */
-  from: string;
-  to: string;
-  timeZone: string;
-}
 
 export interface ReminderResult {
   sessionId: string;
@@ -39,11 +31,7 @@ export interface RemindersOutput {
   summary: MailOutcome['status'];
 }
 
-function retry(): df.RetryOptions {
-  const options = new df.RetryOptions(2_000, 4);
-  options.backoffCoefficient = 2;
-  return options;
-}
+const RETRY: RetryPolicy = { firstRetryIntervalMs: 2_000, maxAttempts: 4, backoffCoefficient: 2 };
 
 function reminderText(session: Session, timeZone: string): string {
   const start = session.start ? localTime(session.start, timeZone) : 'the agreed time';
@@ -78,14 +66,16 @@ function summaryText(day: string, results: ReminderResult[], timeZone: string, s
   return lines.join('\n');
 }
 
-export const dailyReminders = df.app.orchestration(
-  'dailyReminders',
+export const dailyReminders = defineOrchestration(
+  dailyRemindersFlow,
   function* (context: OrchestrationContext) {
     const input = context.df.getInput() as RemindersInput;
-    const sessions = (yield context.df.callActivityWithRetry(sessionsBetween.name, retry(), {
-      from: input.from,
-      to: input.to,
-    })) as Session[];
+    const sessions = yield* call(
+      context,
+      sessionsBetween,
+      { from: input.from, to: input.to },
+      { retry: RETRY },
+    );
     context.df.setCustomStatus({ day: input.day, phase: 'sending', sessions: sessions.length });
 
     const results: ReminderResult[] = [];
@@ -108,13 +98,18 @@ export const dailyReminders = df.app.orchestration(
       }
       sending.push({
         session,
-        task: context.df.callActivityWithRetry(sendMail.name, retry(), {
-          key: `reminders/${input.day}/${session.id}`,
-          to: client.email,
-          toName: client.name,
-          subject: `Reminder: your session today${session.start ? ` at ${localTime(session.start, input.timeZone)}` : ''}`,
-          text: reminderText(session, input.timeZone),
-        }),
+        task: callTask(
+          context,
+          sendMail,
+          {
+            key: `reminders/${input.day}/${session.id}`,
+            to: client.email,
+            toName: client.name,
+            subject: `Reminder: your session today${session.start ? ` at ${localTime(session.start, input.timeZone)}` : ''}`,
+            text: reminderText(session, input.timeZone),
+          },
+          { retry: RETRY },
+        ),
       });
     }
     const outcomes = sending.length
@@ -135,11 +130,16 @@ export const dailyReminders = df.app.orchestration(
     const problems = ordered.filter((r) => r.status !== 'sent' && r.status !== 'already-sent');
 
     context.df.setCustomStatus({ day: input.day, phase: 'summary', sessions: sessions.length });
-    const summary = (yield context.df.callActivityWithRetry(sendOwnerMail.name, retry(), {
-      key: `reminders/${input.day}/summary`,
-      subject: `Reminders ${input.day}: ${ordered.length - problems.length} sent${problems.length ? `, ${problems.length} failed` : ''}`,
-      text: summaryText(input.day, ordered, input.timeZone, sessions),
-    })) as MailOutcome;
+    const summary = yield* call(
+      context,
+      sendOwnerMail,
+      {
+        key: `reminders/${input.day}/summary`,
+        subject: `Reminders ${input.day}: ${ordered.length - problems.length} sent${problems.length ? `, ${problems.length} failed` : ''}`,
+        text: summaryText(input.day, ordered, input.timeZone, sessions),
+      },
+      { retry: RETRY },
+    );
     context.df.setCustomStatus({ day: input.day, phase: 'done', sessions: sessions.length });
     return {
       day: input.day,

@@ -4,10 +4,10 @@
  * applies it idempotently, with the undo as its compensation. A finished change records a rollback
  * point; a failed one leaves Dataverse as it was.
  */
-import * as df from 'durable-functions';
-import type { OrchestrationContext } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import { validateChange } from '../lib/dataverse/changes';
-import { Saga } from '../lib/saga';
+import { dataverseChangeFlow } from '../lib/orchestrations';
+import { Saga, call, defineOrchestration } from '../lib/saga';
 import type { TouchedResource, UndoAction } from '../lib/rollback';
 import {
   ApplyResult,
@@ -28,15 +28,12 @@ export interface DataverseChangeResult {
   rollbackPointId?: string;
 }
 
-export const dataverseChange = df.app.orchestration(
-  'dataverseChange',
-  function* (context: OrchestrationContext) {
+export const dataverseChange = defineOrchestration(
+  dataverseChangeFlow,
+  function* (context: OrchestrationContext): Generator<Task, DataverseChangeResult, unknown> {
     const input = validateChange(context.df.getInput());
     const instanceId = context.df.instanceId;
-    const plan = (yield context.df.callActivity(planChange.name, {
-      instanceId,
-      operations: input.operations,
-    })) as PlannedOperation[];
+    const plan = yield* call(context, planChange, { instanceId, operations: input.operations });
     if (input.dryRun) return { dryRun: true, plan } satisfies DataverseChangeResult;
 
     const saga = new Saga(context, 'dataverseChange');

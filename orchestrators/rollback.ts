@@ -5,48 +5,48 @@
  * a point whose undo fails is left `rollback-failed`, never half-hidden. An executed rollback is
  * recorded as a RollbackExecuted telemetry event (RollbackFailed when an undo failed), once.
  */
-import * as df from 'durable-functions';
+import { CodedError } from '../lib/errors/codedError';
 import type { OrchestrationContext } from 'durable-functions';
-import { Saga, replaySafeEvent, replaySafeLog, type RetryPolicy } from '../lib/saga';
 import {
-  createManualPoint,
-  prepareRollback,
-  transitionPoint,
-  type FieldConflict,
-  type RollbackStep,
-} from '../activities/rollbackPoints';
+  createRollbackPointFlow,
+  rollbackFlow,
+  type CreateRollbackPointInput,
+  type RollbackInput,
+} from '../lib/orchestrations';
+import {
+  Saga,
+  call,
+  defineOrchestration,
+  replaySafeEvent,
+  replaySafeLog,
+  type RetryPolicy,
+} from '../lib/saga';
+import { createManualPoint, prepareRollback, transitionPoint } from '../activities/rollbackPoints';
 import { undoAction } from '../activities/undo';
-
-export interface RollbackInput {
-  pointId: string;
-  cascade?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-}
 
 const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, backoffCoefficient: 2 };
 
 function readInput(raw: unknown): RollbackInput {
   const input = raw as Partial<RollbackInput> | null;
   if (!input || typeof input.pointId !== 'string' || input.pointId === '') {
-    throw new Error('[INVALID_INPUT] pointId is required: the id of the rollback point to execute.');
+    throw new CodedError('INVALID_INPUT', 'pointId is required: the id of the rollback point to execute.');
   }
   for (const flag of ['cascade', 'force', 'dryRun'] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== 'boolean')
-      throw new Error(`[INVALID_INPUT] ${flag} must be true or false.`);
+      throw new CodedError('INVALID_INPUT', `${flag} must be true or false.`);
   }
   return input as RollbackInput;
 }
 
-export const rollback = df.app.orchestration('rollback', function* (context: OrchestrationContext) {
+export const rollback = defineOrchestration(rollbackFlow, function* (context: OrchestrationContext) {
   const input = readInput(context.df.getInput());
   const instanceId = context.df.instanceId;
-  const prepared = (yield context.df.callActivity(prepareRollback.name, {
+  const prepared = yield* call(context, prepareRollback, {
     instanceId,
     pointId: input.pointId,
     cascade: input.cascade,
     force: input.force,
-  })) as { steps: RollbackStep[]; conflicts: FieldConflict[] };
+  });
   if (input.dryRun) return { dryRun: true, ...prepared };
 
   const saga = new Saga(context, 'rollback');
@@ -113,19 +113,14 @@ export const rollback = df.app.orchestration('rollback', function* (context: Orc
   return saga.complete({ dryRun: false, rolledBack, conflictsOverridden: prepared.conflicts });
 });
 
-export const createRollbackPoint = df.app.orchestration(
-  'createRollbackPoint',
+export const createRollbackPoint = defineOrchestration(
+  createRollbackPointFlow,
   function* (context: OrchestrationContext) {
-    const input = context.df.getInput() as {
-      description?: string;
-      records?: { table: string; id: string }[];
-      includeConfig?: boolean;
-      retentionDays?: number;
-    } | null;
+    const input = context.df.getInput() as CreateRollbackPointInput | null;
     if (!input || (!input.records?.length && !input.includeConfig)) {
-      throw new Error('[INVALID_INPUT] Give records ([{table, id}]) and/or includeConfig: true.');
+      throw new CodedError('INVALID_INPUT', 'Give records ([{table, id}]) and/or includeConfig: true.');
     }
-    return yield context.df.callActivity(createManualPoint.name, {
+    return yield* call(context, createManualPoint, {
       instanceId: context.df.instanceId,
       description: input.description ?? 'Manual rollback point',
       createdAt: context.df.currentUtcDateTime.toISOString(),

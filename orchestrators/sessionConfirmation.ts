@@ -5,17 +5,19 @@
  * stale), skips sessions that are cancelled, done, in the past or whose client cannot be mailed, and
  * sends the mail as a single pivot step. No I/O here: everything goes through activities.
  */
-import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import { Saga } from '../lib/saga';
+import type { WebhookInput } from '../lib/dataverse/webhook';
+import { sessionConfirmationFlow } from '../lib/orchestrations';
+import { Saga, call, defineOrchestration, type RetryPolicy } from '../lib/saga';
 import { loadSession, localDateTime, type Session } from '../activities/practice';
 import { sendMail, type MailOutcome } from '../activities/mail';
-import type { WebhookInput } from '../triggers/dataverseWebhook';
 
 export type ConfirmationResult =
   { sessionId: string; confirmation: MailOutcome; moved: boolean } | { sessionId: string; skipped: string };
 
 const PLANNED = 1;
+/** Reading the session: retried at a steady interval (no backoff). */
+const LOAD_RETRY: RetryPolicy = { firstRetryIntervalMs: 2_000, maxAttempts: 4 };
 
 function confirmationText(session: Session, moved: boolean, timeZone: string): string {
   const when = localDateTime(session.start as string, timeZone);
@@ -32,14 +34,12 @@ function confirmationText(session: Session, moved: boolean, timeZone: string): s
   ].join('\n');
 }
 
-export const sessionConfirmation = df.app.orchestration(
-  'sessionConfirmation',
+export const sessionConfirmation = defineOrchestration(
+  sessionConfirmationFlow,
   function* (context: OrchestrationContext) {
     const { event, timeZone } = context.df.getInput() as WebhookInput;
     const instanceId = context.df.instanceId;
-    const session = (yield context.df.callActivityWithRetry(loadSession.name, new df.RetryOptions(2_000, 4), {
-      id: event.id,
-    })) as Session | null;
+    const session = yield* call(context, loadSession, { id: event.id }, { retry: LOAD_RETRY });
     const skip = (reason: string): ConfirmationResult => ({ sessionId: event.id, skipped: reason });
     if (!session) return skip('the session no longer exists');
     if (session.status !== undefined && session.status !== PLANNED) return skip('the session is not planned');

@@ -23,6 +23,7 @@ import type { RawStatus } from '../lib/api/status';
 import { services } from '../lib/config/services';
 import { parseId } from '../lib/ids';
 import { deploymentRollbackInstanceId } from '../lib/instanceIds';
+import { deploymentFlow, deploymentRollbackFlow } from '../lib/orchestrations';
 import {
   DeploymentError,
   FINAL_STATES,
@@ -91,7 +92,7 @@ export async function startDeployment(
   const store = deploymentStore();
   const client = df.getClient(context);
   // Before anything is recorded: an instance of another orchestration holding the id is a 409.
-  await ourInstance(client, id, 'deployment', context);
+  await ourInstance(client, id, deploymentFlow.name, context);
   try {
     // Create-only: of two requests for one version, one gets the record and the other a 409.
     await store.create(newDeploymentRecord(id, manifest, new Date().toISOString()));
@@ -103,21 +104,22 @@ export async function startDeployment(
     const existing = await store.get(id);
     if (!existing || JSON.stringify(existing.manifest) !== JSON.stringify(manifest))
       throw new ApiError(409, err.code, err.message);
-    if (existing.state === 'pending' && !(await ourInstance(client, id, 'deployment', context))) {
+    if (existing.state === 'pending' && !(await ourInstance(client, id, deploymentFlow.name, context))) {
       try {
-        await client.startNew('deployment', { instanceId: id, input: manifest });
+        await client.startNew(deploymentFlow.name, { instanceId: id, input: manifest });
       } catch (startErr) {
         // A concurrent retry started it first: that is the same deployment.
-        if (!(await ourInstance(client, id, 'deployment', context))) throw startErr;
+        if (!(await ourInstance(client, id, deploymentFlow.name, context))) throw startErr;
       }
     }
     return accepted(client, request, id, true);
   }
   try {
-    await client.startNew('deployment', { instanceId: id, input: manifest });
+    await client.startNew(deploymentFlow.name, { instanceId: id, input: manifest });
   } catch (err) {
     // A retried request may have started the saga meanwhile; then this request simply answers for it.
-    if (await ourInstance(client, id, 'deployment', context)) return accepted(client, request, id, true);
+    if (await ourInstance(client, id, deploymentFlow.name, context))
+      return accepted(client, request, id, true);
     const message = `The deployment saga could not be started: ${(err as Error).message}`;
     await store
       .update(id, (r) => ({ ...r, state: 'failed', error: { code: 'DEPLOYMENT_FAILED', message } }))
@@ -164,7 +166,7 @@ async function withRuntimeStatus(
 ): Promise<Record<string, unknown>> {
   if (FINAL_STATES.includes(r.state)) return shown;
   const instance = await findInstance(client, r.id);
-  const saga = instance && runsOrchestration(instance, 'deployment') ? instance : undefined;
+  const saga = instance && runsOrchestration(instance, deploymentFlow.name) ? instance : undefined;
   return { ...shown, runtimeStatus: saga?.runtimeStatus ?? 'NotFound' };
 }
 
@@ -234,7 +236,7 @@ export async function rollbackDeployment(
   const attempt = record.history.filter((h) => h.state === 'rolling-back').length + 1;
   const client = df.getClient(context);
   const instanceId = deploymentRollbackInstanceId(id, attempt);
-  const running = await ourInstance(client, instanceId, 'deploymentRollback', context);
+  const running = await ourInstance(client, instanceId, deploymentRollbackFlow.name, context);
   if (
     running &&
     ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(String(running.runtimeStatus))
@@ -242,12 +244,12 @@ export async function rollbackDeployment(
     return accepted(client, request, instanceId, true);
   }
   try {
-    await client.startNew('deploymentRollback', {
+    await client.startNew(deploymentRollbackFlow.name, {
       instanceId,
       input: { deploymentId: id, ...(options.force ? { force: true } : {}) },
     });
   } catch (err) {
-    if (!(await ourInstance(client, instanceId, 'deploymentRollback', context))) throw err;
+    if (!(await ourInstance(client, instanceId, deploymentRollbackFlow.name, context))) throw err;
     return accepted(client, request, instanceId, true);
   }
   return accepted(client, request, instanceId);

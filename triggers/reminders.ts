@@ -8,16 +8,17 @@
  * as an error and the day runs under the next id of lib/instanceIds.ts (`dailyReminders-<day>-2`...),
  * which every host derives alike. Without MAIL_SENDER the reminders are off (nothing could be sent).
  */
+import { CodedError } from '../lib/errors/codedError';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { readSettings } from '../lib/config/settings';
 import { services } from '../lib/config/services';
-import { findInstance, runsOrchestration } from '../lib/api/durable';
+import { startOnce } from '../lib/api/durable';
+import { ApiError } from '../lib/api/errors';
 import { remindersInstanceId } from '../lib/instanceIds';
 import { dayWindow, localDay } from '../activities/practice';
-import type { RemindersInput } from '../orchestrators/dailyReminders';
+import { dailyRemindersFlow, type RemindersInput } from '../lib/orchestrations';
 
-const ORCHESTRATION = 'dailyReminders';
 /** Ids tried for one day before giving up; more than one taken is already someone's doing. */
 const MAX_IDS_PER_DAY = 5;
 
@@ -36,32 +37,24 @@ async function startUnder(
   input: RemindersInput,
   context: InvocationContext,
 ): Promise<Outcome> {
-  const holder = async (): Promise<Outcome | undefined> => {
-    const existing = await findInstance(client, instanceId);
-    if (!existing) return undefined;
-    if (runsOrchestration(existing, ORCHESTRATION)) {
+  try {
+    // Another host starting it between our check and our start is answered as existing, too.
+    const started = await startOnce(client, { name: dailyRemindersFlow.name, input, instanceId });
+    if (started.existing) {
       context.log(
-        `Reminders for ${input.day} already ${String(existing.runtimeStatus)} (${instanceId}); not starting again.`,
+        `Reminders for ${input.day} already ${String(started.runtimeStatus)} (${instanceId}); not starting again.`,
       );
       return 'already';
     }
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err;
     context.error(
-      `Instance '${instanceId}' runs '${existing.name}', not ${ORCHESTRATION}: it is not the reminders of ${input.day}, so that id cannot be used for them.`,
+      `${err.message} It is not the reminders of ${input.day}, so that id cannot be used for them.`,
     );
     return 'taken';
-  };
-  const before = await holder();
-  if (before) return before;
-  try {
-    await client.startNew(ORCHESTRATION, { instanceId, input });
-    context.log(`Started the reminders for ${input.day} (${instanceId}).`);
-    return 'started';
-  } catch (err) {
-    // Another host may have started it between our check and our start; anything else is a failure.
-    const after = await holder();
-    if (!after) throw err;
-    return after;
   }
+  context.log(`Started the reminders for ${input.day} (${instanceId}).`);
+  return 'started';
 }
 
 export async function startDailyReminders(timer: Timer, context: InvocationContext): Promise<void> {
@@ -79,8 +72,9 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
   for (let attempt = 0; attempt < MAX_IDS_PER_DAY; attempt++) {
     if ((await startUnder(client, remindersInstanceId(day, attempt), input, context)) !== 'taken') return;
   }
-  throw new Error(
-    `[REMINDERS_ID_TAKEN] The reminders for ${day} were not started: other orchestrations hold all of ${remindersInstanceId(day)} to ${remindersInstanceId(day, MAX_IDS_PER_DAY - 1)}.`,
+  throw new CodedError(
+    'REMINDERS_ID_TAKEN',
+    `The reminders for ${day} were not started: other orchestrations hold all of ${remindersInstanceId(day)} to ${remindersInstanceId(day, MAX_IDS_PER_DAY - 1)}.`,
   );
 }
 

@@ -112,6 +112,8 @@ export interface Started {
   instanceId: string;
   /** True when the instance already existed and nothing was started. */
   existing: boolean;
+  /** The existing instance's runtime status, when there was one. */
+  runtimeStatus?: string;
 }
 
 function checkExisting(request: StartRequest, existing: RawStatus): Started {
@@ -131,7 +133,7 @@ function checkExisting(request: StartRequest, existing: RawStatus): Started {
           `Instance '${existing.instanceId}' already exists and runs '${existing.name}', not '${request.name}'.`,
         );
   }
-  return { instanceId: existing.instanceId, existing: true };
+  return { instanceId: existing.instanceId, existing: true, runtimeStatus: String(existing.runtimeStatus) };
 }
 
 /** How long a request that lost a start claim waits for the winner's instance to appear. */

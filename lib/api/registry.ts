@@ -3,6 +3,13 @@
  * pass first. Anything not listed here cannot be started from outside (the API answers 404), so an
  * internal orchestration never becomes public by accident. Adding one is one line.
  */
+import {
+  configChangeFlow,
+  createRollbackPointFlow,
+  dataverseChangeFlow,
+  rollbackFlow,
+} from '../orchestrations';
+import type { TypedOrchestration } from '../saga/orchestration';
 import { ApiError } from './errors';
 import {
   validateConfigChange,
@@ -19,16 +26,16 @@ export interface PublicOrchestration {
   validate: Validator;
 }
 
-/** Orchestration name → input validator. One line per public orchestration. */
-const PUBLIC: Record<string, Validator> = {
-  dataverseChange: validateDataverseChange,
-  configChange: validateConfigChange,
-  rollback: validateRollback,
-  createRollbackPoint: validateCreateRollbackPoint,
-};
+/** Orchestration → input validator. One line per public orchestration. */
+const PUBLIC: [TypedOrchestration<unknown, unknown>, Validator][] = [
+  [dataverseChangeFlow, validateDataverseChange],
+  [configChangeFlow, validateConfigChange],
+  [rollbackFlow, validateRollback],
+  [createRollbackPointFlow, validateCreateRollbackPoint],
+];
 
 export const publicOrchestrations: ReadonlyMap<string, PublicOrchestration> = new Map(
-  Object.entries(PUBLIC).map(([name, validate]) => [name, { name, validate }]),
+  PUBLIC.map(([{ name }, validate]) => [name, { name, validate }]),
 );
 export function publicOrchestration(name: string): PublicOrchestration | undefined {
   return publicOrchestrations.get(name);

@@ -3,6 +3,7 @@
  * lifted out of the custom status (see lib/saga/status.ts), a failure's error code, and listings
  * filtered by name and paged with an opaque continuation token. Pure: no I/O.
  */
+import { readCode } from '../errors/codedError';
 import type { SagaStatus, StepStatus } from '../saga/status';
 import { ApiError } from './errors';
 
@@ -56,11 +57,8 @@ export function sagaStatusOf(customStatus: unknown): SagaStatus | undefined {
     : undefined;
 }
 
-/** `[CODE] message` anywhere in an error text (codes lead messages across activity boundaries). */
-export function errorCodeOf(text: string): { code?: string; message: string } {
-  const m = /\[([A-Z][A-Z0-9_]+)\]\s*(.*)/s.exec(text);
-  return m ? { code: m[1], message: m[2].trim() } : { message: text };
-}
+/** A failure text's code and message (see lib/errors/codedError.ts). */
+export const errorCodeOf = readCode;
 
 export function instanceSummary(s: RawStatus): InstanceSummary {
   const saga = sagaStatusOf(s.customStatus);

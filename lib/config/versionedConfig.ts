@@ -4,6 +4,7 @@
  * and moves the pointer with a compare-and-swap; undoing it moves the pointer back. Versions are
  * never rewritten, so any earlier configuration can be restored exactly.
  */
+import { CodedError } from '../errors/codedError';
 import { InvalidIdError } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 
@@ -21,14 +22,8 @@ export interface ConfigVersion<T> {
   by?: string;
 }
 
-export class ConfigVersionError extends Error {
-  constructor(
-    readonly code: 'CONFIG_VERSION_NOT_FOUND' | 'CONFIG_CONFLICT',
-    message: string,
-  ) {
-    super(`[${code}] ${message}`);
-    this.name = 'ConfigVersionError';
-  }
+export class ConfigVersionError extends CodedError<'CONFIG_VERSION_NOT_FOUND' | 'CONFIG_CONFLICT'> {
+  override readonly name = 'ConfigVersionError';
 }
 
 const POINTER = 'current.json';

@@ -1,4 +1,4 @@
-/** Deployments: the manifest and its validation, the records store, and the saga's bookkeeping. */
+/** Deployments: the manifest and its validation, the records store, and what a failed deployment saga amounts to. */
 export * from './manifest';
 export * from './store';
-export * from './progress';
+export * from './failure';

@@ -8,6 +8,8 @@ import { ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AppSettings } from '../config/settings';
 import { services } from '../config/services';
+import { CodedError } from '../errors/codedError';
+import type { RetryPolicy } from '../saga/retry';
 import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import type { DeploymentManifest } from './manifest';
@@ -72,16 +74,11 @@ export type DeploymentErrorCode =
   | 'DEPLOYMENT_ROLLED_BACK'
   | 'DEPLOYMENT_ROLLBACK_FAILED';
 
-export class DeploymentError extends Error {
-  constructor(
-    readonly code: DeploymentErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    // The code leads the message: only the message survives an activity boundary.
-    super(`[${code}] ${message}`);
-    this.name = 'DeploymentError';
-  }
+/** Store reads and writes from a saga are retried: a transient error must not roll back good work. */
+export const STORE_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 4, backoffCoefficient: 2 };
+
+export class DeploymentError extends CodedError<DeploymentErrorCode> {
+  override readonly name = 'DeploymentError';
 }
 
 /** The record of a deployment just requested. */

@@ -3,26 +3,21 @@
  * compare-and-swap so two rollbacks of one point cannot both start. Also answers the dependency
  * question: which later, still active points touched the same resources.
  */
+import { CodedError } from '../errors/codedError';
 import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import { RollbackPoint, RollbackStatus, resourceKey } from './types';
 
-export class RollbackError extends Error {
-  constructor(
-    readonly code:
-      | 'ROLLBACK_POINT_NOT_FOUND'
-      | 'ROLLBACK_POINT_NOT_ACTIVE'
-      | 'ROLLBACK_POINT_EXPIRED'
-      | 'ROLLBACK_DEPENDENCY'
-      | 'ROLLBACK_CONFLICT'
-      | 'ROLLBACK_BUSY',
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    // The code leads the message: only the message survives an activity boundary.
-    super(`[${code}] ${message}`);
-    this.name = 'RollbackError';
-  }
+export type RollbackErrorCode =
+  | 'ROLLBACK_POINT_NOT_FOUND'
+  | 'ROLLBACK_POINT_NOT_ACTIVE'
+  | 'ROLLBACK_POINT_EXPIRED'
+  | 'ROLLBACK_DEPENDENCY'
+  | 'ROLLBACK_CONFLICT'
+  | 'ROLLBACK_BUSY';
+
+export class RollbackError extends CodedError<RollbackErrorCode> {
+  override readonly name = 'RollbackError';
 }
 
 export interface PointFilter {

@@ -8,6 +8,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 export interface TypedActivity<I, R> {
+  readonly kind: 'activity';
   readonly name: string;
   /** Phantom member: never set, it only carries the types. */
   readonly types?: { input: I; result: R };
@@ -20,10 +21,5 @@ export function defineActivity<I, R>(
   df.app.activity(name, {
     handler: (input: unknown, context: InvocationContext) => handler(input as I, context),
   });
-  return { name };
-}
-
-/** A handle for an activity registered elsewhere (another app file), by name and types only. */
-export function activityRef<I, R>(name: string): TypedActivity<I, R> {
-  return { name };
+  return { kind: 'activity', name };
 }

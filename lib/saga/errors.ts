@@ -1,4 +1,5 @@
 /** The error a failed saga ends with: the original failure and what each compensation did. */
+import { CodedError } from '../errors/codedError';
 import type { StepError } from './status';
 
 export interface CompensationOutcome {
@@ -8,21 +9,22 @@ export interface CompensationOutcome {
   error?: StepError;
 }
 
-export class SagaFailedError extends Error {
+export type SagaFailureCode = 'SAGA_COMPENSATED' | 'SAGA_COMPENSATION_FAILED';
+
+export class SagaFailedError extends CodedError<SagaFailureCode> {
   override readonly name = 'SagaFailedError';
 
   constructor(
-    readonly code: 'SAGA_COMPENSATED' | 'SAGA_COMPENSATION_FAILED',
+    code: SagaFailureCode,
     readonly saga: string,
     readonly failedStep: string,
     readonly failure: StepError,
     readonly compensations: CompensationOutcome[],
   ) {
-    super(SagaFailedError.describe(code, saga, failedStep, failure, compensations));
+    super(code, SagaFailedError.describe(saga, failedStep, failure, compensations));
   }
 
   private static describe(
-    code: SagaFailedError['code'],
     saga: string,
     failedStep: string,
     failure: StepError,
@@ -31,7 +33,7 @@ export class SagaFailedError extends Error {
     const undone = compensations.filter((c) => c.outcome === 'compensated').map((c) => c.step);
     const stuck = compensations.filter((c) => c.outcome === 'failed');
     const reason = /[.!?]$/.test(failure.message) ? failure.message : `${failure.message}.`;
-    let text = `[${code}] Saga '${saga}' failed at step '${failedStep}': ${reason}`;
+    let text = `Saga '${saga}' failed at step '${failedStep}': ${reason}`;
     text += undone.length ? ` Compensated: ${undone.join(', ')}.` : ' Nothing needed compensating.';
     if (stuck.length) {
       text += ` Compensation failed for: ${stuck.map((c) => `${c.step} (${c.error?.message ?? 'unknown error'})`).join('; ')}.`;

@@ -1,6 +1,7 @@
 /**
- * The saga kit for `durable-functions` generator orchestrators. A step is an activity plus the
- * activity that undoes it; when a step fails, the completed steps are compensated newest first
+ * The saga kit for `durable-functions` generator orchestrators. A step is an activity or a
+ * sub-orchestration plus the activity or sub-orchestration that undoes it (or any durable task to
+ * wait for, like a person's decision); when a step fails, the completed steps are compensated newest first
  * (each with its own retry policy) and the orchestration fails with a SagaFailedError. A completed
  * pivot step (one that cannot be undone, like a sent email) seals everything before it. Progress is
  * published as the orchestration's custom status. All state is rebuilt by replay: no I/O, no clock,
@@ -8,40 +9,44 @@
  * (SagaStepCompleted, SagaStepFailed, SagaStepCompensated, SagaCompensationFailed, SagaCompensated,
  * SagaCompleted), each once: never again on replay.
  */
-import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { TypedActivity } from './activity';
-import { CompensationOutcome, SagaFailedError } from './errors';
+import { callTask, type Callable } from './call';
+import { CompensationOutcome, SagaFailedError, type SagaFailureCode } from './errors';
 import { replaySafeEvent, replaySafeLog } from './log';
+import type { TypedOrchestration } from './orchestration';
+import type { RetryPolicy } from './retry';
 import type { SagaPhase, SagaStatus, StepError, StepStatus } from './status';
 
-export interface RetryPolicy {
-  firstRetryIntervalMs: number;
-  maxAttempts: number;
-  backoffCoefficient?: number;
-  maxRetryIntervalMs?: number;
-}
+/** What a step or a compensation runs: an activity, or a sub-orchestration under an optional instance id. */
+export type Target<I, R> =
+  | { activity: TypedActivity<I, R>; orchestration?: never; instanceId?: never }
+  | { orchestration: TypedOrchestration<I, R>; instanceId?: string; activity?: never };
 
-export interface Compensation<R, CI> {
-  activity: TypedActivity<CI, unknown>;
+export type Compensation<R, CI> = Target<CI, unknown> & {
   /** The compensation's input, or how to derive it from the step's result. */
   input: CI | ((result: R) => CI);
-  retry?: RetryPolicy;
-}
+  /**
+   * Defaults to DEFAULT_COMPENSATION_RETRY. `false` runs it once: for an undo that retries inside
+   * itself and must not be started again (running a rollback point twice is refused, hiding the cause).
+   */
+  retry?: RetryPolicy | false;
+};
 
-export interface StepSpec<I, R, CI = unknown> {
+export type StepSpec<I, R, CI = unknown> = Target<I, R> & {
   name: string;
-  activity: TypedActivity<I, R>;
   input: I;
   retry?: RetryPolicy;
   /** A step that cannot be undone: once it completes, nothing before it is compensated. */
   pivot?: boolean;
-  compensation?: Compensation<R, CI>;
-}
+  /** How to undo the step; as a function of its result when only some results need undoing. */
+  compensation?: Compensation<R, CI> | ((result: R) => Compensation<R, CI> | undefined);
+};
 
 interface PendingCompensation {
   status: StepStatus;
-  activity: string;
+  target: Callable<unknown, unknown>;
+  instanceId?: string;
   input: unknown;
   retry?: RetryPolicy;
 }
@@ -54,12 +59,8 @@ export const DEFAULT_COMPENSATION_RETRY: RetryPolicy = {
   maxRetryIntervalMs: 60_000,
 };
 
-function toRetryOptions(policy: RetryPolicy): df.RetryOptions {
-  const options = new df.RetryOptions(policy.firstRetryIntervalMs, policy.maxAttempts);
-  if (policy.backoffCoefficient !== undefined) options.backoffCoefficient = policy.backoffCoefficient;
-  if (policy.maxRetryIntervalMs !== undefined)
-    options.maxRetryIntervalInMilliseconds = policy.maxRetryIntervalMs;
-  return options;
+function targetOf<I, R>(spec: Target<I, R>): Callable<I, R> {
+  return spec.orchestration ?? (spec.activity as TypedActivity<I, R>);
 }
 
 export function errorOf(err: unknown): StepError {
@@ -91,12 +92,6 @@ export class Saga {
     return this.context.df.currentUtcDateTime.toISOString();
   }
 
-  private call(activity: string, input: unknown, retry?: RetryPolicy): Task {
-    return retry
-      ? this.context.df.callActivityWithRetry(activity, toRetryOptions(retry), input)
-      : this.context.df.callActivity(activity, input);
-  }
-
   /** Adds details to the published status (e.g. what the saga is changing). */
   annotate(details: Record<string, unknown>): void {
     this.details = { ...this.details, ...details };
@@ -125,62 +120,98 @@ export class Saga {
 
   /** Runs one step; use as `const result = yield* saga.step({...})`. */
   *step<I, R, CI = unknown>(spec: StepSpec<I, R, CI>): Generator<Task, R, unknown> {
+    const target = targetOf(spec);
+    const pivot = spec.pivot === true;
+    const declared = typeof spec.compensation === 'object';
+    const status = this.begin(spec.name, target.name, pivot, declared && !pivot);
+    const task = callTask(this.context, target, spec.input, {
+      retry: spec.retry,
+      instanceId: spec.instanceId,
+    });
+    const result = yield* this.attempt<R>(status, task);
+    const compensation =
+      typeof spec.compensation === 'function' ? spec.compensation(result) : spec.compensation;
+    this.completed(status, pivot);
+    if (pivot) {
+      // Past a pivot the saga can only go forward: earlier steps are no longer undone automatically.
+      for (const pending of this.compensations) pending.status.compensable = false;
+      this.compensations = [];
+    } else if (compensation) {
+      const undo = targetOf(compensation) as Callable<unknown, unknown>;
+      const input =
+        typeof compensation.input === 'function'
+          ? (compensation.input as (r: R) => CI)(result)
+          : compensation.input;
+      this.compensations.push({
+        status,
+        target: undo,
+        instanceId: compensation.instanceId,
+        input,
+        retry: compensation.retry === false ? undefined : (compensation.retry ?? DEFAULT_COMPENSATION_RETRY),
+      });
+      status.compensable = true;
+      status.compensation = { activity: undo.name, state: 'pending' };
+    }
+    this.publish();
+    return result;
+  }
+
+  /**
+   * Waits for any durable task as a step (an external event, a timer, a race of them), labelled
+   * `label` in the status; it has nothing to undo. Use as `const winner = yield* saga.wait(...)`.
+   */
+  *wait<R>(name: string, label: string, task: Task): Generator<Task, R, unknown> {
+    const status = this.begin(name, label, false, false);
+    const result = yield* this.attempt<R>(status, task);
+    this.completed(status, false);
+    this.publish();
+    return result;
+  }
+
+  private begin(name: string, what: string, pivot: boolean, compensable: boolean): StepStatus {
     const status: StepStatus = {
-      name: spec.name,
-      activity: spec.activity.name,
+      name,
+      activity: what,
       state: 'running',
-      pivot: spec.pivot === true,
-      compensable: spec.compensation !== undefined && spec.pivot !== true,
+      pivot,
+      compensable,
       startedAt: this.now(),
     };
     this.steps.push(status);
     this.publish();
-    let result: R;
+    return status;
+  }
+
+  /** Waits for a step's task; a failure compensates the completed steps and ends the saga. */
+  private *attempt<R>(status: StepStatus, task: Task): Generator<Task, R, unknown> {
     try {
-      result = (yield this.call(spec.activity.name, spec.input, spec.retry)) as R;
+      return (yield task) as R;
     } catch (err) {
       status.state = 'failed';
       status.completedAt = this.now();
       status.error = errorOf(err);
       status.compensable = false;
-      this.failure = { step: spec.name, error: status.error };
+      this.failure = { step: status.name, error: status.error };
       replaySafeLog(
         this.context,
         'warning',
-        `Saga '${this.name}' step '${spec.name}' failed: ${status.error.message}`,
+        `Saga '${this.name}' step '${status.name}' failed: ${status.error.message}`,
       );
       this.report('SagaStepFailed', {
-        step: spec.name,
-        activity: spec.activity.name,
+        step: status.name,
+        activity: status.activity,
         error: status.error.message,
       });
       const outcomes = yield* this.compensate();
-      const code = outcomes.some((o) => o.outcome === 'failed')
-        ? 'SAGA_COMPENSATION_FAILED'
-        : 'SAGA_COMPENSATED';
-      throw new SagaFailedError(code, this.name, spec.name, status.error, outcomes);
+      throw new SagaFailedError(failureCode(outcomes), this.name, status.name, status.error, outcomes);
     }
+  }
+
+  private completed(status: StepStatus, pivot: boolean): void {
     status.state = 'completed';
     status.completedAt = this.now();
-    replaySafeLog(this.context, 'information', `Saga '${this.name}' step '${spec.name}' completed.`);
-    this.report('SagaStepCompleted', { step: spec.name, activity: spec.activity.name, pivot: status.pivot });
-    if (spec.pivot) {
-      // Past a pivot the saga can only go forward: earlier steps are no longer undone automatically.
-      for (const pending of this.compensations) pending.status.compensable = false;
-      this.compensations = [];
-    } else if (spec.compensation) {
-      const c = spec.compensation;
-      const input = typeof c.input === 'function' ? (c.input as (r: R) => CI)(result) : c.input;
-      this.compensations.push({
-        status,
-        activity: c.activity.name,
-        input,
-        retry: c.retry ?? DEFAULT_COMPENSATION_RETRY,
-      });
-      status.compensation = { activity: c.activity.name, state: 'pending' };
-    }
-    this.publish();
-    return result;
+    replaySafeLog(this.context, 'information', `Saga '${this.name}' step '${status.name}' completed.`);
+    this.report('SagaStepCompleted', { step: status.name, activity: status.activity, pivot });
   }
 
   /** Undoes the completed steps, newest first; a failed compensation is recorded, never dropped. */
@@ -191,19 +222,23 @@ export class Saga {
     for (const pending of [...this.compensations].reverse()) {
       const step = pending.status;
       step.state = 'compensating';
-      step.compensation = { activity: pending.activity, state: 'running', startedAt: this.now() };
+      const activity = pending.target.name;
+      step.compensation = { activity, state: 'running', startedAt: this.now() };
       this.publish();
       try {
-        yield this.call(pending.activity, pending.input, pending.retry);
+        yield callTask(this.context, pending.target, pending.input, {
+          retry: pending.retry,
+          instanceId: pending.instanceId,
+        });
         step.state = 'compensated';
         step.compensation = { ...step.compensation, state: 'completed', completedAt: this.now() };
-        outcomes.push({ step: step.name, activity: pending.activity, outcome: 'compensated' });
-        this.report('SagaStepCompensated', { step: step.name, activity: pending.activity });
+        outcomes.push({ step: step.name, activity, outcome: 'compensated' });
+        this.report('SagaStepCompensated', { step: step.name, activity });
       } catch (err) {
         const error = errorOf(err);
         step.state = 'compensation-failed';
         step.compensation = { ...step.compensation, state: 'failed', completedAt: this.now(), error };
-        outcomes.push({ step: step.name, activity: pending.activity, outcome: 'failed', error });
+        outcomes.push({ step: step.name, activity, outcome: 'failed', error });
         replaySafeLog(
           this.context,
           'error',
@@ -211,7 +246,7 @@ export class Saga {
         );
         this.report('SagaCompensationFailed', {
           step: step.name,
-          activity: pending.activity,
+          activity,
           error: error.message,
         });
       }
@@ -243,10 +278,7 @@ export class Saga {
       const error = errorOf(err);
       this.failure = { step: '(orchestrator)', error };
       const outcomes = yield* this.compensate();
-      const code = outcomes.some((o) => o.outcome === 'failed')
-        ? 'SAGA_COMPENSATION_FAILED'
-        : 'SAGA_COMPENSATED';
-      throw new SagaFailedError(code, this.name, '(orchestrator)', error, outcomes);
+      throw new SagaFailedError(failureCode(outcomes), this.name, '(orchestrator)', error, outcomes);
     }
     return this.complete(output);
   }
@@ -259,4 +291,8 @@ export class Saga {
     this.report('SagaCompleted', { steps: this.steps.length });
     return output;
   }
+}
+
+function failureCode(outcomes: CompensationOutcome[]): SagaFailureCode {
+  return outcomes.some((o) => o.outcome === 'failed') ? 'SAGA_COMPENSATION_FAILED' : 'SAGA_COMPENSATED';
 }

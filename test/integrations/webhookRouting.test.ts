@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeFor, type DataverseEvent } from '../../triggers/dataverseWebhook';
+import { routeFor, type DataverseEvent } from '../../lib/dataverse/webhook';
 
 function update(target: Record<string, unknown>, preImage?: Record<string, unknown>): DataverseEvent {
   return {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHost, type RunningHost } from '../../host/host';
 import type { SagaStatus } from '../../lib/saga';
-import { startOrchestration, waitFor } from '../support/durable';
+import { getStatus, startOrchestration, waitFor } from '../support/durable';
 
 let host: RunningHost;
 const journal = (): string[] => (globalThis as { __sagaJournal?: string[] }).__sagaJournal ?? [];
@@ -133,6 +133,56 @@ describe('the saga kit', () => {
     expect(ran.slice(-2)).toEqual([
       'throws: undo b with b-done (attempt 1)',
       'throws: undo a with a-done (attempt 1)',
+    ]);
+  });
+
+  it('runs a sub-orchestration as a step under its instance id, and undoes it with a retried sub-orchestration', async () => {
+    const { status, saga, ran } = await runSaga('nested', [
+      { name: 'a', sub: true, undoFailTimes: 1 },
+      { name: 'b', fail: true },
+    ]);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain("[SAGA_COMPENSATED] Saga 'sagaFlow' failed at step 'b'");
+    expect(ran).toEqual([
+      'nested: do a (attempt 1)',
+      'nested: do b (attempt 1)',
+      'nested: undo a with a-done (attempt 1)',
+      'nested: undo a with a-done (attempt 2)',
+    ]);
+    expect(saga.steps.map((s) => [s.name, s.activity, s.state, s.compensation?.activity])).toEqual([
+      ['a', 'sagaChild', 'compensated', 'sagaUndoChild'],
+      ['b', 'doStep', 'failed', undefined],
+    ]);
+    const child = await getStatus(host, `${status.instanceId}:a`);
+    expect([child.name, child.runtimeStatus, child.output]).toEqual([
+      'sagaChild',
+      'Completed',
+      { step: 'a', token: 'a-done' },
+    ]);
+  });
+
+  it('fails a step whose sub-orchestration fails, and compensates the steps before it', async () => {
+    const { status, saga, ran } = await runSaga('nested-fail', [
+      { name: 'a' },
+      { name: 'b', sub: true, fail: true },
+    ]);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(saga.failure?.step).toBe('b');
+    expect(saga.failure?.error.message).toContain('b broke');
+    expect(ran.at(-1)).toBe('nested-fail: undo a with a-done (attempt 1)');
+  });
+
+  it('undoes only the steps whose compensation, asked with the result, names an undo', async () => {
+    const { saga, ran } = await runSaga('choose', [
+      { name: 'a', undoIf: false },
+      { name: 'b' },
+      { name: 'c', fail: true },
+    ]);
+    expect(ran.filter((l) => l.includes('undo'))).toEqual(['choose: undo b with b-done (attempt 1)']);
+    expect(saga.steps.map((s) => [s.name, s.state, s.compensable])).toEqual([
+      ['a', 'completed', false],
+      ['b', 'compensated', true],
+      ['c', 'failed', false],
     ]);
   });
 });

@@ -12,6 +12,7 @@ import { isLater, resourceKey, type RollbackPoint, type RollbackStatus } from '.
 import { ApiError, answering } from '../../lib/api/errors';
 import { apiBase, checkStatusResponse, findInstance } from '../../lib/api/durable';
 import { queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
+import { createRollbackPointFlow, rollbackFlow } from '../../lib/orchestrations';
 import { startAndAnswer, startPublic } from '../../lib/api/start';
 import { errorCodeOf, isFinal } from '../../lib/api/status';
 import { validateRollbackOptions } from '../../lib/api/validators';
@@ -140,10 +141,10 @@ export async function pointAction(
         point.status === 'expired' ? 'ROLLBACK_POINT_EXPIRED' : 'ROLLBACK_POINT_NOT_ACTIVE',
         `Rollback point '${id}' is ${point.status}; only active points can be rolled back.`,
       );
-    return startAndAnswer(client, request, { name: 'rollback', input, routeRoot: 'rollback-points' });
+    return startAndAnswer(client, request, { name: rollbackFlow.name, input, routeRoot: 'rollback-points' });
   }
   const started = await startPublic(client, request, {
-    name: 'rollback',
+    name: rollbackFlow.name,
     input: { ...input, dryRun: true },
     routeRoot: 'rollback-points',
   });
@@ -167,7 +168,7 @@ export async function createPoint(
 ): Promise<HttpResponseInit> {
   const input = await readJsonBody(request, services().settings.maxBodyBytes);
   return startAndAnswer(df.getClient(context), request, {
-    name: 'createRollbackPoint',
+    name: createRollbackPointFlow.name,
     input,
     routeRoot: 'rollback-points',
   });

@@ -1,6 +1,12 @@
 // Saga fixture: steps that record what ran into a journal, fail on request, and undo themselves.
 const df = require('durable-functions');
-const { Saga, defineActivity } = require('../../../../dist/lib/saga');
+const {
+  Saga,
+  call,
+  defineActivity,
+  defineOrchestration,
+  orchestrationRef,
+} = require('../../../../dist/lib/saga');
 
 const journal = (globalThis.__sagaJournal = globalThis.__sagaJournal ?? []);
 const attempts = new Map();
@@ -24,8 +30,27 @@ const undoStep = defineActivity('undoStep', (input) => {
 
 const quickRetry = { firstRetryIntervalMs: 1000, maxAttempts: 3 };
 
+// A step and its undo as sub-orchestrations, each running the activity above.
+const doChild = defineOrchestration(orchestrationRef('sagaChild'), function* (context) {
+  return yield* call(context, doStep, context.df.getInput());
+});
+const undoChild = defineOrchestration(orchestrationRef('sagaUndoChild'), function* (context) {
+  return yield* call(context, undoStep, context.df.getInput());
+});
+
 df.app.orchestration('sagaFlow', function* (context) {
   const { run, steps } = context.df.getInput();
+  const undo = (s) => ({
+    ...(s.sub ? { orchestration: undoChild } : { activity: undoStep }),
+    input: (r) => ({
+      run,
+      step: s.name,
+      token: r.token,
+      failTimes: s.undoFailTimes,
+      failAlways: s.undoFails,
+    }),
+    retry: quickRetry,
+  });
   const saga = new Saga(context, 'sagaFlow');
   return yield* saga.run(function* () {
     const results = [];
@@ -33,23 +58,13 @@ df.app.orchestration('sagaFlow', function* (context) {
       results.push(
         yield* saga.step({
           name: s.name,
-          activity: doStep,
+          ...(s.sub
+            ? { orchestration: doChild, instanceId: `${context.df.instanceId}:${s.name}` }
+            : { activity: doStep }),
           input: { run, step: s.name, failTimes: s.failTimes, failAlways: s.fail },
           retry: s.retry ? quickRetry : undefined,
           pivot: s.pivot,
-          compensation: s.noUndo
-            ? undefined
-            : {
-                activity: undoStep,
-                input: (r) => ({
-                  run,
-                  step: s.name,
-                  token: r.token,
-                  failTimes: s.undoFailTimes,
-                  failAlways: s.undoFails,
-                }),
-                retry: quickRetry,
-              },
+          compensation: s.noUndo ? undefined : s.undoIf === false ? () => undefined : undo(s),
         }),
       );
       if (s.throwAfter) throw new Error(`orchestrator code failed after ${s.name}`);
