@@ -55,7 +55,7 @@ function keySent(cwd: string, url: string, env: Record<string, string> = {}): Pr
     });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0) reject(new Error(`blc exited ${code}: ${err}`));
       else resolve(received.at(-1));
     });

@@ -17,7 +17,7 @@ function run(
       }
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err, kill: () => child.kill('SIGKILL') }));
+    child.on('close', (code) => resolve({ code, out, err, kill: () => child.kill('SIGKILL') }));
   });
 }
 

@@ -36,6 +36,7 @@ export function runBlc(
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
+    // 'close', not 'exit': output still in the pipe when the process exits would be lost.
+    child.on('close', (code) => resolve({ code, out, err }));
   });
 }
