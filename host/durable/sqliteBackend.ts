@@ -4,9 +4,7 @@
  * state is one transaction (or one savepoint of a group commit), which is what makes a `kill -9` at
  * any moment safe. It never runs user code and never decides what an orchestration does next.
  */
-import Database from 'better-sqlite3';
-import fs from 'node:fs';
-import path from 'node:path';
+import type Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
 import {
   isTerminal,
@@ -34,8 +32,7 @@ import {
 import { GroupCommit } from './groupCommit';
 import type { HistoryEvent } from './history';
 import {
-  REQUIRED_TABLES,
-  SCHEMA,
+  openDatabase,
   toActivityWork,
   toEntity,
   toInboxMessage,
@@ -65,32 +62,10 @@ export class SqliteBackend implements Backend {
 
   /** `file` ':memory:' keeps everything in memory (lost on exit, by request). */
   constructor(file: string, options: { readOnly?: boolean } = {}) {
-    if (options.readOnly) {
-      this.db = new Database(file, { readonly: true, fileMustExist: true });
-    } else {
-      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-      this.db = new Database(file);
-    }
+    this.db = openDatabase(file, options.readOnly === true);
     try {
-      if (options.readOnly) {
-        this.db.pragma('busy_timeout = 5000');
-        const names = this.db
-          .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
-          .pluck()
-          .all() as string[];
-        const missing = REQUIRED_TABLES.filter((t) => !names.includes(t));
-        if (missing.length)
-          throw new Error(`it has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}`);
-      } else {
-        this.db.pragma('journal_mode = WAL');
-        // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
-        this.db.pragma('synchronous = NORMAL');
-        this.db.pragma('busy_timeout = 5000');
-        this.db.exec(SCHEMA);
-      }
       this.stmts = prepareStatements(this.db);
     } catch (err) {
-      // A file that is not a database fails here; the caller reports it, the handle must not leak.
       this.db.close();
       throw err;
     }

@@ -1,12 +1,16 @@
 /**
  * The SQLite backend's schema and its rows: instances, their history (instance + sequence number),
  * the inbox of each orchestration or entity, pending activity work, entity state and timer-trigger
- * schedules. Only sqliteBackend.ts uses it; nothing else knows a table or column name.
+ * schedules, and opening a file with it. Only the SQLite backend uses it; nothing else knows a
+ * table or column name.
  */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { HistoryEvent } from './history';
 import type { ActivityWork, EntityRow, InboxMessage, InstanceRow, RuntimeStatus } from './backend';
 
-export const SCHEMA = `
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS instances (
   instance_id TEXT PRIMARY KEY,
   execution_id TEXT NOT NULL,
@@ -62,7 +66,39 @@ CREATE TABLE IF NOT EXISTS timer_triggers (
 `;
 
 /** Tables a file must have to be read as a durable store. */
-export const REQUIRED_TABLES = ['instances', 'history', 'inbox', 'activities', 'entities'];
+const REQUIRED_TABLES = ['instances', 'history', 'inbox', 'activities', 'entities'];
+
+/**
+ * Opens the store file: read-write in WAL mode with the schema applied, or read-only (WAL lets it
+ * read while a host writes) after checking it has the tables. A file that is not a database fails
+ * here; the caller reports it, and the handle does not leak.
+ */
+export function openDatabase(file: string, readOnly: boolean): Database.Database {
+  if (!readOnly && file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = readOnly ? new Database(file, { readonly: true, fileMustExist: true }) : new Database(file);
+  try {
+    if (readOnly) {
+      db.pragma('busy_timeout = 5000');
+      const names = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .pluck()
+        .all() as string[];
+      const missing = REQUIRED_TABLES.filter((t) => !names.includes(t));
+      if (missing.length)
+        throw new Error(`it has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}`);
+    } else {
+      db.pragma('journal_mode = WAL');
+      // NORMAL is durable across process crashes in WAL mode; only a power loss can drop the last commits.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
 
 export interface InstanceDbRow {
   instance_id: string;
