@@ -3,7 +3,8 @@
  * and outcomes out. Each call that changes state is one atomic step, so a crash at any moment leaves
  * either the whole step or none of it, and the engine never opens a transaction itself. An
  * implementation (sqliteBackend.ts) owns its schema and every statement; it never runs user code and
- * never decides what an orchestration does next. backendContract.ts is the suite any one must pass.
+ * never decides what an orchestration does next. test/host/backendContract.ts is the suite any one
+ * must pass.
  */
 import type { HistoryEvent } from './history';
 
