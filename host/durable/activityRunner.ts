@@ -168,6 +168,11 @@ export class ActivityRunner {
         this.options.onIdle();
       },
       (err: unknown) => {
+        // Stopped: the work item is still stored and runs again at the next start (at least once).
+        if (this.stopped) {
+          this.committing--;
+          return;
+        }
         // Keep the result and try again shortly: losing it would run the activity twice.
         console.error(`Committing the result of activity '${work.name}' failed; retrying: ${String(err)}`);
         setTimeout(() => this.commit(work, result), 100).unref();

@@ -6,7 +6,7 @@
  * episode.ts and committed in one backend call; only then is anything started or woken.
  */
 import type { Clock } from '../clock';
-import type { ActivityWork, Backend, InstanceRow, OrchestrationWorkItem } from './backend';
+import type { ActivityWork, Backend, CompletionResult, InstanceRow, OrchestrationWorkItem } from './backend';
 import {
   type EpisodeResult,
   type RuntimeState,
@@ -230,15 +230,16 @@ export class EpisodeRunner {
     if (result.written) this.afterCommit(planned, result);
   }
 
-  private afterCommit(
-    planned: PlannedCompletion,
-    result: { activities: ActivityWork[]; childrenStarted: string[]; childrenRefused: string[] },
-  ): void {
+  /** Once committed, and not before: start the work, and wake the children and whoever was sent to. */
+  private afterCommit(planned: PlannedCompletion, result: CompletionResult): void {
     const { notify } = this.options;
     this.options.startActivities(result.activities);
     const now = this.options.clock.now();
-    for (const id of result.childrenStarted) this.options.liveSessions.evict(id);
-    for (const id of result.childrenStarted) notify(id, now);
+    for (const id of result.childrenStarted) {
+      // A child replacing a finished instance of that id must not run on the old one's live state.
+      this.options.liveSessions.evict(id);
+      notify(id, now);
+    }
     if (result.childrenRefused.length) notify(planned.completion.instanceId, now);
     for (const w of planned.wake) notify(w.id, w.at);
   }
