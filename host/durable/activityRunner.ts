@@ -26,12 +26,19 @@ export interface ActivityRunnerOptions {
   onIdle: () => void;
 }
 
+interface Finished {
+  work: ActivityWork;
+  result: ActivityResult;
+}
+
 export class ActivityRunner {
   private readonly queue: ActivityWork[] = [];
   private active = 0;
   private stopped = true;
-  /** Results handed to the backend and not yet durable. */
+  /** Results handed to the backend (or about to be) and not yet durable. */
   private committing = 0;
+  /** Results of this tick, not yet handed to the backend. */
+  private readonly finished: Finished[] = [];
 
   constructor(private readonly options: ActivityRunnerOptions) {}
 
@@ -145,7 +152,10 @@ export class ActivityRunner {
     return { statusCode: response.status, headers: responseHeaders, content: await response.text() };
   }
 
-  /** Commits the result with whatever else finishes in this turn; the orchestration is woken after. */
+  /**
+   * Hands the result to the backend's group commit; results that finish in the same tick go as one
+   * write. The orchestration is woken once its result is durable.
+   */
   private complete(work: ActivityWork, e: HistoryEvent): void {
     const result: ActivityResult = {
       workId: work.id,
@@ -157,25 +167,27 @@ export class ActivityRunner {
       },
     };
     this.committing++;
-    this.commit(work, result);
+    this.finished.push({ work, result });
+    // A microtask, not a later turn: the batch still joins the group commit this turn ends with.
+    if (this.finished.length === 1) queueMicrotask(() => this.commit(this.finished.splice(0)));
   }
 
-  private commit(work: ActivityWork, result: ActivityResult): void {
-    this.options.backend.completeActivityWork([result]).then(
+  private commit(batch: Finished[]): void {
+    this.options.backend.completeActivityWork(batch.map((f) => f.result)).then(
       () => {
-        this.committing--;
-        this.options.deliver(work.instanceId);
+        this.committing -= batch.length;
+        for (const f of batch) this.options.deliver(f.work.instanceId);
         this.options.onIdle();
       },
       (err: unknown) => {
-        // Stopped: the work item is still stored and runs again at the next start (at least once).
+        // Stopped: the work items are still stored and run again at the next start (at least once).
         if (this.stopped) {
-          this.committing--;
+          this.committing -= batch.length;
           return;
         }
-        // Keep the result and try again shortly: losing it would run the activity twice.
-        console.error(`Committing the result of activity '${work.name}' failed; retrying: ${String(err)}`);
-        setTimeout(() => this.commit(work, result), 100).unref();
+        // Keep the results and try again shortly: losing them would run the activities twice.
+        console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
+        setTimeout(() => this.commit(batch), 100).unref();
       },
     );
   }
