@@ -94,9 +94,6 @@ async function main(): Promise<void> {
       });
     };
     const store = host.engine.store;
-    const finished = store.db.prepare(
-      "SELECT status, created_at, updated_at, output FROM instances WHERE instance_id = ? AND status IN ('Completed','Failed','Terminated')",
-    );
     const waitAll = async (ids: string[]): Promise<{ latencies: number[]; last: number }> => {
       const latencies: number[] = [];
       let last = 0;
@@ -105,13 +102,12 @@ async function main(): Promise<void> {
       while (pending.size > 0) {
         if (Date.now() > deadline) throw new Error(`${pending.size} sagas unfinished`);
         for (const id of [...pending]) {
-          const row = finished.get(id) as
-            { status: string; created_at: number; updated_at: number; output: string } | undefined;
-          if (!row) continue;
+          const row = store.getInstance(id);
+          if (!row || !['Completed', 'Failed', 'Terminated'].includes(row.status)) continue;
           if (row.status !== 'Completed') throw new Error(`saga ${id} ${row.status}: ${row.output}`);
           pending.delete(id);
-          latencies.push(row.updated_at - row.created_at);
-          last = Math.max(last, row.updated_at);
+          latencies.push(row.updatedAt - row.createdAt);
+          last = Math.max(last, row.updatedAt);
         }
         await new Promise((r) => setTimeout(r, 10));
       }

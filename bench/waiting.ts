@@ -21,12 +21,11 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
   for (let i = 0; i < count; i++) host.engine.startNew('benchWaiter', `wait-${i}`, null);
-  const running = host.engine.store.db.prepare(
-    "SELECT COUNT(*) AS n FROM instances WHERE status = 'Running' AND substr(instance_id, 1, 5) = 'wait-'",
-  );
+  const count$ = (status: 'Running' | 'Completed'): number =>
+    host.engine.store.countInstances({ statuses: [status], instanceIdPrefix: 'wait-' });
   for (;;) {
     await host.engine.whenIdle();
-    if ((running.get() as { n: number }).n >= count) break;
+    if (count$('Running') >= count) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const startMs = performance.now() - t0;
@@ -40,10 +39,7 @@ async function main(): Promise<void> {
   const sample = Math.min(100, count);
   for (let i = 0; i < sample; i++)
     host.engine.raiseEvent(`wait-${Math.floor((i * count) / sample)}`, 'go', String(i));
-  const done = host.engine.store.db.prepare(
-    "SELECT COUNT(*) AS n FROM instances WHERE status = 'Completed' AND substr(instance_id, 1, 5) = 'wait-'",
-  );
-  while ((done.get() as { n: number }).n < sample) await new Promise((r) => setTimeout(r, 20));
+  while (count$('Completed') < sample) await new Promise((r) => setTimeout(r, 20));
   const result = {
     instances: count,
     startAndSettleMs: Math.round(startMs),

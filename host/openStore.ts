@@ -5,18 +5,18 @@
  * deletes the file: that is the owner's decision, and the message says what the choices are.
  */
 import path from 'node:path';
-import { Store } from './durable/store';
+import { SqliteBackend } from './durable/sqliteBackend';
 import { HostStartupError, reason, systemCode } from './startupError';
 
 const CHOICES = 'move it away to start with empty history, or restore a backup';
 
 /** `dataDir` undefined: an in-memory store (nothing to check). */
-export function openStore(dataDir: string | undefined): Store {
-  if (!dataDir) return new Store(':memory:');
+export function openStore(dataDir: string | undefined): SqliteBackend {
+  if (!dataDir) return new SqliteBackend(':memory:');
   const file = path.join(dataDir, 'durable.sqlite');
-  let store: Store;
+  let store: SqliteBackend;
   try {
-    store = new Store(file);
+    store = new SqliteBackend(file);
   } catch (err) {
     throw openFailure(file, err);
   }

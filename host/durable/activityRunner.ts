@@ -1,8 +1,9 @@
 /**
  * Runs activity work items (and durable HTTP calls) with the concurrency limit from host.json, and
  * turns each outcome into a TaskCompleted/TaskFailed message for its orchestration. Completions
- * that finish close together are committed in one transaction. A work item stays in the store
- * until its completion is committed, so one in flight at a crash runs again (at least once).
+ * that finish close together share a group commit (the backend's). A work item stays in the store
+ * until its completion is committed, so one in flight at a crash runs again (at least once). It
+ * only runs work the backend has already stored: it never writes work itself.
  */
 import type { Clock } from '../clock';
 import type { WorkerCore } from '../worker/coreApi';
@@ -11,10 +12,10 @@ import type { HttpRequestAction } from './actions';
 import type { FunctionIndex } from './functionIndex';
 import { managedIdentityToken } from './managedIdentity';
 import { EventType, FailureDetails, HistoryEvent, event } from './history';
-import type { ActivityWork, NewActivityWork, Store } from './store';
+import type { ActivityResult, ActivityWork, Backend } from './backend';
 
 export interface ActivityRunnerOptions {
-  store: Store;
+  backend: Backend;
   core: WorkerCore;
   functions: FunctionIndex;
   clock: Clock;
@@ -23,31 +24,27 @@ export interface ActivityRunnerOptions {
   timeoutMs?: number;
   deliver: (instanceId: string) => void;
   onIdle: () => void;
-  /** Group commit (the engine's); without it each batch of results is its own transaction. */
-  commit?: (write: () => void) => Promise<void>;
 }
 
-interface Completion {
+interface Finished {
   work: ActivityWork;
-  event: HistoryEvent;
+  result: ActivityResult;
 }
 
 export class ActivityRunner {
   private readonly queue: ActivityWork[] = [];
-  /** Enqueued inside an uncommitted transaction; released by flushQueued(). */
-  private readonly staged: ActivityWork[] = [];
   private active = 0;
-  private completions: Completion[] = [];
-  private flushScheduled = false;
   private stopped = true;
-  /** Result batches handed to the group commit and not yet durable. */
+  /** Results handed to the backend (or about to be) and not yet durable. */
   private committing = 0;
+  /** Results of this tick, not yet handed to the backend. */
+  private readonly finished: Finished[] = [];
 
   constructor(private readonly options: ActivityRunnerOptions) {}
 
   start(): void {
     this.stopped = false;
-    this.queue.push(...this.options.store.allActivities());
+    this.queue.push(...this.options.backend.pendingActivityWork());
     this.pump();
   }
 
@@ -57,41 +54,16 @@ export class ActivityRunner {
     const deadline = Date.now() + timeoutMs;
     while ((this.active > 0 || this.committing > 0) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 5));
-    this.flush();
-  }
-
-  /** Forgets work staged by a transaction that rolled back. */
-  discardStaged(): void {
-    this.staged.length = 0;
-  }
-
-  /** Where the next staged work goes; with discardStagedFrom, undoes one savepoint's staging. */
-  stagedMark(): number {
-    return this.staged.length;
-  }
-
-  discardStagedFrom(mark: number): void {
-    this.staged.length = Math.min(this.staged.length, mark);
   }
 
   isIdle(): boolean {
-    return (
-      this.queue.length === 0 &&
-      this.staged.length === 0 &&
-      this.active === 0 &&
-      this.completions.length === 0 &&
-      this.committing === 0
-    );
+    return this.queue.length === 0 && this.active === 0 && this.committing === 0;
   }
 
-  /** Persists a work item; call inside the transaction that schedules it, then flushQueued(). */
-  enqueue(work: NewActivityWork): void {
-    this.staged.push(this.options.store.addActivity(work));
-  }
-
-  flushQueued(): void {
-    if (this.staged.length === 0) return;
-    this.queue.push(...this.staged.splice(0));
+  /** Runs work the backend has committed (an episode's or a rewind's). */
+  accept(work: ActivityWork[]): void {
+    if (work.length === 0) return;
+    this.queue.push(...work);
     this.pump();
   }
 
@@ -180,82 +152,44 @@ export class ActivityRunner {
     return { statusCode: response.status, headers: responseHeaders, content: await response.text() };
   }
 
+  /**
+   * Hands the result to the backend's group commit; results that finish in the same tick go as one
+   * write. The orchestration is woken once its result is durable.
+   */
   private complete(work: ActivityWork, e: HistoryEvent): void {
-    this.completions.push({ work, event: e });
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    if (this.options.commit) {
-      this.commitWithGroup(this.options.commit);
-      return;
-    }
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    const result: ActivityResult = {
+      workId: work.id,
+      message: {
+        instanceId: work.instanceId,
+        executionId: work.executionId,
+        event: e,
+        visibleAt: this.options.clock.now(),
+      },
+    };
+    this.committing++;
+    this.finished.push({ work, result });
+    // A microtask, not a later turn: the batch still joins the group commit this turn ends with.
+    if (this.finished.length === 1) queueMicrotask(() => this.commit(this.finished.splice(0)));
   }
 
-  /**
-   * Hands the results to the engine's group commit, which already waits for the end of this turn:
-   * every result that arrives before its batch is written goes with it.
-   */
-  private commitWithGroup(commit: (write: () => void) => Promise<void>): void {
-    let batch: Completion[] = [];
-    this.committing++;
-    commit(() => {
-      batch = this.completions;
-      this.completions = [];
-      this.flushScheduled = false;
-      this.write(batch);
-    }).then(
+  private commit(batch: Finished[]): void {
+    this.options.backend.completeActivityWork(batch.map((f) => f.result)).then(
       () => {
-        this.committing--;
-        this.delivered(batch);
+        this.committing -= batch.length;
+        for (const f of batch) this.options.deliver(f.work.instanceId);
+        this.options.onIdle();
       },
       (err: unknown) => {
-        this.committing--;
-        this.flushScheduled = false;
-        this.failed(batch, err);
+        // Stopped: the work items are still stored and run again at the next start (at least once).
+        if (this.stopped) {
+          this.committing -= batch.length;
+          return;
+        }
+        // Keep the results and try again shortly: losing them would run the activities twice.
+        console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
+        setTimeout(() => this.commit(batch), 100).unref();
       },
     );
-  }
-
-  /** Commits every completion gathered since the last flush, now. */
-  private flush(): void {
-    const batch = this.completions;
-    if (batch.length === 0) return;
-    this.completions = [];
-    try {
-      this.options.store.transaction(() => this.write(batch));
-    } catch (err) {
-      this.failed(batch, err);
-      return;
-    }
-    this.delivered(batch);
-  }
-
-  private delivered(batch: Completion[]): void {
-    for (const c of batch) this.options.deliver(c.work.instanceId);
-    this.options.onIdle();
-  }
-
-  private failed(batch: Completion[], err: unknown): void {
-    // Keep the results and try again shortly: losing them would run the activities twice.
-    this.completions.unshift(...batch);
-    console.error(`Committing ${batch.length} activity results failed; retrying: ${String(err)}`);
-    setTimeout(() => this.flush(), 100).unref();
-  }
-
-  private write(batch: Completion[]): void {
-    const { store } = this.options;
-    for (const c of batch) {
-      store.deleteActivity(c.work.id);
-      store.addInbox({
-        instanceId: c.work.instanceId,
-        executionId: c.work.executionId,
-        event: c.event,
-        visibleAt: this.options.clock.now(),
-      });
-    }
   }
 }
 

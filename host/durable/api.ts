@@ -7,7 +7,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Engine, EngineError } from './engine';
 import { statusJson } from './statusJson';
-import { InvalidContinuationError, RuntimeStatus, isTerminal } from './store';
+import { InvalidContinuationError, RuntimeStatus, isTerminal } from './backend';
 
 export interface ApiRequest {
   method: string;

@@ -9,7 +9,7 @@ import type { WorkerCore } from '../worker/coreApi';
 import { fromTypedData, invokeFunction } from '../worker/invoke';
 import type { FunctionIndex } from './functionIndex';
 import { EventType, event } from './history';
-import { isTerminal, type InboxMessage, type NewInboxMessage, type Store } from './store';
+import { isTerminal, type Backend, type InboxMessage, type NewInboxMessage } from './backend';
 
 interface RequestMessage {
   op?: string;
@@ -34,7 +34,7 @@ interface EntityResult {
 }
 
 export interface EntityRunnerOptions {
-  store: Store;
+  store: Backend;
   core: WorkerCore;
   functions: FunctionIndex;
   clock: Clock;
@@ -52,7 +52,7 @@ export class EntityRunner {
   async run(entityId: string): Promise<void> {
     const { store, clock } = this.options;
     const now = clock.now();
-    const messages = store.inbox(entityId, now);
+    const messages = store.pendingEvents(entityId, now);
     if (messages.length === 0) return;
     const row = store.getEntity(entityId) ?? { entityId, state: null, exists: false, locks: null };
     let holder = row.locks ? ((JSON.parse(row.locks) as LockHolder | null) ?? undefined) : undefined;
@@ -159,10 +159,10 @@ export class EntityRunner {
     }
     await runBatch();
 
-    store.transaction(() => {
-      store.deleteInbox(consumed);
-      store.putEntity({ entityId, state, exists, locks: holder ? JSON.stringify(holder) : null });
-      for (const m of outgoing) store.addInbox(m);
+    store.completeEntityWorkItem({
+      entity: { entityId, state, exists, locks: holder ? JSON.stringify(holder) : null },
+      consumed,
+      messages: outgoing,
     });
     for (const m of outgoing) this.options.notify(m.instanceId, m.visibleAt);
     if (again) this.options.notify(entityId, clock.now());

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Action, OrchestratorState } from './actions';
 import type { HistoryEvent } from './history';
-import type { InstanceRow } from './store';
+import type { InstanceRow } from './backend';
 import type { CoreInvocationContext } from '../worker/coreApi';
 
 /** The parts of the library's TaskOrchestrationExecutor this module uses. */

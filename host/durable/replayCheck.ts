@@ -9,7 +9,6 @@
  * It opens the store read-only (WAL lets it read while a host is running) and writes nothing: no
  * history, no work, no activity runs. Only orchestrator code runs, which must be free of I/O anyway.
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readLocalSettings } from '../settings';
@@ -18,7 +17,10 @@ import { fromTypedData, invokeFunction } from '../worker/invoke';
 import { loadApp } from '../worker/loadApp';
 import { signature, type OrchestratorState } from './actions';
 import { FunctionIndex } from './functionIndex';
+import type { InstanceRow, ReadOnlyBackend } from './backend';
 import { EventType, type HistoryEvent } from './history';
+import { SqliteBackend } from './sqliteBackend';
+import { orchestrationTriggerPayload, stateOfThrow } from './triggerPayload';
 
 /** Statuses of instances that will run their orchestrator again: the ones a deploy can break. */
 export const LIVE_STATUSES = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'] as const;
@@ -103,72 +105,44 @@ export function defaultDataDir(appDir: string): string {
   return fs.existsSync(path.join(up, STORE_FILE)) ? up : path.join(appDir, '.data');
 }
 
-interface StoredInstance {
-  instance_id: string;
-  name: string;
-  status: string;
-  input: string | null;
-  parent_instance_id: string | null;
-  runtime: string | null;
+/** The store, read-only (WAL lets it read while a host is running). */
+function openStore(file: string): ReadOnlyBackend {
+  try {
+    return SqliteBackend.openReadOnly(file);
+  } catch (err) {
+    throw new ReplayCheckError(
+      'STORE_UNREADABLE',
+      `cannot read ${file} as a durable store: ${(err as Error).message}`,
+    );
+  }
 }
 
-/** The few reads the check needs, on a read-only connection (the engine's Store opens read-write). */
-class StoreReader {
-  private readonly db: Database.Database;
-
-  constructor(readonly file: string) {
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-      db.pragma('busy_timeout = 5000');
-      const table = db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('instances', 'history')")
-        .all();
-      if (table.length !== 2) throw new Error('it has no instances and history tables');
-      this.db = db;
-    } catch (err) {
-      db?.close();
-      throw new ReplayCheckError(
-        'STORE_UNREADABLE',
-        `cannot read ${file} as a durable store: ${(err as Error).message}`,
-      );
-    }
-  }
-
-  select(options: ReplayCheckOptions): StoredInstance[] {
-    const columns = 'instance_id, name, status, input, parent_instance_id, runtime';
-    let rows: StoredInstance[];
-    if (options.instanceIds?.length) {
-      const get = this.db.prepare(`SELECT ${columns} FROM instances WHERE instance_id = ?`);
-      rows = options.instanceIds.map((id) => {
-        const row = get.get(id) as StoredInstance | undefined;
-        if (!row) throw new ReplayCheckError('NOT_FOUND', `there is no instance '${id}' in ${this.file}`);
-        return row;
+/** The instances the options select, oldest first. */
+function selectInstances(store: ReadOnlyBackend, file: string, options: ReplayCheckOptions): InstanceRow[] {
+  let rows: InstanceRow[];
+  if (options.instanceIds?.length) {
+    rows = options.instanceIds.map((id) => {
+      const row = store.getInstance(id);
+      if (!row) throw new ReplayCheckError('NOT_FOUND', `there is no instance '${id}' in ${file}`);
+      return row;
+    });
+  } else {
+    rows = [];
+    let continuation: string | undefined;
+    do {
+      const page = store.queryInstances({
+        statuses: options.all ? undefined : [...LIVE_STATUSES],
+        continuation,
       });
-    } else {
-      rows = this.db
-        .prepare(`SELECT ${columns} FROM instances ORDER BY created_at, instance_id`)
-        .all() as StoredInstance[];
-      if (!options.all) rows = rows.filter((r) => (LIVE_STATUSES as readonly string[]).includes(r.status));
-    }
-    if (options.names?.length) {
-      const names = new Set(options.names.map((n) => n.toLowerCase()));
-      rows = rows.filter((r) => names.has(r.name.toLowerCase()));
-    }
-    return rows;
+      rows.push(...page.rows);
+      continuation = page.continuation;
+    } while (continuation);
   }
-
-  history(instanceId: string): HistoryEvent[] {
-    return (
-      this.db.prepare('SELECT event FROM history WHERE instance_id = ? ORDER BY seq').all(instanceId) as {
-        event: string;
-      }[]
-    ).map((r) => ({ ...(JSON.parse(r.event) as HistoryEvent), IsPlayed: true }));
+  if (options.names?.length) {
+    const names = new Set(options.names.map((n) => n.toLowerCase()));
+    rows = rows.filter((r) => names.has(r.name.toLowerCase()));
   }
-
-  close(): void {
-    this.db.close();
-  }
+  return rows;
 }
 
 /** Loads the app as `blc serve` does (settings into the environment, then main), without serving. */
@@ -194,26 +168,26 @@ async function loadRegistrations(appDir: string): Promise<WorkerCore> {
 
 export async function replayCheck(options: ReplayCheckOptions): Promise<ReplayReport> {
   const appDir = path.resolve(options.appDir);
-  const reader = new StoreReader(options.storeFile);
+  const store = openStore(options.storeFile);
   try {
-    const rows = reader.select(options);
+    const rows = selectInstances(store, options.storeFile, options);
     const core = await loadRegistrations(appDir);
     const functions = new FunctionIndex(core);
     const instances: InstanceCheck[] = [];
     try {
-      for (const row of rows) instances.push(await checkInstance(core, functions, reader, row));
+      for (const row of rows) instances.push(await checkInstance(core, functions, store, row));
     } finally {
       // As a worker shutting down: the app's appTerminate hooks release what appStart opened.
       await core.runHooks('appTerminate', { hookData: core.appHookData });
     }
     return { appDir, storeFile: options.storeFile, instances };
   } finally {
-    reader.close();
+    store.close();
   }
 }
 
 /** The host's bookkeeping: signatures of the top-level actions the engine applied, in order. */
-function recordedActions(row: StoredInstance): string[] | undefined {
+function recordedActions(row: InstanceRow): string[] | undefined {
   if (!row.runtime) return undefined;
   try {
     const applied = (JSON.parse(row.runtime) as { applied?: unknown }).applied;
@@ -226,11 +200,11 @@ function recordedActions(row: StoredInstance): string[] | undefined {
 async function checkInstance(
   core: WorkerCore,
   functions: FunctionIndex,
-  reader: StoreReader,
-  row: StoredInstance,
+  store: ReadOnlyBackend,
+  row: InstanceRow,
 ): Promise<InstanceCheck> {
-  const base = { instanceId: row.instance_id, name: row.name, status: row.status };
-  const history = reader.history(row.instance_id);
+  const base = { instanceId: row.instanceId, name: row.name, status: row.status };
+  const history = store.history(row.instanceId).map((e) => ({ ...e, IsPlayed: true }));
   const recorded = recordedActions(row);
   if (history.length === 0 || !history.some((e) => e.EventType === EventType.OrchestratorStarted))
     return { ...base, result: 'not started', recordedActions: 0 };
@@ -311,8 +285,6 @@ function recordedEnding(
   };
 }
 
-const OUT_OF_PROC_MARKER = '$OutOfProcData$:';
-
 interface Replay {
   state?: OrchestratorState;
   /** The message of an error the orchestrator threw. */
@@ -324,24 +296,14 @@ async function replayHistory(
   core: WorkerCore,
   triggerKey: string,
   fn: Parameters<typeof invokeFunction>[1],
-  row: StoredInstance,
+  row: InstanceRow,
   history: HistoryEvent[],
 ): Promise<Replay> {
-  const payload = {
-    history,
-    input: row.input === null ? null : safeParse(row.input),
-    instanceId: row.instance_id,
-    isReplaying: true,
-    parentInstanceId: row.parent_instance_id,
-    upperSchemaVersion: 1,
-    upperSchemaVersionNew: 3,
-    longRunningTimerIntervalDuration: '3.00:00:00',
-    maximumShortTimerDuration: '3650.00:00:00',
-    defaultHttpAsyncRequestSleepTimeMillseconds: 30_000,
-  };
+  // As the engine builds it, but starting as a replay: the code sees context.df.isReplaying.
+  const payload = orchestrationTriggerPayload(row, [], history, { isReplaying: true });
   try {
     const res = await invokeFunction(core, fn, {
-      inputData: [{ name: triggerKey, data: { string: JSON.stringify(payload) } }],
+      inputData: [{ name: triggerKey, data: { string: payload } }],
     });
     const state = fromTypedData(res.returnValue) as OrchestratorState | undefined;
     if (!state || typeof state !== 'object' || !Array.isArray(state.actions))
@@ -349,25 +311,12 @@ async function replayHistory(
     return { state };
   } catch (err) {
     // The library reports an orchestrator's throw with its state (actions so far) after a marker.
-    const message = err instanceof Error ? err.message : String(err);
-    const marker = message.indexOf(OUT_OF_PROC_MARKER);
-    if (marker >= 0) {
-      try {
-        const state = JSON.parse(message.slice(marker + OUT_OF_PROC_MARKER.length)) as OrchestratorState;
-        const error = state.failureDetails?.ErrorMessage ?? state.error ?? message.slice(0, marker).trim();
-        return { state, error };
-      } catch {
-        // fall through: the raw message
-      }
-    }
-    return { error: message };
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+    const thrown = stateOfThrow(err);
+    if (thrown)
+      return {
+        state: thrown.state,
+        error: thrown.state.failureDetails?.ErrorMessage ?? thrown.state.error ?? thrown.message,
+      };
+    return { error: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -4,7 +4,7 @@
  * scripts read them unchanged.
  */
 import { EventType, HistoryEvent, scheduledById } from './history';
-import type { InstanceRow } from './store';
+import type { InstanceRow } from './backend';
 
 /** The extension prints times as yyyy-MM-ddTHH:mm:ssZ (no fractions). */
 export function statusTime(ms: number): string {

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Store } from '../../host/durable/store';
+import { newInstance } from '../../host/durable/instanceRecords';
+import { SqliteBackend } from '../../host/durable/sqliteBackend';
 import { runBlc, type BlcRun } from '../support/blc';
 import {
   instanceOperation,
@@ -244,23 +245,16 @@ describe('blc replay-check before an instance ran', () => {
   it('has nothing to compare for an instance whose first step is still queued', async () => {
     // As the engine leaves a new instance until its first episode: a row, no history yet.
     const queued = path.join(tmp, 'queued');
-    const store = new Store(path.join(queued, 'durable.sqlite'));
-    store.putInstance({
-      instanceId: 'queued-1',
-      executionId: 'e1',
-      name: 'approveOrder',
-      version: null,
-      status: 'Pending',
-      input: '"o-9"',
-      output: null,
-      customStatus: null,
-      parentInstanceId: null,
-      parentExecutionId: null,
-      parentTaskId: null,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-      runtime: null,
-    });
+    const store = new SqliteBackend(path.join(queued, 'durable.sqlite'));
+    store.createInstance(
+      newInstance({
+        instanceId: 'queued-1',
+        name: 'approveOrder',
+        input: '"o-9"',
+        version: null,
+        now: Date.now(),
+      }),
+    );
     store.close();
     const res = await blc('--app', original, '--data', queued);
     expect(res.code, res.err).toBe(0);

@@ -11,7 +11,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Store } from '../../host/durable/store';
+import { SqliteBackend } from '../../host/durable/sqliteBackend';
 import { BLC, PROJECT_ROOT, blcEnv, type BlcRun } from '../support/blc';
 
 /** A refusal comes in well under this; a host that started instead is stopped here and fails the test. */
@@ -174,7 +174,7 @@ describe('blc serve refuses a data folder it cannot use', () => {
   it('a durable.sqlite whose pages are damaged (it used to start and answer 500 to every call)', async () => {
     const dataDir = tempDir();
     const file = path.join(dataDir, 'durable.sqlite');
-    new Store(file).close();
+    new SqliteBackend(file).close();
     damageAllPagesButTheFirst(file);
     const line = refusedLine(await blc(['serve', '--app', app(), '--data', dataDir, '--port', '0']));
     expect(line).toMatch(

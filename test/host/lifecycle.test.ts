@@ -104,7 +104,8 @@ describe('instance lifecycle through the DurableClient', () => {
     expect((await client('suspend', 'susp-1', { reason: 'pause' })).status).toBe(202);
     await waitFor(host, 'susp-1', ['Suspended']);
     await client('raise', 'susp-1', { event: 'next', data: 'held' });
-    await new Promise((r) => setTimeout(r, 200));
+    // The event's episode has run (and held it) once the engine has nothing left to do.
+    await host.engine.whenIdle();
     const whileSuspended = await getStatus(host, 'susp-1');
     expect(whileSuspended.runtimeStatus).toBe('Suspended');
     expect(whileSuspended.customStatus).toBeNull();

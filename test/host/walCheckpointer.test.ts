@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../../host/durable/store';
+import { newInstance } from '../../host/durable/instanceRecords';
+import { SqliteBackend } from '../../host/durable/sqliteBackend';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -39,35 +40,17 @@ function instancesInMainFile(file: string): number {
   }
 }
 
-function putInstances(store: Store, count: number): void {
-  store.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      store.putInstance({
-        instanceId: `i${i}`,
-        executionId: 'e',
-        name: 'n',
-        version: null,
-        status: 'Running',
-        input: null,
-        output: null,
-        customStatus: null,
-        parentInstanceId: null,
-        parentExecutionId: null,
-        parentTaskId: null,
-        createdAt: 0,
-        updatedAt: 0,
-        runtime: null,
-      });
-    }
-  });
+function putInstances(store: SqliteBackend, count: number): void {
+  for (let i = 0; i < count; i++)
+    store.createInstance(newInstance({ instanceId: `i${i}`, name: 'n', input: null, version: null, now: 0 }));
 }
 
 describe('background WAL checkpoints', () => {
   it('copy committed rows into the database file without the host connection checkpointing', async () => {
     const file = tempFile();
-    const store = new Store(file);
+    const store = new SqliteBackend(file);
     store.checkpointInBackground();
-    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBeGreaterThan(1000);
+    expect(store.walAutocheckpointPages()).toBeGreaterThan(1000);
     putInstances(store, 50);
     expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(0);
     let found = 0;
@@ -81,7 +64,7 @@ describe('background WAL checkpoints', () => {
 
   it('leave no log behind once the store is closed', () => {
     const file = tempFile();
-    const store = new Store(file);
+    const store = new SqliteBackend(file);
     store.checkpointInBackground();
     putInstances(store, 10);
     store.close();
@@ -90,9 +73,9 @@ describe('background WAL checkpoints', () => {
   });
 
   it('are not started for an in-memory store', () => {
-    const store = new Store(':memory:');
+    const store = new SqliteBackend(':memory:');
     store.checkpointInBackground();
-    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(store.walAutocheckpointPages()).toBe(1000);
     store.close();
   });
 });

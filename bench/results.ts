@@ -1,0 +1,54 @@
+/**
+ * The shape of one bench run, as written to bench/results/latest.json and read by the report:
+ * declared once, so the report reads typed fields instead of casting them back.
+ */
+import type { ChainResult } from './scenarios/chain';
+import type { SagaResult, WaitingResult } from './scenarios/childProcess';
+import type { IdleLatencyResult } from './scenarios/idleLatency';
+import type { LoadResult } from './scenarios/load';
+import type { LibraryOrchestrationsResult, ReplayResult } from './scenarios/replay';
+import type { SqliteResult } from './scenarios/sqlite';
+
+export interface BenchResults {
+  when: string;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    totalMemMB: number;
+    node: string;
+    platform: string;
+    durableFunctions: string;
+    azureFunctions: string;
+    betterSqlite3: string;
+  };
+  store: { memory: true } | { dataDir: string; journal: string; synchronous: string };
+  app: { dir: string; maxConcurrentActivityFunctions: number; maxConcurrentOrchestratorFunctions: number };
+  experiment: { maxOrch: number | null; maxAct: number | null; pragmas: string[]; memoryStore: boolean };
+  loadAverageAtStart: number[];
+  sqlite?: SqliteResult;
+  replay?: Record<string, ReplayResult>;
+  libraryOrchestrations?: LibraryOrchestrationsResult;
+  idleLatency?: IdleLatencyResult;
+  /** The median of the burst runs. */
+  concurrent?: LoadResult;
+  concurrentRuns?: { orchestrationsPerSec: number; p50StepDelayMs: number; p99StepDelayMs: number }[];
+  paced?: LoadResult;
+  /** At 80 % of the measured capacity, when that is below the paced rate. */
+  pacedRelative?: LoadResult;
+  /** One per in-flight bound N, as `boundedN`. */
+  [bounded: `bounded${number}`]: LoadResult | undefined;
+  chains?: { runs: ChainResult[]; ratio1000to500: number | null };
+  storeFileMB?: { db: number; wal: number };
+  liveSessions?: {
+    hits: number;
+    misses: number;
+    evictions: number;
+    /** The backend's group commits and the writes they carried. */
+    commits: { commits: number; writes: number };
+  };
+  waiting?: WaitingResult;
+  saga?: SagaResult;
+  processMemoryAtEnd?: { rssMB: number; heapUsedMB: number };
+  benchSeconds?: number;
+  loadAverageAtEnd?: number[];
+}
