@@ -9,13 +9,11 @@
 import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiClient, BlcError } from './apiClient';
+import { noExtraPositionals, parseCommandLine, type Options } from './commandLine';
 import { projectRoot } from './version';
 
 export const DEFAULT_URL = 'http://localhost:7071';
-
-type Options = NonNullable<ParseArgsConfig['options']>;
 
 const COMMON: Options = {
   url: { type: 'string' },
@@ -43,17 +41,7 @@ export interface Parsed {
 }
 
 export function parse(argv: string[], options: Options = {}): Parsed {
-  let result;
-  try {
-    result = parseArgs({
-      args: argv,
-      options: { ...COMMON, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw BlcError.usage((err as Error).message.replace(/\. To specify a positional.*$/s, ''));
-  }
+  const result = parseCommandLine(argv, { ...COMMON, ...options });
   const values = result.values as Values;
   let client: ApiClient | undefined;
   return {
@@ -127,8 +115,7 @@ export function flag(p: Parsed, name: string): boolean {
 export function positionals(p: Parsed, names: string[], usage: string): string[] {
   if (p.positionals.length < names.length)
     throw BlcError.usage(`missing ${names.slice(p.positionals.length).join(' and ')}; usage: ${usage}`);
-  if (p.positionals.length > names.length)
-    throw BlcError.usage(`unexpected argument '${p.positionals[names.length]}'; usage: ${usage}`);
+  noExtraPositionals(p.positionals, names.length, usage);
   return p.positionals;
 }
 
@@ -156,16 +143,4 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/**
- * A port option's value: undefined when absent, else a whole number 0..65535 (0 picks a free port).
- * Only digits count: `Number` would also take '', ' 80', '0x50' and '1e3'.
- */
-export function portArg(raw: string | undefined, option = '--port'): { port?: number; error?: string } {
-  if (raw === undefined) return {};
-  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(port) || port > 65_535)
-    return { error: `${option} must be a number between 0 and 65535, got '${raw}'` };
-  return { port };
 }

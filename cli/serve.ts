@@ -2,10 +2,9 @@
  * `blc serve`: runs any built Azure Functions v4 Node app on the local host, prints its functions
  * the way `func start` does, and shuts down cleanly on SIGINT/SIGTERM.
  */
-import { parseArgs } from 'node:util';
-import { startHost } from '../host/host';
+import { startHost, type HostOptions } from '../host/host';
 import { HostStartupError } from '../host/startupError';
-import { portArg } from './args';
+import { noExtraPositionals, parseCommandLine, portOption, usageExit } from './commandLine';
 import { errorLine } from './output';
 import { projectRoot } from './version';
 
@@ -19,47 +18,47 @@ const HELP = `Usage: blc serve [--app DIR] [--port N] [--host ADDR] [--data DIR]
   --virtual-time   Run on a virtual clock that jumps to the next timer whenever the host is idle
   --quiet          Print only warnings and errors from functions`;
 
+const OPTIONS = {
+  app: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  memory: { type: 'boolean', default: false },
+  'virtual-time': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** The host's options from the command line, or undefined for --help. */
+function serveOptions(argv: string[]): HostOptions | undefined {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) return undefined;
+  noExtraPositionals(positionals, 0, 'blc serve [options]');
+  return {
+    appDir: values.app ?? projectRoot(),
+    port: portOption(values.port),
+    hostname: values.host,
+    dataDir: values.data,
+    memory: values.memory,
+    virtualTime: values['virtual-time'] ? 'auto' : undefined,
+    quiet: values.quiet,
+  };
+}
+
 export async function serveCommand(argv: string[]): Promise<number> {
-  let args;
+  let options;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        app: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        data: { type: 'string' },
-        memory: { type: 'boolean', default: false },
-        'virtual-time': { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
+    options = serveOptions(argv);
   } catch (err) {
-    console.error(`blc serve: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
+    return usageExit('blc serve', err);
   }
-  if (args.help) {
+  if (!options) {
     console.log(HELP);
     return 0;
   }
-  const { port, error } = portArg(args.port);
-  if (error) {
-    console.error(`blc serve: ${error}`);
-    return 2;
-  }
   let host;
   try {
-    host = await startHost({
-      appDir: args.app ?? projectRoot(),
-      port,
-      hostname: args.host,
-      dataDir: args.data,
-      memory: args.memory,
-      virtualTime: args['virtual-time'] ? 'auto' : undefined,
-      quiet: args.quiet,
-    });
+    host = await startHost(options);
   } catch (err) {
     // A setting or data file the host refused: its one line says which file and key, so no stack.
     if (!(err instanceof HostStartupError)) throw err;

@@ -12,10 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { readLocalSettings } from '../host/settings';
 import { HostStartupError } from '../host/startupError';
-import { DEFAULT_URL, localKey, portArg } from './args';
+import { DEFAULT_URL, localKey } from './args';
+import { noExtraPositionals, parseCommandLine, portOption, usageExit } from './commandLine';
 import { startDataverseSim, type DataverseSim } from '../sim/dataverse';
 import { DEMO_TENANT_DOMAIN, startGraphSim, type GraphSim } from '../sim/graph';
 import { startLocalAzurite, type LocalAzurite } from './up/azurite';
@@ -45,11 +45,11 @@ and registers the simulator's webhook at the app. A service set in local.setting
 const PREFERRED = { azurite: 10_000, dataverse: 7080, graph: 7443 };
 type Service = keyof typeof PREFERRED;
 /** Each service's port option. */
-const PORT_OPTIONS: Record<Service, string> = {
+const PORT_OPTIONS = {
   azurite: '--azurite-port',
   dataverse: '--dataverse-port',
   graph: '--graph-port',
-};
+} as const satisfies Record<Service, `--${Service}-port`>;
 /** The bearer token the simulators accept (any non-empty token). */
 const SIM_TOKEN = 'local';
 /** What `blc up` owns inside the data folder (--fresh removes exactly these). */
@@ -64,68 +64,30 @@ interface UpArgs {
   verbose: boolean;
 }
 
-/**
- * `--graph-port -1` as `--graph-port=-1`: a negative number after a port option is a bad port, which
- * portArg names in one line; parseArgs would call it an ambiguous option in three.
- */
-function joinNegativePorts(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const next = argv[i + 1];
-    if (/^--(?:[a-z]+-)?port$/.test(argv[i]) && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${argv[i]}=${next}`);
-      i++;
-    } else out.push(argv[i]);
-  }
-  return out;
-}
+const OPTIONS = {
+  port: { type: 'string' },
+  'azurite-port': { type: 'string' },
+  'dataverse-port': { type: 'string' },
+  'graph-port': { type: 'string' },
+  data: { type: 'string' },
+  fresh: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
-function parse(argv: string[]): UpArgs | number {
-  let values;
-  try {
-    values = parseArgs({
-      args: joinNegativePorts(argv),
-      options: {
-        port: { type: 'string' },
-        'azurite-port': { type: 'string' },
-        'dataverse-port': { type: 'string' },
-        'graph-port': { type: 'string' },
-        data: { type: 'string' },
-        fresh: { type: 'boolean', default: false },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`blc up: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}; run 'blc up --help'`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const { port, error } = portArg(values.port);
-  if (error) {
-    console.error(`blc up: ${error}`);
-    return 2;
-  }
-  const given: Record<Service, string | undefined> = {
-    azurite: values['azurite-port'],
-    dataverse: values['dataverse-port'],
-    graph: values['graph-port'],
-  };
+/** What the command line asks for, or undefined for --help. Throws a usage BlcError. */
+function parse(argv: string[]): UpArgs | undefined {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) return undefined;
+  noExtraPositionals(positionals, 0, 'blc up [options]');
+  const port = portOption(values.port);
   const ports = {} as Record<Service, PortChoice>;
   for (const service of Object.keys(PREFERRED) as Service[]) {
-    const named = portArg(given[service], PORT_OPTIONS[service]);
-    if (named.error) {
-      console.error(`blc up: ${named.error}`);
-      return 2;
-    }
+    const named = portOption(values[`${service}-port`], PORT_OPTIONS[service]);
     // A port the user named is that port or nothing; a default gives way to any free port.
     ports[service] =
-      named.port !== undefined
-        ? { port: named.port, orAnyFree: false }
+      named !== undefined
+        ? { port: named, orAnyFree: false }
         : { port: port === 0 ? 0 : PREFERRED[service], orAnyFree: true };
   }
   return {
@@ -233,8 +195,16 @@ async function dashboardNote(url: string, key: string | undefined): Promise<stri
 }
 
 export async function upCommand(argv: string[]): Promise<number> {
-  const parsed = parse(argv);
-  if (typeof parsed === 'number') return parsed;
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    return usageExit('blc up', err);
+  }
+  if (!parsed) {
+    console.log(HELP);
+    return 0;
+  }
   const { dataDir, verbose } = parsed;
   const root = projectRoot();
   let values: Record<string, unknown>;

@@ -6,7 +6,6 @@
  * Exit codes: 0 every checked instance reproduces, 1 one does not, 2 usage, 3 no store or no app.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { BlcError } from '../apiClient';
 import {
   FAILING_RESULTS,
@@ -18,6 +17,7 @@ import {
   type InstanceCheck,
   type ReplayResult,
 } from '../../host/durable/replayCheck';
+import { noExtraPositionals, parseCommandLine } from '../commandLine';
 import { json, print, table } from '../output';
 import { projectRoot } from '../version';
 import type { Command } from './types';
@@ -41,24 +41,15 @@ Exit codes: 0 every checked instance reproduces, 1 one does not, 2 usage error,
 3 no readable store or the app cannot be loaded.`;
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        app: { type: 'string' },
-        data: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        instance: { type: 'string', multiple: true },
-        name: { type: 'string', multiple: true },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw BlcError.usage((err as Error).message.replace(/\. To specify a positional.*$/s, ''));
-  }
+  return parseCommandLine(argv, {
+    app: { type: 'string' },
+    data: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    instance: { type: 'string', multiple: true },
+    name: { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
 }
 
 /** `--name a,b` and `--name a --name b` alike. */
@@ -90,8 +81,7 @@ async function run(argv: string[]): Promise<number> {
     print(HELP);
     return 0;
   }
-  if (positionals.length)
-    throw BlcError.usage(`unexpected argument '${positionals[0]}'; usage: blc replay-check [options]`);
+  noExtraPositionals(positionals, 0, 'blc replay-check [options]');
   if (values.all && values.instance?.length)
     throw BlcError.usage('--all and --instance cannot be combined: --instance already picks the instances');
   const appDir = path.resolve(values.app ?? projectRoot());

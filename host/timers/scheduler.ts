@@ -8,7 +8,8 @@
  * schedule or throw into the caller.
  */
 import type { Clock } from '../clock';
-import { nextOccurrence, parseSchedule, resolveTimeZone, type Schedule } from './ncrontab';
+import { nextOccurrence, parseSchedule, type Schedule } from './ncrontab';
+import { resolveTimeZone } from './timeZones';
 
 /** Epoch ms. Mirrors Azure's ScheduleStatus. */
 export interface TimerScheduleState {

@@ -105,4 +105,24 @@ describe('blc usage', () => {
     expect(serve.code).toBe(2);
     expect(serve.err.trim().split('\n')).toHaveLength(1);
   });
+
+  it('refuses bad options of serve and the simulators in one line too, negative ports included', async () => {
+    for (const command of [['serve'], ['sim', 'graph'], ['sim', 'dataverse']]) {
+      const name = `blc ${command.join(' ')}`;
+      const negative = await blc(...command, '--port', '-1');
+      expect(negative.code, name).toBe(2);
+      expect(negative.out, name).toBe('');
+      expect(negative.err.trim().split('\n')).toEqual([
+        `${name}: --port must be a number between 0 and 65535, got '-1'`,
+      ]);
+      const unknown = await blc(...command, '--colour');
+      expect(unknown.code, name).toBe(2);
+      expect(unknown.err.trim().split('\n')).toEqual([`${name}: Unknown option '--colour'`]);
+      const missing = await blc(...command, '--host', '--port', '0');
+      expect(missing.code, name).toBe(2);
+      expect(missing.err.trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`^${name}: Option '--host' argument is ambiguous`)),
+      ]);
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { nextOccurrence, parseSchedule, resolveTimeZone, windowsTimeZones } from '../../host/timers/ncrontab';
+import { nextOccurrence, parseSchedule } from '../../host/timers/ncrontab';
+import { resolveTimeZone, windowsTimeZones } from '../../host/timers/timeZones';
 
 const t = (isoString: string): number => Date.parse(isoString);
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -141,6 +142,14 @@ describe('nextOccurrence', () => {
       '2024-01-05T09:30:00.000Z',
       '2024-01-08T09:30:00.000Z',
       '2024-01-09T09:30:00.000Z',
+    ]);
+  });
+
+  it('reads a step longer than its field as the first value only', () => {
+    expect(parseSchedule('*/90 0/75 * * * *')).toMatchObject({ seconds: [0], minutes: [0] });
+    expect(occurrences('10/90 * * * * *', '2024-01-01T00:00:00Z', 2)).toEqual([
+      '2024-01-01T00:00:10.000Z',
+      '2024-01-01T00:01:10.000Z',
     ]);
   });
 

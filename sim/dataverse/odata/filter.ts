@@ -4,6 +4,10 @@
  * functions contains, startswith and endswith; parentheses. Literals keep their kind (string, number,
  * boolean, null, GUID, date, date-time) so the SQL translation can check types. It never looks at a
  * table: unknown names are caught when the tree is translated.
+ *
+ * Hand-written on purpose: the npm OData parsers (odata-v4-parser, @balena/odata-parser, odata-parser,
+ * odata-filter-to-ast) are unmaintained or miss Dataverse's bare GUID and date literals, `not` or bare
+ * boolean columns, and none reports errors with the positions Dataverse's messages give.
  */
 import { uriError } from '../errors';
 import { tokenize, type Token } from './lexer';

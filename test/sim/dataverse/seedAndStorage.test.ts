@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeDataverseSim } from '../../../sim/dataverse';
-import { parseDataverseSimArgs, UsageError } from '../../../sim/dataverse/cli';
+import { BlcError } from '../../../cli/apiClient';
+import { parseDataverseSimArgs } from '../../../cli/sim';
 import { call, startSim, webApi } from './support';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dataverse-sim-data-'));
@@ -117,9 +118,9 @@ describe('blc sim dataverse arguments', () => {
   });
 
   it('refuses unknown options, seeds and bad ports as usage errors', () => {
-    expect(() => parseDataverseSimArgs(['--seed', 'full'])).toThrow(UsageError);
-    expect(() => parseDataverseSimArgs(['--port', 'http'])).toThrow(UsageError);
-    expect(() => parseDataverseSimArgs(['--data'])).toThrow(UsageError);
-    expect(() => parseDataverseSimArgs(['--verbose'])).toThrow(UsageError);
+    expect(() => parseDataverseSimArgs(['--seed', 'full'])).toThrow(BlcError);
+    expect(() => parseDataverseSimArgs(['--port', 'http'])).toThrow(BlcError);
+    expect(() => parseDataverseSimArgs(['--data'])).toThrow(BlcError);
+    expect(() => parseDataverseSimArgs(['--verbose'])).toThrow(BlcError);
   });
 });
