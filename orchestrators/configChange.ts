@@ -8,35 +8,11 @@ import type { OrchestrationContext } from 'durable-functions';
 import { Saga } from '../lib/saga';
 import { activateConfigVersion, readConfig, writeConfigVersion, type AppConfig } from '../activities/config';
 import { recordRollbackPoint } from '../activities/rollbackPoints';
-
-interface ConfigChangeInput {
-  description?: string;
-  /** Replaces the whole configuration. */
-  value?: AppConfig;
-  /** Merged into the current configuration (top-level keys; null removes a key). */
-  patch?: AppConfig;
-  retentionDays?: number;
-}
-
-function readInput(raw: unknown): ConfigChangeInput {
-  const input = raw as ConfigChangeInput | null;
-  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!input || (input.value === undefined) === (input.patch === undefined)) {
-    throw new Error(
-      '[INVALID_INPUT] Give exactly one of value (the whole configuration) or patch (keys to change).',
-    );
-  }
-  if (
-    (input.value !== undefined && !isObject(input.value)) ||
-    (input.patch !== undefined && !isObject(input.patch))
-  ) {
-    throw new Error('[INVALID_INPUT] value and patch must be JSON objects.');
-  }
-  return input;
-}
+import { configChangeInput } from '../lib/contracts/configChange';
+import { parseInput } from '../lib/contracts/problems';
 
 export const configChange = df.app.orchestration('configChange', function* (context: OrchestrationContext) {
-  const input = readInput(context.df.getInput());
+  const input = parseInput(configChangeInput, context.df.getInput());
   const instanceId = context.df.instanceId;
   const at = context.df.currentUtcDateTime.toISOString();
   const current = (yield context.df.callActivity(readConfig.name)) as {

@@ -16,30 +16,14 @@ import {
   type RollbackStep,
 } from '../activities/rollbackPoints';
 import { undoAction } from '../activities/undo';
-
-export interface RollbackInput {
-  pointId: string;
-  cascade?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-}
+import { createRollbackPointInput } from '../lib/contracts/createRollbackPoint';
+import { parseInput } from '../lib/contracts/problems';
+import { rollbackInput } from '../lib/contracts/rollback';
 
 const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, backoffCoefficient: 2 };
 
-function readInput(raw: unknown): RollbackInput {
-  const input = raw as Partial<RollbackInput> | null;
-  if (!input || typeof input.pointId !== 'string' || input.pointId === '') {
-    throw new Error('[INVALID_INPUT] pointId is required: the id of the rollback point to execute.');
-  }
-  for (const flag of ['cascade', 'force', 'dryRun'] as const) {
-    if (input[flag] !== undefined && typeof input[flag] !== 'boolean')
-      throw new Error(`[INVALID_INPUT] ${flag} must be true or false.`);
-  }
-  return input as RollbackInput;
-}
-
 export const rollback = df.app.orchestration('rollback', function* (context: OrchestrationContext) {
-  const input = readInput(context.df.getInput());
+  const input = parseInput(rollbackInput, context.df.getInput());
   const instanceId = context.df.instanceId;
   const prepared = (yield context.df.callActivity(prepareRollback.name, {
     instanceId,
@@ -116,15 +100,7 @@ export const rollback = df.app.orchestration('rollback', function* (context: Orc
 export const createRollbackPoint = df.app.orchestration(
   'createRollbackPoint',
   function* (context: OrchestrationContext) {
-    const input = context.df.getInput() as {
-      description?: string;
-      records?: { table: string; id: string }[];
-      includeConfig?: boolean;
-      retentionDays?: number;
-    } | null;
-    if (!input || (!input.records?.length && !input.includeConfig)) {
-      throw new Error('[INVALID_INPUT] Give records ([{table, id}]) and/or includeConfig: true.');
-    }
+    const input = parseInput(createRollbackPointInput, context.df.getInput());
     return yield context.df.callActivity(createManualPoint.name, {
       instanceId: context.df.instanceId,
       description: input.description ?? 'Manual rollback point',
