@@ -5,6 +5,18 @@
 import { z } from 'zod';
 import { closedObject, description, jsonObject, onObjects, retentionDays } from './fields';
 
+/** The rule a configuration change and a deployment's config share: a whole value or a patch. */
+export function oneOfValueOrPatch(field: string[]) {
+  return (input: { value?: unknown; patch?: unknown }, ctx: z.RefinementCtx): void => {
+    if ((input.value === undefined) === (input.patch === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: field,
+        message: 'give exactly one of value (the whole configuration) or patch',
+      });
+  };
+}
+
 export const configChangeInput = closedObject({
   description: description.optional(),
   /** Replaces the whole configuration. */
@@ -12,13 +24,6 @@ export const configChangeInput = closedObject({
   /** Merged into the current configuration (top-level keys; null removes a key). */
   patch: jsonObject.optional(),
   retentionDays: retentionDays.optional(),
-}).superRefine((input, ctx) => {
-  if ((input.value === undefined) === (input.patch === undefined))
-    ctx.addIssue({
-      code: 'custom',
-      path: ['value'],
-      message: 'give exactly one of value (the whole configuration) or patch',
-    });
-}, onObjects);
+}).superRefine(oneOfValueOrPatch(['value']), onObjects);
 
 export type ConfigChangeInput = z.infer<typeof configChangeInput>;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AlternateKey } from '../dataverse/keys';
 import { isGuid } from '../dataverse/keys';
-import { idProblem, isSafeId, type SafeId } from '../ids';
+import { idProblem, isSafeId } from '../ids';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -20,12 +20,16 @@ export function isJsonObject(v: unknown): v is JsonObject {
  */
 export const onObjects = { when: (payload: { value: unknown }): boolean => isJsonObject(payload.value) };
 
-/** An object that refuses fields not in `shape`, naming the known ones. */
-export function closedObject<T extends z.ZodRawShape>(shape: T, message = 'must be a JSON object') {
-  const known = Object.keys(shape).join(', ');
+/** An object that refuses fields not in `shape`; by default its answer names the known ones. */
+export function closedObject<T extends z.ZodRawShape>(
+  shape: T,
+  messages: { notAnObject?: string; unknownField?: string } = {},
+) {
+  const unknownField =
+    messages.unknownField ?? `is not a known field (known: ${Object.keys(shape).join(', ')})`;
+  const notAnObject = messages.notAnObject ?? 'must be a JSON object';
   return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys' ? `is not a known field (known: ${known})` : message,
+    error: (issue) => (issue.code === 'unrecognized_keys' ? unknownField : notAnObject),
   });
 }
 
@@ -44,9 +48,12 @@ export const retentionDays = z
   .min(1, { error: RETENTION })
   .max(MAX_RETENTION_DAYS, { error: RETENTION });
 
-export const jsonObject = z.custom<JsonObject>(isJsonObject, { error: 'must be a JSON object' });
+// Field rules are a base type plus a refinement, not z.custom: a failed z.custom stops the object's
+// cross-field checks (onObjects), and a client would hear about its problems one round at a time.
 
-export const guid = z.custom<string>((v) => typeof v === 'string' && isGuid(v), { error: 'must be a GUID' });
+export const jsonObject = z.record(z.string(), z.unknown(), { error: 'must be a JSON object' });
+
+export const guid = z.string({ error: 'must be a GUID' }).refine(isGuid, { error: 'must be a GUID' });
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -54,9 +61,10 @@ export const entitySetName = z
   .string({ error: 'must be an entity set name such as "contacts"' })
   .regex(IDENTIFIER, { error: 'must be an entity set name such as "contacts"' });
 
-function isAlternateKey(v: unknown): v is AlternateKey {
+const KEY_RULE = 'must map attribute names to strings, numbers or booleans';
+
+function isAlternateKey(v: Record<string, unknown>): v is AlternateKey {
   return (
-    isJsonObject(v) &&
     Object.keys(v).length > 0 &&
     Object.entries(v).every(
       ([k, x]) => IDENTIFIER.test(k) && ['string', 'number', 'boolean'].includes(typeof x),
@@ -64,11 +72,12 @@ function isAlternateKey(v: unknown): v is AlternateKey {
   );
 }
 
-export const alternateKey = z.custom<AlternateKey>(isAlternateKey, {
-  error: 'must map attribute names to strings, numbers or booleans',
-});
+export const alternateKey = z
+  .record(z.string(), z.unknown(), { error: KEY_RULE })
+  .refine(isAlternateKey, { error: KEY_RULE })
+  .transform((key) => key as AlternateKey);
 
 /** An id under the rule of lib/ids.ts (safe in a blob name and a URL path). */
-export const safeId = z.custom<SafeId>((v) => isSafeId(v), {
-  error: (issue) => idProblem(issue.input) ?? 'is not a usable id',
-});
+export const safeId = z
+  .string({ error: (issue) => idProblem(issue.input) })
+  .refine((id) => isSafeId(id), { error: (issue) => idProblem(issue.input) });

@@ -44,8 +44,9 @@ export function parseInput<S extends z.ZodType>(
   schema: S,
   raw: unknown,
   refuse: (problems: FieldProblem[]) => Error = (problems) => new InvalidInputError(problems),
+  root = '(input)',
 ): z.output<S> {
   const result = schema.safeParse(raw);
-  if (!result.success) throw refuse(problemsOf(result.error, '(input)'));
+  if (!result.success) throw refuse(problemsOf(result.error, root));
   return result.data;
 }
