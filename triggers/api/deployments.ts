@@ -16,14 +16,14 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { apiBase, checkStatusResponse, findInstance, runsOrchestration } from '../lib/api/durable';
-import { ApiError, answering } from '../lib/api/errors';
-import { readJsonBody, readObjectBody } from '../lib/api/request';
-import type { RawStatus } from '../lib/api/status';
-import type { DeploymentSummary } from '../lib/contracts/responses';
-import { services } from '../lib/config/services';
-import { parseId } from '../lib/ids';
-import { deploymentRollbackInstanceId } from '../lib/instanceIds';
+import { apiBase, checkStatusResponse, findInstance, runsOrchestration } from '../../lib/api/durable';
+import { ApiError, answering } from '../../lib/api/errors';
+import { readJsonBody, readObjectBody } from '../../lib/api/request';
+import type { RawStatus } from '../../lib/api/status';
+import type { DeploymentSummary } from '../../lib/contracts/responses';
+import { services } from '../../lib/config/services';
+import { parseId } from '../../lib/ids';
+import { deploymentRollbackInstanceId } from '../../lib/instanceIds';
 import {
   DeploymentError,
   FINAL_STATES,
@@ -34,7 +34,7 @@ import {
   validateManifest,
   type DeploymentRecord,
   type DeploymentState,
-} from '../lib/deployments';
+} from '../../lib/deployments';
 
 // Errors answer as the public API's do: `{ code, message, details? }`.
 const STATUS_OF: Partial<Record<DeploymentError['code'], number>> = {
