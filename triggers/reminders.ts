@@ -10,7 +10,7 @@
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { readSettings } from '../lib/config/settings';
+import { timerSchedule } from '../lib/config/settings';
 import { services } from '../lib/config/services';
 import { findInstance, runsOrchestration } from '../lib/api/durable';
 import { remindersInstanceId } from '../lib/instanceIds';
@@ -84,17 +84,8 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
   );
 }
 
-/** Read when the app loads (a timer's schedule is fixed at registration); bad settings must not stop the app loading. */
-function schedule(): string {
-  try {
-    return readSettings().remindersSchedule;
-  } catch {
-    return '0 0 9 * * *';
-  }
-}
-
 app.timer('remindersTimer', {
-  schedule: schedule(),
+  schedule: timerSchedule('remindersSchedule'),
   extraInputs: [df.input.durableClient()],
   handler: startDailyReminders,
 });
