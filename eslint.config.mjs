@@ -30,4 +30,23 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The app is deployed alone: the local host, the simulators, the CLI and the benchmarks are not
+    // in its package, so an import of one would work here and fail on Azure.
+    files: ['{orchestrators,activities,triggers,lib}/**/*.{ts,js,mjs,cjs}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(host|sim|cli|bench)(/|$)',
+              message:
+                'The app (orchestrators/, activities/, triggers/, lib/) never imports host/, sim/, cli/ or bench/: they are not deployed with it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -5,29 +5,11 @@
  * the failure (a BlcError, exit 1). With `quiet` (for --json) it only polls.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import type { InstanceView, StepStatus } from '../lib/contracts/responses';
 import { BlcError, type ApiClient } from './apiClient';
 
-export interface StepView {
-  name: string;
-  state: string;
-  compensation?: { state: string };
-  error?: { message: string };
-}
-
-export interface InstanceView {
-  instanceId: string;
-  name: string;
-  runtimeStatus: string;
-  createdTime: string;
-  lastUpdatedTime: string;
-  phase?: string;
-  input?: unknown;
-  output?: unknown;
-  customStatus?: unknown;
-  steps?: StepView[];
-  failure?: { code?: string; message: string };
-  history?: Record<string, unknown>[];
-}
+/** An instance and its steps, as GET /api/instances/{id} answers (the app's own declaration). */
+export type { InstanceView, StepStatus as StepView } from '../lib/contracts/responses';
 
 const FINAL = ['Completed', 'Failed', 'Terminated', 'Canceled'];
 
@@ -35,7 +17,7 @@ export function isFinal(runtimeStatus: string): boolean {
   return FINAL.includes(runtimeStatus);
 }
 
-export function stepState(step: StepView): string {
+export function stepState(step: StepStatus): string {
   return step.compensation ? `${step.state} (compensation ${step.compensation.state})` : step.state;
 }
 

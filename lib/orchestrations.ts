@@ -7,30 +7,16 @@
 import type { DataverseChangeInput } from './dataverse/changes';
 import type { WebhookInput } from './dataverse/webhook/event';
 import type { DeploymentManifest } from './deployments/manifest';
+import type { z } from 'zod';
+import type { configChangeInput } from './contracts/configChange';
+import type { createRollbackPointInput } from './contracts/createRollbackPoint';
+import type { rollbackInput } from './contracts/rollback';
 import { orchestrationRef } from './saga/orchestration';
 
-export interface ConfigChangeInput {
-  description?: string;
-  /** Replaces the whole configuration. */
-  value?: Record<string, unknown>;
-  /** Merged into the current configuration (top-level keys; null removes a key). */
-  patch?: Record<string, unknown>;
-  retentionDays?: number;
-}
-
-export interface RollbackInput {
-  pointId: string;
-  cascade?: boolean;
-  force?: boolean;
-  dryRun?: boolean;
-}
-
-export interface CreateRollbackPointInput {
-  description?: string;
-  records?: { table: string; id: string }[];
-  includeConfig?: boolean;
-  retentionDays?: number;
-}
+/** What a caller passes: the contract's input side (the orchestration parses it into the output side). */
+export type ConfigChangeInput = z.input<typeof configChangeInput>;
+export type RollbackInput = z.input<typeof rollbackInput>;
+export type CreateRollbackPointInput = z.input<typeof createRollbackPointInput>;
 
 export interface DeploymentRollbackInput {
   deploymentId: string;

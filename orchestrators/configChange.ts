@@ -3,33 +3,16 @@
  * writes a new version and moves the current pointer, and its compensation moves the pointer back.
  * A finished change records a rollback point.
  */
-import { CodedError } from '../lib/errors/codedError';
 import type { OrchestrationContext } from 'durable-functions';
-import { configChangeFlow, type ConfigChangeInput } from '../lib/orchestrations';
+import { configChangeFlow } from '../lib/orchestrations';
 import { Saga, call, defineOrchestration } from '../lib/saga';
 import { activateConfigVersion, readConfig, writeConfigVersion, type AppConfig } from '../activities/config';
 import { recordRollbackPoint } from '../activities/rollbackPoints';
-
-function readInput(raw: unknown): ConfigChangeInput {
-  const input = raw as ConfigChangeInput | null;
-  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!input || (input.value === undefined) === (input.patch === undefined)) {
-    throw new CodedError(
-      'INVALID_INPUT',
-      'Give exactly one of value (the whole configuration) or patch (keys to change).',
-    );
-  }
-  if (
-    (input.value !== undefined && !isObject(input.value)) ||
-    (input.patch !== undefined && !isObject(input.patch))
-  ) {
-    throw new CodedError('INVALID_INPUT', 'value and patch must be JSON objects.');
-  }
-  return input;
-}
+import { configChangeInput } from '../lib/contracts/configChange';
+import { parseInput } from '../lib/contracts/problems';
 
 export const configChange = defineOrchestration(configChangeFlow, function* (context: OrchestrationContext) {
-  const input = readInput(context.df.getInput());
+  const input = parseInput(configChangeInput, context.df.getInput());
   const instanceId = context.df.instanceId;
   const at = context.df.currentUtcDateTime.toISOString();
   const current = yield* call(context, readConfig, undefined);

@@ -5,14 +5,8 @@
  * a point whose undo fails is left `rollback-failed`, never half-hidden. An executed rollback is
  * recorded as a RollbackExecuted telemetry event (RollbackFailed when an undo failed), once.
  */
-import { CodedError } from '../lib/errors/codedError';
 import type { OrchestrationContext } from 'durable-functions';
-import {
-  createRollbackPointFlow,
-  rollbackFlow,
-  type CreateRollbackPointInput,
-  type RollbackInput,
-} from '../lib/orchestrations';
+import { createRollbackPointFlow, rollbackFlow } from '../lib/orchestrations';
 import {
   Saga,
   call,
@@ -23,23 +17,14 @@ import {
 } from '../lib/saga';
 import { createManualPoint, prepareRollback, transitionPoint } from '../activities/rollbackPoints';
 import { undoAction } from '../activities/undo';
+import { createRollbackPointInput } from '../lib/contracts/createRollbackPoint';
+import { parseInput } from '../lib/contracts/problems';
+import { rollbackInput } from '../lib/contracts/rollback';
 
 const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, backoffCoefficient: 2 };
 
-function readInput(raw: unknown): RollbackInput {
-  const input = raw as Partial<RollbackInput> | null;
-  if (!input || typeof input.pointId !== 'string' || input.pointId === '') {
-    throw new CodedError('INVALID_INPUT', 'pointId is required: the id of the rollback point to execute.');
-  }
-  for (const flag of ['cascade', 'force', 'dryRun'] as const) {
-    if (input[flag] !== undefined && typeof input[flag] !== 'boolean')
-      throw new CodedError('INVALID_INPUT', `${flag} must be true or false.`);
-  }
-  return input as RollbackInput;
-}
-
 export const rollback = defineOrchestration(rollbackFlow, function* (context: OrchestrationContext) {
-  const input = readInput(context.df.getInput());
+  const input = parseInput(rollbackInput, context.df.getInput());
   const instanceId = context.df.instanceId;
   const prepared = yield* call(context, prepareRollback, {
     instanceId,
@@ -116,10 +101,7 @@ export const rollback = defineOrchestration(rollbackFlow, function* (context: Or
 export const createRollbackPoint = defineOrchestration(
   createRollbackPointFlow,
   function* (context: OrchestrationContext) {
-    const input = context.df.getInput() as CreateRollbackPointInput | null;
-    if (!input || (!input.records?.length && !input.includeConfig)) {
-      throw new CodedError('INVALID_INPUT', 'Give records ([{table, id}]) and/or includeConfig: true.');
-    }
+    const input = parseInput(createRollbackPointInput, context.df.getInput());
     return yield* call(context, createManualPoint, {
       instanceId: context.df.instanceId,
       description: input.description ?? 'Manual rollback point',

@@ -11,7 +11,7 @@
 import { CodedError } from '../lib/errors/codedError';
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { readSettings } from '../lib/config/settings';
+import { timerSchedule } from '../lib/config/settings';
 import { services } from '../lib/config/services';
 import { startOnce } from '../lib/api/durable';
 import { ApiError } from '../lib/api/errors';
@@ -78,17 +78,8 @@ export async function startDailyReminders(timer: Timer, context: InvocationConte
   );
 }
 
-/** Read when the app loads (a timer's schedule is fixed at registration); bad settings must not stop the app loading. */
-function schedule(): string {
-  try {
-    return readSettings().remindersSchedule;
-  } catch {
-    return '0 0 9 * * *';
-  }
-}
-
 app.timer('remindersTimer', {
-  schedule: schedule(),
+  schedule: timerSchedule('remindersSchedule'),
   extraInputs: [df.input.durableClient()],
   handler: startDailyReminders,
 });

@@ -6,7 +6,7 @@
  */
 import { svg } from './dom.js';
 import { shortId } from './format.js';
-import type { RollbackPoint } from './types.js';
+import type { RollbackPointListed } from './types.js';
 
 const NODE_W = 190;
 const NODE_H = 46;
@@ -15,13 +15,13 @@ const ROW_GAP = 18;
 const PAD = 12;
 
 interface Placed {
-  point: RollbackPoint;
+  point: RollbackPointListed;
   x: number;
   y: number;
 }
 
 /** Column = 1 + the deepest column among the points it depends on (points come oldest first). */
-function layout(points: RollbackPoint[]): Map<string, Placed> {
+function layout(points: RollbackPointListed[]): Map<string, Placed> {
   const column = new Map<string, number>();
   const rows: number[] = [];
   const placed = new Map<string, Placed>();
@@ -44,7 +44,7 @@ function label(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-export function dependencyGraph(points: RollbackPoint[], open: (id: string) => void): SVGSVGElement {
+export function dependencyGraph(points: RollbackPointListed[], open: (id: string) => void): SVGSVGElement {
   const placed = layout(points);
   const nodes = [...placed.values()];
   const width = Math.max(...nodes.map((n) => n.x + NODE_W), 200) + PAD;

@@ -4,6 +4,7 @@
  * `rollback` orchestration (`--wait` follows it); `--cascade` and `--force` are passed through for
  * the app to judge.
  */
+import type { RollbackPoint, RollbackPointListed, TouchedResource } from '../../lib/contracts/responses';
 import { BlcError } from '../apiClient';
 import { COMMON_HELP, flag, jsonArg, parse, positionals, str, type Parsed } from '../args';
 import { fields, json, print, table } from '../output';
@@ -12,27 +13,7 @@ import type { Command } from './types';
 
 const enc = encodeURIComponent;
 
-interface Resource {
-  kind: string;
-  table?: string;
-  id?: string;
-  name?: string;
-}
-
-interface Point {
-  id: string;
-  origin: string;
-  description: string;
-  createdAt: string;
-  expiresAt: string;
-  status: string;
-  sagaInstanceId?: string;
-  resources: Resource[];
-  plan?: Record<string, unknown>[];
-  rollback?: { instanceId: string; error?: string };
-}
-
-const resourceText = (r: Resource): string =>
+const resourceText = (r: TouchedResource): string =>
   r.kind === 'dataverse' ? `${r.table}:${r.id}` : `${r.kind}:${r.name ?? ''}`;
 
 function actionsTable(plan: Record<string, unknown>[]): string {
@@ -68,7 +49,7 @@ ${COMMON_HELP}`;
 
 async function list(p: Parsed): Promise<number> {
   positionals(p, [], 'blc rollback list [--status S] [--resource R]');
-  const answer = await p.client().get<{ points: Point[] }>('rollback-points', {
+  const answer = await p.client().get<{ points: RollbackPointListed[] }>('rollback-points', {
     query: { status: str(p, 'status'), resource: str(p, 'resource') },
   });
   if (p.json) print(json(answer.body));
@@ -88,7 +69,7 @@ async function list(p: Parsed): Promise<number> {
 
 async function show(p: Parsed): Promise<number> {
   const [id] = positionals(p, ['<pointId>'], 'blc rollback show <pointId>');
-  const point = (await p.client().get<Point>(`rollback-points/${enc(id)}`)).body;
+  const point = (await p.client().get<RollbackPoint>(`rollback-points/${enc(id)}`)).body;
   if (p.json) {
     print(json(point));
     return 0;

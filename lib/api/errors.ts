@@ -5,13 +5,11 @@
  * recorded as exceptions, while the caller gets only their invocation id.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { FieldProblem } from '../contracts/problems';
 import { InvalidIdError } from '../ids';
 import { appRedactor, telemetry } from '../telemetry';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type { FieldProblem } from '../contracts/problems';
 
 export type ApiErrorCode =
   | 'INVALID_INPUT'

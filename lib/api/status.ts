@@ -3,9 +3,12 @@
  * lifted out of the custom status (see lib/saga/status.ts), a failure's error code, and listings
  * filtered by name and paged with an opaque continuation token. Pure: no I/O.
  */
+import type { InstanceSummary, InstanceView } from '../contracts/responses';
 import { readCode } from '../errors/codedError';
-import type { SagaStatus, StepStatus } from '../saga/status';
+import type { SagaStatus } from '../saga/status';
 import { ApiError } from './errors';
+
+export type { InstanceSummary, InstanceView } from '../contracts/responses';
 
 /** A status as the durable client returns it (times as Date or ISO strings). */
 export interface RawStatus {
@@ -17,27 +20,7 @@ export interface RawStatus {
   input?: unknown;
   output?: unknown;
   customStatus?: unknown;
-  historyEvents?: unknown[];
-}
-
-export interface InstanceSummary {
-  instanceId: string;
-  name: string;
-  runtimeStatus: string;
-  createdTime: string;
-  lastUpdatedTime: string;
-  /** The saga's phase, when the instance is a saga. */
-  phase?: string;
-}
-
-export interface InstanceView extends InstanceSummary {
-  input: unknown;
-  output: unknown;
-  customStatus: unknown;
-  steps?: StepStatus[];
-  /** For a failed instance: the error code its message leads with, and the message. */
-  failure?: { code?: string; message: string };
-  history?: unknown[];
+  historyEvents?: Record<string, unknown>[];
 }
 
 const FINAL = ['Completed', 'Failed', 'Terminated', 'Canceled'];

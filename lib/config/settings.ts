@@ -31,6 +31,8 @@ export interface AppSettings {
   webhookAuth?: { kind: 'HttpHeader' | 'WebhookKey' | 'HttpQueryString'; name: string; value: string };
   /** Daily reminder schedule (six-field NCRONTAB, local to WEBSITE_TIME_ZONE). */
   remindersSchedule: string;
+  /** When expired rollback points are deleted (six-field NCRONTAB, ROLLBACK_EXPIRY_SCHEDULE). */
+  rollbackExpirySchedule: string;
   timeZone: string;
   /** Largest request body the public API accepts. */
   maxBodyBytes: number;
@@ -42,6 +44,25 @@ export interface AppSettings {
    * when only the app can (the local host). LIFECOCKPIT_TELEMETRY_REQUESTS overrides the guess.
    */
   telemetry?: { connectionString: string; requests: 'app' | 'host' };
+}
+
+type TimerSchedule = 'remindersSchedule' | 'rollbackExpirySchedule';
+
+const DEFAULT_SCHEDULES: Record<TimerSchedule, string> = {
+  remindersSchedule: '0 0 9 * * *',
+  rollbackExpirySchedule: '0 30 2 * * *',
+};
+
+/**
+ * A timer's schedule, for its registration when the app loads (a timer's schedule is fixed then):
+ * settings the app cannot run with must not stop it loading, so the default stands in for them.
+ */
+export function timerSchedule(which: TimerSchedule, env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return readSettings(env)[which];
+  } catch {
+    return DEFAULT_SCHEDULES[which];
+  }
 }
 
 export class SettingsError extends Error {
@@ -165,7 +186,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     ownerEmail: env.PRACTICE_OWNER_EMAIL || undefined,
     appUserId: env.DATAVERSE_APP_USER_ID || undefined,
     webhookAuth,
-    remindersSchedule: env.REMINDERS_SCHEDULE || '0 0 9 * * *',
+    remindersSchedule: env.REMINDERS_SCHEDULE || DEFAULT_SCHEDULES.remindersSchedule,
+    rollbackExpirySchedule: env.ROLLBACK_EXPIRY_SCHEDULE || DEFAULT_SCHEDULES.rollbackExpirySchedule,
     timeZone: env.WEBSITE_TIME_ZONE || env.TZ || 'UTC',
     maxBodyBytes: positiveInt(env.API_MAX_BODY_BYTES, 'API_MAX_BODY_BYTES', 1024 * 1024),
     healthCacheSeconds: wholeNumber(env.HEALTH_CACHE_SECONDS, 'HEALTH_CACHE_SECONDS', 5),

@@ -7,6 +7,7 @@
 import { ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { AppSettings } from '../config/settings';
+import type { DeploymentState, DeploymentSummary } from '../contracts/responses';
 import { services } from '../config/services';
 import { CodedError } from '../errors/codedError';
 import type { RetryPolicy } from '../saga/retry';
@@ -14,17 +15,7 @@ import { documentBlobName } from '../ids';
 import { BlobConflictError, JsonBlobs } from '../storage/jsonBlobs';
 import type { DeploymentManifest } from './manifest';
 
-export type DeploymentState =
-  | 'pending'
-  | 'awaiting-approval'
-  | 'applying'
-  | 'verifying'
-  | 'succeeded'
-  /** A succeeded deployment being undone on request (POST /api/deployments/{id}/rollback). */
-  | 'rolling-back'
-  | 'rejected'
-  | 'rolled-back'
-  | 'failed';
+export type { DeploymentState } from '../contracts/responses';
 
 export const FINAL_STATES: readonly DeploymentState[] = ['succeeded', 'rejected', 'rolled-back', 'failed'];
 
@@ -34,33 +25,17 @@ export interface HealthCheckResult {
   detail?: string;
 }
 
-export interface DeploymentRecord {
-  /** Also the orchestration instance id. */
-  id: string;
-  version: string;
-  description?: string;
-  state: DeploymentState;
-  requestedAt: string;
-  updatedAt: string;
+/** The stored record: what GET /api/deployments lists of it, and the details behind. */
+export interface DeploymentRecord extends Omit<DeploymentSummary, 'requireApproval' | 'runtimeStatus'> {
   manifest: DeploymentManifest;
   /** Every state the deployment went through, with orchestration time. */
   history: { state: DeploymentState; at: string; note?: string }[];
   /** What was in force before the deployment (for people; the rollback points hold the undo). */
   before?: { configVersion: number | null; dataverseChanges: number; alreadyInDesiredState: number };
-  approval?: {
-    deadline: string;
-    decision?: 'approved' | 'rejected' | 'timed-out';
-    by?: string;
-    reason?: string;
-    at?: string;
-  };
   config?: { version: number; previousVersion: number | null; rollbackPointId: string };
   dataverse?: { rollbackPointId?: string; applied: number };
   health?: { ok: boolean; checkedAt: string; checks: HealthCheckResult[] };
-  /** The rollback points that undo this deployment, in the order to execute them (newest first). */
-  rollbackPoints: string[];
   compensations?: { step: string; pointId: string; outcome: 'rolled-back' | 'failed'; error?: string }[];
-  error?: { code: string; message: string };
 }
 
 export type DeploymentErrorCode =

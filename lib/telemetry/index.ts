@@ -1,6 +1,6 @@
 /**
  * The app's telemetry: off unless APPLICATIONINSIGHTS_CONNECTION_STRING is set, then Application
- * Insights. One per process (like OpenTelemetry's own globals), started by triggers/telemetry.ts when
+ * Insights. One per process (like OpenTelemetry's own globals), started by triggers/hooks/telemetry.ts when
  * the app loads; anything recorded before, or with it off, is dropped at no cost. Everything that
  * leaves through it is redacted.
  */

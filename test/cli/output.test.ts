@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ApiClient, BlcError } from '../../cli/apiClient';
 import { fields, table } from '../../cli/output';
 import { changes, failureOf, watch, type InstanceView } from '../../cli/watch';
+import type { StepState } from '../../lib/contracts/responses';
 
-function view(runtimeStatus: string, phase: string, steps: [string, string][], extra = {}): InstanceView {
+function view(runtimeStatus: string, phase: string, steps: [string, StepState][], extra = {}): InstanceView {
   return {
     instanceId: 'i-1',
     name: 'dataverseChange',
@@ -17,7 +18,17 @@ function view(runtimeStatus: string, phase: string, steps: [string, string][], e
     createdTime: '2026-11-26T10:00:00.000Z',
     lastUpdatedTime: '2026-11-26T10:00:01.000Z',
     phase,
-    steps: steps.map(([name, state]) => ({ name, state })),
+    input: null,
+    output: null,
+    customStatus: null,
+    steps: steps.map(([name, state]) => ({
+      name,
+      activity: name,
+      state,
+      pivot: false,
+      compensable: true,
+      startedAt: '2026-11-26T10:00:00.000Z',
+    })),
     ...extra,
   };
 }

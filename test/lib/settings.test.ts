@@ -1,5 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSettings, SettingsError } from '../../lib/config/settings';
+import { readSettings, SettingsError, timerSchedule } from '../../lib/config/settings';
+
+/** A source file without its comments (they may name process.env to say they never read it). */
+function codeOf(file: string): string {
+  return fs
+    .readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+}
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', DATAVERSE_TOKEN: 'sim-token' };
 
@@ -15,5 +25,34 @@ describe('settings', () => {
     expect(() => readSettings({ ...base, DATAVERSE_WEBHOOK_SECRET: reference })).toThrow(
       /DATAVERSE_WEBHOOK_SECRET is a Key Vault reference the platform could not resolve/,
     );
+  });
+});
+
+describe('timer schedules', () => {
+  it('come from the settings, with their defaults, and the default stands in for settings the app cannot run with', () => {
+    expect(
+      timerSchedule('rollbackExpirySchedule', { ...base, ROLLBACK_EXPIRY_SCHEDULE: '0 0 4 * * *' }),
+    ).toBe('0 0 4 * * *');
+    expect(readSettings(base).rollbackExpirySchedule).toBe('0 30 2 * * *');
+    expect(timerSchedule('remindersSchedule', { ...base, REMINDERS_SCHEDULE: '0 0 8 * * *' })).toBe(
+      '0 0 8 * * *',
+    );
+    const unusable = { ...base, API_MAX_BODY_BYTES: 'lots', ROLLBACK_EXPIRY_SCHEDULE: '0 0 4 * * *' };
+    expect(timerSchedule('rollbackExpirySchedule', unusable)).toBe('0 30 2 * * *');
+  });
+});
+
+describe('process.env', () => {
+  it('is read by lib/config/settings.ts alone among the app folders', () => {
+    const root = path.join(__dirname, '..', '..');
+    const readers = ['orchestrators', 'activities', 'triggers', 'lib']
+      .flatMap((dir) =>
+        fs
+          .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => path.join(dir, f)),
+      )
+      .filter((file) => /process\.env(?!\.\w+\s*=[^=])/.test(codeOf(path.join(root, file))));
+    expect(readers).toEqual([path.join('lib', 'config', 'settings.ts')]);
   });
 });

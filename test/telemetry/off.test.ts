@@ -34,7 +34,7 @@ describe('telemetry without a connection string', () => {
 
     const loaded = Object.keys(createRequire(__filename).cache);
     // The app did load: its telemetry trigger and the code that would record are in the cache.
-    expect(loaded.some((file) => file.endsWith('/dist/triggers/telemetry.js'))).toBe(true);
+    expect(loaded.some((file) => file.endsWith('/dist/triggers/hooks/telemetry.js'))).toBe(true);
     expect(loaded.some((file) => file.endsWith('/dist/lib/telemetry/index.js'))).toBe(true);
     expect(loaded.filter((file) => file.includes('/dist/lib/telemetry/azureMonitor.js'))).toEqual([]);
     // The OpenTelemetry API alone is loaded by durable-functions' client (it reads the trace context);

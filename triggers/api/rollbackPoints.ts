@@ -16,6 +16,7 @@ import { createRollbackPointFlow, rollbackFlow } from '../../lib/orchestrations'
 import { startAndAnswer, startPublic } from '../../lib/api/start';
 import { errorCodeOf, isFinal } from '../../lib/api/status';
 import { validateRollbackOptions } from '../../lib/api/validators';
+import type { RollbackPlan, RollbackPointListed } from '../../lib/contracts/responses';
 import { parseId } from '../../lib/ids';
 
 const STATUSES: readonly RollbackStatus[] = [
@@ -29,9 +30,20 @@ const STATUSES: readonly RollbackStatus[] = [
 /** How long POST .../plan waits for the dry run before answering with check-status instead. */
 const PLAN_WAIT_MS = 25_000;
 
-function pointSummary(p: RollbackPoint): Partial<RollbackPoint> {
+function pointListed(p: RollbackPoint, dependsOn: string[]): RollbackPointListed {
   const { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback } = p;
-  return { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback };
+  return {
+    id,
+    origin,
+    description,
+    createdAt,
+    expiresAt,
+    status,
+    sagaInstanceId,
+    resources,
+    rollback,
+    dependsOn,
+  };
 }
 
 /**
@@ -98,7 +110,7 @@ export async function listPoints(request: HttpRequest): Promise<HttpResponseInit
   const dependsOn = dependenciesOf(all);
   return {
     status: 200,
-    jsonBody: { points: points.map((p) => ({ ...pointSummary(p), dependsOn: dependsOn.get(p.id) ?? [] })) },
+    jsonBody: { points: points.map((p) => pointListed(p, dependsOn.get(p.id) ?? [])) },
   };
 }
 
@@ -153,8 +165,15 @@ export async function pointAction(
     const status = await findInstance(client, started.instanceId);
     if (status && isFinal(status.runtimeStatus)) {
       if (status.runtimeStatus !== 'Completed') throw failureAnswer(status.output);
-      const plan = status.output as Record<string, unknown>;
-      return { status: 200, jsonBody: { pointId: id, instanceId: started.instanceId, ...plan } };
+      const { steps, conflicts } = status.output as Pick<RollbackPlan, 'steps' | 'conflicts'>;
+      const plan: RollbackPlan = {
+        pointId: id,
+        instanceId: started.instanceId,
+        dryRun: true,
+        steps,
+        conflicts,
+      };
+      return { status: 200, jsonBody: plan };
     }
     await delay(50);
   }

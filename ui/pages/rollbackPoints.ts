@@ -7,7 +7,7 @@ import { badge, fill, h, notice } from '../dom.js';
 import { relative, shortId, time } from '../format.js';
 import { dependencyGraph } from '../graph.js';
 import { live } from '../live.js';
-import type { Resource, RollbackPlan, RollbackPoint } from '../types.js';
+import type { Resource, RollbackPlan, RollbackPoint, RollbackPointListed } from '../types.js';
 
 const STATUSES = ['active', 'rolling-back', 'rolled-back', 'rollback-failed', 'expired'];
 let statusFilter = '';
@@ -21,7 +21,7 @@ function resourceText(r: Resource): string {
   return r.kind === 'dataverse' ? `${r.table} ${r.id}` : `configuration “${r.name}” v${r.versionAfter}`;
 }
 
-function expiry(p: RollbackPoint): HTMLElement {
+function expiry(p: Pick<RollbackPoint, 'expiresAt'>): HTMLElement {
   const past = Date.parse(p.expiresAt) <= Date.now();
   return h(
     'span',
@@ -30,7 +30,7 @@ function expiry(p: RollbackPoint): HTMLElement {
   );
 }
 
-function row(p: RollbackPoint): HTMLElement {
+function row(p: RollbackPointListed): HTMLElement {
   return h(
     'tr',
     { 'data-testid': 'point-row', 'data-point-id': p.id, 'data-status': p.status },
@@ -65,7 +65,7 @@ export function rollbackPointsPage(main: HTMLElement): () => void {
 
   async function refresh(): Promise<void> {
     try {
-      const { points } = await get<{ points: RollbackPoint[] }>(
+      const { points } = await get<{ points: RollbackPointListed[] }>(
         `rollback-points${statusFilter ? `?status=${seg(statusFilter)}` : ''}`,
       );
       fill(message);

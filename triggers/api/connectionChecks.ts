@@ -1,15 +1,15 @@
 /**
- * Seed functions for checking a deployment's wiring by hand, behind the function key:
+ * Connection checks, for checking a deployment's wiring by hand, behind the function key:
  * GET /api/auth/test (can the app authenticate to Dataverse and Graph, and as whom),
  * GET /api/graph/users (the tenant's users, `?top=` up to 999), GET /api/dataverse/tables (the
  * environment's tables). They answer with what the services said, never with a token or a secret.
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { services } from '../lib/config/services';
-import { SettingsError } from '../lib/config/settings';
-import { DataverseError } from '../lib/dataverse';
-import { GraphServiceError } from '../lib/graph';
-import { answering } from '../lib/api/errors';
+import { services } from '../../lib/config/services';
+import { SettingsError } from '../../lib/config/settings';
+import { DataverseError } from '../../lib/dataverse';
+import { GraphServiceError } from '../../lib/graph';
+import { answering } from '../../lib/api/errors';
 
 function failure(err: unknown): HttpResponseInit {
   if (err instanceof SettingsError)

@@ -1,11 +1,13 @@
 /**
- * Wires telemetry and log redaction into the Functions app through its hooks: every invocation runs
- * as one recorded request (or, on Azure, inside the request the Functions host records), every log
- * line the app writes is redacted before it is written, and recorded as a trace when the app records
- * its own requests. When the host stops, what is queued is sent.
+ * Not a trigger: the Functions app's hooks, which wire telemetry and log redaction into the app (it
+ * sits under triggers/ because the host loads registrations from orchestrators/, activities/ and
+ * triggers/ only). Every invocation runs as one recorded request (or, on Azure, inside the request
+ * the Functions host records), every log line the app writes is redacted before it is written, and
+ * recorded as a trace when the app records its own requests. When the host stops, what is queued
+ * is sent.
  */
 import { app, type HttpRequest } from '@azure/functions';
-import { onLogLine, startTelemetry, stopTelemetry, telemetry } from '../lib/telemetry';
+import { onLogLine, startTelemetry, stopTelemetry, telemetry } from '../../lib/telemetry';
 
 function httpStatusOf(result: unknown): number {
   const status = (result as { status?: unknown } | undefined)?.status;

@@ -16,14 +16,15 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { apiBase, checkStatusResponse, findInstance, runsOrchestration } from '../lib/api/durable';
-import { ApiError, answering } from '../lib/api/errors';
-import { readJsonBody, readObjectBody } from '../lib/api/request';
-import type { RawStatus } from '../lib/api/status';
-import { services } from '../lib/config/services';
-import { parseId } from '../lib/ids';
-import { deploymentRollbackInstanceId } from '../lib/instanceIds';
-import { deploymentFlow, deploymentRollbackFlow } from '../lib/orchestrations';
+import { apiBase, checkStatusResponse, findInstance, runsOrchestration } from '../../lib/api/durable';
+import { ApiError, answering } from '../../lib/api/errors';
+import { readJsonBody, readObjectBody } from '../../lib/api/request';
+import type { RawStatus } from '../../lib/api/status';
+import type { DeploymentSummary } from '../../lib/contracts/responses';
+import { services } from '../../lib/config/services';
+import { parseId } from '../../lib/ids';
+import { deploymentRollbackInstanceId } from '../../lib/instanceIds';
+import { deploymentFlow, deploymentRollbackFlow } from '../../lib/orchestrations';
 import {
   DeploymentError,
   FINAL_STATES,
@@ -34,7 +35,7 @@ import {
   validateManifest,
   type DeploymentRecord,
   type DeploymentState,
-} from '../lib/deployments';
+} from '../../lib/deployments';
 
 // Errors answer as the public API's do: `{ code, message, details? }`.
 const STATUS_OF: Partial<Record<DeploymentError['code'], number>> = {
@@ -140,7 +141,7 @@ function accepted(
   return checkStatusResponse(client, apiBase(request, 'deployments'), { instanceId, existing });
 }
 
-function summary(r: DeploymentRecord): Record<string, unknown> {
+function summary(r: DeploymentRecord): DeploymentSummary {
   return {
     id: r.id,
     version: r.version,
@@ -159,11 +160,11 @@ function summary(r: DeploymentRecord): Record<string, unknown> {
  * The saga's runtime status for a record that is not final: a deployment whose orchestration was
  * terminated (say, through the instances API) would otherwise look as if it were still waiting.
  */
-async function withRuntimeStatus(
+async function withRuntimeStatus<T extends object>(
   client: df.DurableClient,
   r: DeploymentRecord,
-  shown: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+  shown: T,
+): Promise<T | (T & Required<Pick<DeploymentSummary, 'runtimeStatus'>>)> {
   if (FINAL_STATES.includes(r.state)) return shown;
   const instance = await findInstance(client, r.id);
   const saga = instance && runsOrchestration(instance, deploymentFlow.name) ? instance : undefined;

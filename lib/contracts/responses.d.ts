@@ -1,0 +1,192 @@
+/**
+ * The shapes the public API answers with, declared once: the app builds its answers as these types,
+ * and `blc` (cli/) and the dashboard (ui/) read them. A declaration file on purpose: it can hold no
+ * runtime code, and the browser build can compile against it without taking in server code. It
+ * must never import a module (the dashboard's build could not follow it).
+ */
+
+// ---- Instances (GET /api/instances, /api/instances/{id}) ----
+
+/** A saga's phase, as its custom status publishes it. */
+export type SagaPhase = 'running' | 'compensating' | 'compensated' | 'compensation-failed' | 'completed';
+
+export type StepState =
+  'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'compensation-failed';
+
+export interface StepError {
+  message: string;
+  type?: string;
+}
+
+export interface CompensationStatus {
+  activity: string;
+  state: 'pending' | 'running' | 'completed' | 'failed';
+  startedAt?: string;
+  completedAt?: string;
+  error?: StepError;
+}
+
+export interface StepStatus {
+  name: string;
+  activity: string;
+  state: StepState;
+  pivot: boolean;
+  /** False for steps before a completed pivot, and for steps that declared no compensation. */
+  compensable: boolean;
+  startedAt: string;
+  completedAt?: string;
+  error?: StepError;
+  compensation?: CompensationStatus;
+}
+
+/** What a saga publishes as its orchestration's custom status. */
+export interface SagaStatus {
+  kind: 'saga';
+  saga: string;
+  phase: SagaPhase;
+  steps: StepStatus[];
+  updatedAt: string;
+  failure?: { step: string; error: StepError };
+  /** Free-form details the orchestration adds (e.g. a rollback point id). */
+  details?: Record<string, unknown>;
+}
+
+export interface InstanceSummary {
+  instanceId: string;
+  name: string;
+  runtimeStatus: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  /** The saga's phase, when the instance is a saga. */
+  phase?: string;
+}
+
+export interface InstanceView extends InstanceSummary {
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  steps?: StepStatus[];
+  /** For a failed instance: the error code its message leads with, and the message. */
+  failure?: { code?: string; message: string };
+  /** The orchestration's history events, with ?history=true. */
+  history?: Record<string, unknown>[];
+}
+
+/** GET /api/instances: newest first, with a token for the next page when there is one. */
+export interface InstancePage {
+  instances: InstanceSummary[];
+  continuationToken?: string;
+}
+
+// ---- Rollback points (GET /api/rollback-points, /{id}, POST /{id}/plan) ----
+
+export type RollbackStatus = 'active' | 'rolling-back' | 'rolled-back' | 'rollback-failed' | 'expired';
+
+/** A resource a change touched, and the version it had right after the change. */
+export type TouchedResource =
+  | {
+      kind: 'dataverse';
+      table: string;
+      id: string;
+      etagAfter?: string;
+      /** The values the change wrote, to name them when someone has edited the record since. */
+      fieldsAfter?: Record<string, unknown>;
+    }
+  | { kind: 'config'; name: string; versionAfter: number };
+
+/** One undo action, in the order the rollback must run them (newest change first). */
+export type UndoAction =
+  | { kind: 'dataverse-delete'; table: string; id: string }
+  | { kind: 'dataverse-restore-fields'; table: string; id: string; fields: Record<string, unknown> }
+  | { kind: 'dataverse-recreate'; table: string; id: string; record: Record<string, unknown> }
+  /** Puts a record back as it was when a point was made by hand: update it, or create it again. */
+  | { kind: 'dataverse-restore-record'; table: string; id: string; record: Record<string, unknown> }
+  | { kind: 'config-activate'; name: string; version: number };
+
+/** A rollback point, as stored and as GET /api/rollback-points/{id} shows it. */
+export interface RollbackPoint {
+  id: string;
+  /** The saga instance that made the change; absent for points made by hand. */
+  sagaInstanceId?: string;
+  origin: 'saga' | 'manual';
+  description: string;
+  createdAt: string;
+  /** Wall-clock time the point was stored, to order points created in the same orchestration tick. */
+  recordedAt?: string;
+  expiresAt: string;
+  status: RollbackStatus;
+  resources: TouchedResource[];
+  plan: UndoAction[];
+  /** Blob names of before-images kept for this point (deleted when it expires). */
+  snapshots: string[];
+  /** Set while and after a rollback runs. */
+  rollback?: { instanceId: string; startedAt: string; finishedAt?: string; error?: string };
+}
+
+/** A point in GET /api/rollback-points: no undo plan, with the earlier points it depends on. */
+export type RollbackPointListed = Pick<
+  RollbackPoint,
+  'id' | 'origin' | 'description' | 'createdAt' | 'expiresAt' | 'status' | 'sagaInstanceId' | 'resources'
+> &
+  Pick<Partial<RollbackPoint>, 'rollback'> & {
+    /** Earlier points that touched the same resources: this point depends on them. */
+    dependsOn: string[];
+  };
+
+/** A record edited since a point was made: the values the change wrote, and what it has now. */
+export interface FieldConflict {
+  table: string;
+  id: string;
+  deleted?: boolean;
+  fields: Record<string, { expected: unknown; actual: unknown }>;
+}
+
+/** POST /api/rollback-points/{id}/plan: the points a rollback would undo, newest first. */
+export interface RollbackPlan {
+  pointId: string;
+  /** The dry run's orchestration instance. */
+  instanceId: string;
+  dryRun: true;
+  steps: { pointId: string; description: string; plan: UndoAction[] }[];
+  conflicts: FieldConflict[];
+}
+
+// ---- Deployments (GET /api/deployments, /{id}) ----
+
+export type DeploymentState =
+  | 'pending'
+  | 'awaiting-approval'
+  | 'applying'
+  | 'verifying'
+  | 'succeeded'
+  /** A succeeded deployment being undone on request (POST /api/deployments/{id}/rollback). */
+  | 'rolling-back'
+  | 'rejected'
+  | 'rolled-back'
+  | 'failed';
+
+export interface DeploymentApproval {
+  deadline: string;
+  decision?: 'approved' | 'rejected' | 'timed-out';
+  by?: string;
+  reason?: string;
+  at?: string;
+}
+
+/** A deployment in GET /api/deployments (GET /{id} adds the whole record). */
+export interface DeploymentSummary {
+  /** Also the orchestration instance id. */
+  id: string;
+  version: string;
+  description?: string;
+  state: DeploymentState;
+  requestedAt: string;
+  updatedAt: string;
+  requireApproval: boolean;
+  approval?: DeploymentApproval;
+  /** The rollback points that undo the deployment, in the order to execute them (newest first). */
+  rollbackPoints: string[];
+  error?: { code: string; message: string };
+  /** For a deployment not yet final: its orchestration's runtime status (`NotFound` when gone). */
+  runtimeStatus?: string;
+}
