@@ -44,7 +44,7 @@ export interface DataverseErrorBody {
   error: { code: string; message: string };
 }
 
-export class DataverseError extends Error {
+export class DataverseFault extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -53,7 +53,7 @@ export class DataverseError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
-    this.name = 'DataverseError';
+    this.name = 'DataverseFault';
   }
 
   body(): DataverseErrorBody {
@@ -61,32 +61,32 @@ export class DataverseError extends Error {
   }
 }
 
-export function recordNotFound(logicalName: string, id: string): DataverseError {
-  return new DataverseError(
+export function recordNotFound(logicalName: string, id: string): DataverseFault {
+  return new DataverseFault(
     404,
     ErrorCodes.objectDoesNotExist,
     `${logicalName} With Id = ${id} Does Not Exist`,
   );
 }
 
-export function recordNotFoundByKey(logicalName: string, key: string): DataverseError {
-  return new DataverseError(
+export function recordNotFoundByKey(logicalName: string, key: string): DataverseFault {
+  return new DataverseFault(
     404,
     ErrorCodes.objectDoesNotExist,
     `A record with the specified key values does not exist in ${logicalName} entity (${key})`,
   );
 }
 
-export function duplicateRecord(): DataverseError {
-  return new DataverseError(
+export function duplicateRecord(): DataverseFault {
+  return new DataverseFault(
     412,
     ErrorCodes.duplicateRecord,
     'A record with matching key values already exists.',
   );
 }
 
-export function duplicateAlternateKey(keyName: string, attributes: string[]): DataverseError {
-  return new DataverseError(
+export function duplicateAlternateKey(keyName: string, attributes: string[]): DataverseFault {
+  return new DataverseFault(
     412,
     ErrorCodes.duplicateRecordEntityKey,
     `Entity Key ${keyName} violated. A record with the same value for ${attributes.join(',')} already exists. ` +
@@ -94,49 +94,49 @@ export function duplicateAlternateKey(keyName: string, attributes: string[]): Da
   );
 }
 
-export function concurrencyMismatch(): DataverseError {
-  return new DataverseError(
+export function concurrencyMismatch(): DataverseFault {
+  return new DataverseFault(
     412,
     ErrorCodes.concurrencyVersionMismatch,
     "The version of the existing record doesn't match the RowVersion property provided.",
   );
 }
 
-export function segmentNotFound(segment: string): DataverseError {
-  return new DataverseError(
+export function segmentNotFound(segment: string): DataverseFault {
+  return new DataverseFault(
     404,
     ErrorCodes.resourceNotFound,
     `Resource not found for the segment '${segment}'.`,
   );
 }
 
-export function propertyNotFound(property: string, logicalName: string): DataverseError {
-  return new DataverseError(
+export function propertyNotFound(property: string, logicalName: string): DataverseFault {
+  return new DataverseFault(
     400,
     ErrorCodes.uriSyntax,
     `Could not find a property named '${property}' on type 'Microsoft.Dynamics.CRM.${logicalName}'.`,
   );
 }
 
-export function uriError(message: string): DataverseError {
-  return new DataverseError(400, ErrorCodes.uriSyntax, message);
+export function uriError(message: string): DataverseFault {
+  return new DataverseFault(400, ErrorCodes.uriSyntax, message);
 }
 
 /** A body the service cannot read as the table's entity (bad JSON, unknown column, wrong type). */
-export function payloadError(entitySetName: string, inner: string): DataverseError {
-  return new DataverseError(
+export function payloadError(entitySetName: string, inner: string): DataverseFault {
+  return new DataverseFault(
     400,
     ErrorCodes.payload,
     `Error identified in Payload provided by the user for Entity :'${entitySetName}'  ---->  InnerException : ${inner}`,
   );
 }
 
-export function invalidArgument(message: string): DataverseError {
-  return new DataverseError(400, ErrorCodes.invalidArgument, message);
+export function invalidArgument(message: string): DataverseFault {
+  return new DataverseFault(400, ErrorCodes.invalidArgument, message);
 }
 
-export function methodNotAllowed(method: string, allowed: string[]): DataverseError {
-  return new DataverseError(
+export function methodNotAllowed(method: string, allowed: string[]): DataverseFault {
+  return new DataverseFault(
     405,
     ErrorCodes.uriSyntax,
     `The requested resource does not support http method '${method}'.`,
@@ -145,16 +145,16 @@ export function methodNotAllowed(method: string, allowed: string[]): DataverseEr
 }
 
 /** A Web API feature the simulator does not implement (501, as Dataverse answers unimplemented operations). */
-export function notImplemented(feature: string): DataverseError {
-  return new DataverseError(
+export function notImplemented(feature: string): DataverseFault {
+  return new DataverseFault(
     501,
     ErrorCodes.notImplemented,
     `The Dataverse simulator does not implement ${feature}.`,
   );
 }
 
-export function unexpected(): DataverseError {
-  return new DataverseError(500, ErrorCodes.unexpected, 'An unexpected error occurred.');
+export function unexpected(): DataverseFault {
+  return new DataverseFault(500, ErrorCodes.unexpected, 'An unexpected error occurred.');
 }
 
 /** The body Dataverse sends with an injected failure of the given status (429, 5xx, ...). */

@@ -7,7 +7,7 @@
  * never decides HTTP statuses for conditional requests; the handlers do, with the errors it throws.
  */
 import {
-  DataverseError,
+  DataverseFault,
   duplicateAlternateKey,
   duplicateRecord,
   ErrorCodes,
@@ -55,7 +55,7 @@ export type ChangeListener = (event: ChangeEvent) => void;
 
 /**
  * Checks (and may complete) a row before it is written: `row` is the whole row after the write,
- * `changes` what will be stored. Throws a DataverseError to refuse the write.
+ * `changes` what will be stored. Throws a DataverseFault to refuse the write.
  */
 export type WriteValidator = (table: TableDef, row: StoredRow, changes: StoredRow, creating: boolean) => void;
 
@@ -171,7 +171,7 @@ export class Records {
     values[lookupTypeColumn(attribute.logicalName)] = targetTable.logicalName;
   }
 
-  notFound(table: TableDef, key: KeySpec): DataverseError {
+  notFound(table: TableDef, key: KeySpec): DataverseFault {
     return key.kind === 'id'
       ? recordNotFound(table.logicalName, key.id)
       : recordNotFoundByKey(table.logicalName, key.text);
@@ -184,7 +184,7 @@ export class Records {
       (k) => k.attributes.length === names.length && k.attributes.every((a) => values.has(a)),
     );
     if (!defined) {
-      throw new DataverseError(
+      throw new DataverseFault(
         400,
         ErrorCodes.entityKeyNotDefined,
         `The specified key attributes are not a defined key for the ${table.logicalName} entity`,

@@ -4,7 +4,7 @@
  * lower-case GUIDs. Wrong types are refused with Dataverse's payload error. This module must never
  * accept a value it cannot store faithfully (e.g. a fractional Integer, an unparseable date).
  */
-import { DataverseError, payloadError } from './errors';
+import { DataverseFault, payloadError } from './errors';
 import { isGuid, normalizeGuid } from './ids';
 import { edmType, type AttributeDef, type TableDef } from './schema/types';
 import type { SqlValue } from './store';
@@ -35,8 +35,8 @@ export function normalizeDateOnly(text: string): string | undefined {
   return Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ? undefined : date;
 }
 
-function lengthError(table: TableDef, attribute: AttributeDef): DataverseError {
-  return new DataverseError(
+function lengthError(table: TableDef, attribute: AttributeDef): DataverseFault {
+  return new DataverseFault(
     400,
     '0x80044331',
     `A validation error occurred. The length of the '${attribute.logicalName}' attribute of the '${table.logicalName}' ` +
@@ -47,7 +47,7 @@ function lengthError(table: TableDef, attribute: AttributeDef): DataverseError {
 /** The storage form of a value a client sent for a column; throws Dataverse's payload error if it does not fit. */
 export function toStorage(table: TableDef, attribute: AttributeDef, value: unknown): SqlValue {
   if (value === null) return null;
-  const wrong = (): DataverseError =>
+  const wrong = (): DataverseFault =>
     payloadError(
       table.entitySetName,
       `Cannot convert the literal '${typeof value === 'string' ? value : JSON.stringify(value)}' to the expected type ` +
@@ -70,7 +70,7 @@ export function toStorage(table: TableDef, attribute: AttributeDef, value: unkno
       if (typeof n !== 'number' || !Number.isInteger(n)) throw wrong();
       if (attribute.type !== 'BigInt' && (n > 2_147_483_647 || n < -2_147_483_648)) throw wrong();
       if (attribute.options && !attribute.options.some((o) => o.value === n)) {
-        throw new DataverseError(
+        throw new DataverseFault(
           400,
           '0x8004431a',
           `A validation error occurred. The value ${n} of '${attribute.logicalName}' on record of type ` +

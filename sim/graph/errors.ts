@@ -19,8 +19,8 @@ export interface GraphErrorBody {
 }
 
 /** A failure the simulator answers with Graph's status, code and message (never a crash). */
-export class GraphServiceError extends Error {
-  override readonly name = 'GraphServiceError';
+export class GraphFault extends Error {
+  override readonly name = 'GraphFault';
 
   constructor(
     readonly status: number,
@@ -58,102 +58,91 @@ const GRAPH_CHALLENGE =
 
 /** The failures the simulator's routes produce, each with Graph's own status and code. */
 export const graphErrors = {
-  missingToken: (): GraphServiceError =>
-    new GraphServiceError(401, 'InvalidAuthenticationToken', 'Access token is empty.', {
+  missingToken: (): GraphFault =>
+    new GraphFault(401, 'InvalidAuthenticationToken', 'Access token is empty.', {
       'WWW-Authenticate': GRAPH_CHALLENGE,
     }),
-  resourceNotFound: (key: string): GraphServiceError =>
-    new GraphServiceError(
+  resourceNotFound: (key: string): GraphFault =>
+    new GraphFault(
       404,
       'Request_ResourceNotFound',
       `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
     ),
-  mailboxNotFound: (key: string): GraphServiceError =>
-    new GraphServiceError(404, 'ErrorInvalidUser', `The requested user '${key}' is invalid.`),
-  invalidVersion: (version: string): GraphServiceError =>
-    new GraphServiceError(400, 'BadRequest', `Invalid version: ${version}`),
-  unknownSegment: (segment: string): GraphServiceError =>
-    new GraphServiceError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`),
-  meNeedsDelegatedToken: (): GraphServiceError =>
-    new GraphServiceError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.'),
-  methodNotAllowed: (): GraphServiceError =>
-    new GraphServiceError(
-      405,
-      'Request_BadRequest',
-      'Specified HTTP method is not allowed for the request target.',
-    ),
-  malformedPath: (): GraphServiceError =>
-    new GraphServiceError(
+  mailboxNotFound: (key: string): GraphFault =>
+    new GraphFault(404, 'ErrorInvalidUser', `The requested user '${key}' is invalid.`),
+  invalidVersion: (version: string): GraphFault =>
+    new GraphFault(400, 'BadRequest', `Invalid version: ${version}`),
+  unknownSegment: (segment: string): GraphFault =>
+    new GraphFault(400, 'BadRequest', `Resource not found for the segment '${segment}'.`),
+  meNeedsDelegatedToken: (): GraphFault =>
+    new GraphFault(400, 'BadRequest', '/me request is only valid with delegated authentication flow.'),
+  methodNotAllowed: (): GraphFault =>
+    new GraphFault(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'),
+  malformedPath: (): GraphFault =>
+    new GraphFault(
       400,
       'BadRequest',
       'The request URI is not valid: a path segment is not properly escaped.',
     ),
-  unknownProperty: (property: string, type: string): GraphServiceError =>
-    new GraphServiceError(
+  unknownProperty: (property: string, type: string): GraphFault =>
+    new GraphFault(
       400,
       'BadRequest',
       `Parsing OData Select and Expand failed: Could not find a property named '${property}' on type 'microsoft.graph.${type}'.`,
     ),
-  pageSizeOutOfRange: (raw: string): GraphServiceError =>
-    new GraphServiceError(
+  pageSizeOutOfRange: (raw: string): GraphFault =>
+    new GraphFault(
       400,
       'Request_UnsupportedQuery',
       `Invalid page size specified: '${raw}'. Must be between 1 and 999 inclusive.`,
     ),
-  notAnInteger: (option: string, raw: string): GraphServiceError =>
-    new GraphServiceError(400, 'BadRequest', `Invalid value '${raw}' for ${option} query option found.`),
-  repeatedQueryOption: (option: string): GraphServiceError =>
-    new GraphServiceError(
+  notAnInteger: (option: string, raw: string): GraphFault =>
+    new GraphFault(400, 'BadRequest', `Invalid value '${raw}' for ${option} query option found.`),
+  repeatedQueryOption: (option: string): GraphFault =>
+    new GraphFault(
       400,
       'BadRequest',
       `Query option '${option}' was specified more than once, but it must be specified at most once.`,
     ),
-  queryOptionNotAllowed: (option: string): GraphServiceError =>
-    new GraphServiceError(400, 'BadRequest', `Query option '${option}' is not allowed on a single resource.`),
-  queryOptionNotSimulated: (option: string): GraphServiceError =>
-    new GraphServiceError(
+  queryOptionNotAllowed: (option: string): GraphFault =>
+    new GraphFault(400, 'BadRequest', `Query option '${option}' is not allowed on a single resource.`),
+  queryOptionNotSimulated: (option: string): GraphFault =>
+    new GraphFault(
       501,
       'NotImplemented',
       `The query option '${option}' is valid in Microsoft Graph but this simulator does not implement it.`,
     ),
-  invalidPageToken: (): GraphServiceError =>
-    new GraphServiceError(
+  invalidPageToken: (): GraphFault =>
+    new GraphFault(
       400,
       'Directory_ExpiredPageToken',
       'The page token is not valid or has expired; start the listing again without $skiptoken.',
     ),
-  emptyPayload: (): GraphServiceError =>
-    new GraphServiceError(400, 'BadRequest', 'Empty Payload. JSON content expected.'),
-  unreadableJson: (): GraphServiceError =>
-    new GraphServiceError(
+  emptyPayload: (): GraphFault => new GraphFault(400, 'BadRequest', 'Empty Payload. JSON content expected.'),
+  unreadableJson: (): GraphFault =>
+    new GraphFault(
       400,
       'BadRequest',
       'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
     ),
-  payloadTooLarge: (limitBytes: number): GraphServiceError =>
-    new GraphServiceError(
-      413,
-      'RequestEntityTooLarge',
-      `The request body exceeds the ${limitBytes}-byte limit.`,
-    ),
-  invalidRequestBody: (detail: string): GraphServiceError =>
-    new GraphServiceError(400, 'RequestBodyRead', detail),
-  missingMessage: (): GraphServiceError =>
-    new GraphServiceError(400, 'ErrorInvalidRequest', "The 'message' parameter is required for sendMail."),
-  noRecipients: (): GraphServiceError =>
-    new GraphServiceError(
+  payloadTooLarge: (limitBytes: number): GraphFault =>
+    new GraphFault(413, 'RequestEntityTooLarge', `The request body exceeds the ${limitBytes}-byte limit.`),
+  invalidRequestBody: (detail: string): GraphFault => new GraphFault(400, 'RequestBodyRead', detail),
+  missingMessage: (): GraphFault =>
+    new GraphFault(400, 'ErrorInvalidRequest', "The 'message' parameter is required for sendMail."),
+  noRecipients: (): GraphFault =>
+    new GraphFault(
       400,
       'ErrorInvalidRecipients',
       "At least one recipient isn't valid., A message can't be sent because it contains no recipients.",
     ),
-  unresolvedRecipient: (address: string): GraphServiceError =>
-    new GraphServiceError(
+  unresolvedRecipient: (address: string): GraphFault =>
+    new GraphFault(
       400,
       'ErrorInvalidRecipients',
       `At least one recipient isn't valid., Recipient '${address}' isn't resolved. All recipients must be resolved before a message can be submitted.`,
     ),
-  internal: (): GraphServiceError =>
-    new GraphServiceError(500, 'generalException', 'An unspecified error has occurred.'),
+  internal: (): GraphFault => new GraphFault(500, 'generalException', 'An unspecified error has occurred.'),
 };
 
 /** The code and message an injected fault answers with, so it reads like Graph's own failure. */

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { FaultInjector } from '../common/faults';
 import { handleAdmin } from './admin';
 import type { SimCertificate } from './certificate';
-import { GraphServiceError, graphErrorBody, graphErrors } from './errors';
+import { GraphFault, graphErrorBody, graphErrors } from './errors';
 import { idsFor, withRequestIds, type RequestIds } from './requestContext';
 import { GRAPH_VERSION, resolveRoute } from './router';
 import type { GraphReply } from './routes/call';
@@ -63,7 +63,7 @@ async function serve(
     });
     sendReply(res, reply);
   } catch (err) {
-    if (!(err instanceof GraphServiceError)) throw err;
+    if (!(err instanceof GraphFault)) throw err;
     sendError(res, ids, err);
   }
 }
@@ -84,7 +84,7 @@ function sendReply(res: ServerResponse, reply: GraphReply): void {
   res.end(JSON.stringify(reply.body));
 }
 
-function sendError(res: ServerResponse, ids: RequestIds, err: GraphServiceError): void {
+function sendError(res: ServerResponse, ids: RequestIds, err: GraphFault): void {
   res.writeHead(err.status, { ...err.headers, 'Content-Type': 'application/json' });
   res.end(JSON.stringify(graphErrorBody(err.code, err.message, ids)));
 }

@@ -6,7 +6,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { handleFaultAdmin, type FaultInjector } from '../../common/faults';
-import { DataverseError, ErrorCodes, segmentNotFound, unexpected, uriError } from '../errors';
+import { DataverseFault, ErrorCodes, segmentNotFound, unexpected, uriError } from '../errors';
 import { newId } from '../ids';
 import { parsePath } from '../odata/path';
 import { readPreferences } from '../odata/prefer';
@@ -36,7 +36,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new DataverseError(413, ErrorCodes.payload, 'The request body is too large.'));
+        reject(new DataverseFault(413, ErrorCodes.payload, 'The request body is too large.'));
         req.destroy();
         return;
       }
@@ -66,7 +66,7 @@ function send(res: ServerResponse, response: ApiResponse, requestId?: string): v
   res.end(body);
 }
 
-function sendError(res: ServerResponse, err: DataverseError, requestId?: string): void {
+function sendError(res: ServerResponse, err: DataverseFault, requestId?: string): void {
   send(res, { status: err.status, headers: err.headers, json: err.body() }, requestId);
 }
 
@@ -144,7 +144,7 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
     });
     send(res, response, requestId);
   } catch (err) {
-    if (err instanceof DataverseError) {
+    if (err instanceof DataverseFault) {
       sendError(res, err, requestId);
       return;
     }
@@ -156,7 +156,7 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
 export function createDataverseServer(options: ServerOptions): http.Server {
   return http.createServer((req, res) => {
     handle(options, req, res).catch((err: unknown) => {
-      if (err instanceof DataverseError) sendError(res, err);
+      if (err instanceof DataverseFault) sendError(res, err);
       else {
         options.onError?.(err);
         sendError(res, unexpected());
