@@ -13,6 +13,7 @@ import { ensureWritableDataDir } from './dataDir';
 import { HostKeys } from './http/keys';
 import { durableClientInputs } from './http/httpTrigger';
 import { readHttpLimits } from './http/limits';
+import { redactUrlSecrets, secretRedactor } from './http/redact';
 import { HostHttpServer } from './http/server';
 import { loadOrCreateKeys } from './keysFile';
 import { openStore } from './openStore';
@@ -61,12 +62,18 @@ export interface RunningHost {
 
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const appDir = path.resolve(options.appDir);
-  const log =
+  const emit =
     options.log ??
     ((level: string, message: string) => {
       if (options.quiet && level === 'information') return;
       (level === 'error' ? console.error : console.log)(message);
     });
+  // Every line the host writes, the app's own included, passes the redactor: `code=` values and URL
+  // userinfo from the start, and each key by value once the keys are known, so an app that logs a
+  // request URL cannot leak a key through the host's log.
+  let redact: (text: string) => string = redactUrlSecrets;
+  const log = (level: 'information' | 'warning' | 'error', message: string): void =>
+    emit(level, redact(message));
   // Settings are checked before anything changes or app code runs; the data folder and the store
   // after the app loaded (an app directory given by mistake must not get a .data folder). Whatever
   // the host cannot run with stops it here (HostStartupError), not after it took work.
@@ -91,6 +98,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const keyValues = loadOrCreateKeys(dataDir, { ...(settings.Keys ?? {}), ...(options.keys ?? {}) });
   const keys = new HostKeys({ functionKeys: { default: keyValues.default }, masterKey: keyValues.master });
   const systemKey = keyValues.durabletask_extension;
+  redact = secretRedactor([keys.masterKey, ...Object.values(keys.functionKeys), systemKey]);
   const store = openStore(dataDir);
   store.checkpointInBackground();
 

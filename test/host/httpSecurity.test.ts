@@ -283,6 +283,20 @@ describe('malformed requests', () => {
 });
 
 describe('keys in logs', () => {
+  it('redacts what the app itself logs: a code= value, and any key by value', async () => {
+    const start = logs.length;
+    const res = await fetch(`${host.url}/api/log-url?code=${encodeURIComponent(key)}`, {
+      headers: { 'x-functions-key': host.keys.masterKey },
+    });
+    expect(res.status).toBe(204);
+    const lines = logs.slice(start).filter((l) => l.message.includes('called as'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].message).toContain('code=***');
+    expect(lines[0].message).toContain('key header ***');
+    expect(lines[0].message).not.toContain(key);
+    expect(lines[0].message).not.toContain(host.keys.masterKey);
+  });
+
   it('logs a client that hangs up mid-body as one short debug line, with the key redacted', async () => {
     const start = logs.length;
     for (let i = 0; i < 5; i++) {

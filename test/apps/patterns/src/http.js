@@ -55,3 +55,14 @@ app.http('hookCount', {
   authLevel: 'anonymous',
   handler: () => ({ jsonBody: { invocations } }),
 });
+
+// Logs the URL it was called with, as careless app code does: the host must not pass a key on.
+app.http('logUrl', {
+  route: 'log-url',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: (request, context) => {
+    context.log(`called as ${request.url}; key header ${request.headers.get('x-functions-key')}`);
+    return { status: 204 };
+  },
+});
