@@ -113,8 +113,12 @@ export interface OrchestrationCompletion {
   executionId: string;
   /** Inbox ids the episode took. */
   consumed: number[];
-  /** Events to add after the stored history, or (for a new execution) the history that replaces it. */
-  history: { append: HistoryEvent[] } | { replace: HistoryEvent[] };
+  /**
+   * Events to add after the stored history, or (for a new execution) the history that replaces it.
+   * `storedLength` is the stored history's length as the episode read it, when it did: it saves a lookup
+   * (nothing else appends to a running execution's history, and `executionId` guards the rest).
+   */
+  history: { append: HistoryEvent[]; storedLength?: number } | { replace: HistoryEvent[] };
   /** Drop everything left in the instance's inbox (it has ended). */
   clearInbox: boolean;
   instance: InstanceRow;

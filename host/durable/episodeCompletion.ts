@@ -21,12 +21,16 @@ export interface PlannedCompletion {
   wake: Wakeup[];
 }
 
-/** The completion of an episode that ran user code; `instance` is the row the work item was taken with. */
+/**
+ * The completion of an episode that ran user code; `instance` is the row the work item was taken
+ * with, `storedLength` the length of its stored history when the episode read it (if it did).
+ */
 export function episodeCompletion(
   instance: InstanceRow,
   consumed: number[],
   outcome: EpisodeOutcome,
   now: number,
+  storedLength?: number,
 ): PlannedCompletion {
   const { instanceId } = instance;
   const updated: InstanceRow = {
@@ -62,7 +66,7 @@ export function episodeCompletion(
       runtime: null,
     });
   } else {
-    history = { append: outcome.append };
+    history = { append: outcome.append, storedLength };
     if (end) {
       updated.status = end.status;
       updated.output = end.output;

@@ -43,6 +43,8 @@ interface EpisodeRun {
   live?: LiveOrchestration;
   /** Recorded actions known to match (reported by this same live state before). */
   verifiedActions: number;
+  /** The stored history's length the orchestrator ran on (unknown when it did not run). */
+  storedLength?: number;
 }
 
 export class EpisodeRunner {
@@ -138,7 +140,7 @@ export class EpisodeRunner {
       },
       run.result,
     );
-    const planned = episodeCompletion(instance, triage.consumed, outcome, now);
+    const planned = episodeCompletion(instance, triage.consumed, outcome, now, run.storedLength);
     const result = await this.options.backend.completeOrchestrationWorkItem(planned.completion);
     if (result.written) {
       const committed = planned.completion.instance;
@@ -168,7 +170,12 @@ export class EpisodeRunner {
     }
     if (live) {
       const liveRun = await this.runLive(fn, instance, live, replayed);
-      if (liveRun && (await this.verify(fn, instance, runtime, replayed, liveRun))) return liveRun;
+      // No verifier (the usual case): no further await, the episode's outcome goes on in this tick.
+      if (
+        liveRun &&
+        (!this.options.liveVerifier || (await this.verify(fn, instance, runtime, replayed, liveRun)))
+      )
+        return liveRun;
     }
     return this.runFullReplay(fn, instance, replayed);
   }
@@ -181,9 +188,11 @@ export class EpisodeRunner {
     replayed: HistoryEvent[],
   ): Promise<EpisodeRun | undefined> {
     const verifiedActions = live.actions.length;
+    // Read before the episode: running it advances the live state's count.
+    const storedLength = live.historyLength;
     try {
       const result = await this.options.invoker.continueLive(fn, instance, live, replayed);
-      return { result, live, verifiedActions };
+      return { result, live, verifiedActions, storedLength };
     } catch (err) {
       this.options.log(
         'warning',
@@ -221,7 +230,7 @@ export class EpisodeRunner {
   ): Promise<EpisodeRun> {
     const played = this.options.backend.historyTexts(instance.instanceId);
     const { result, live } = await this.options.invoker.replay(fn, instance, played, replayed, true);
-    return { result, live, verifiedActions: 0 };
+    return { result, live, verifiedActions: 0, storedLength: played.length };
   }
 
   /** Terminations and control-only episodes commit at once (no user code ran, nothing to group). */

@@ -10,6 +10,8 @@ interface Job {
   write: () => unknown;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+  /** Set while its batch is written; handed to the caller only once the batch is committed. */
+  outcome?: { ok: true; value: unknown } | { ok: false; err: unknown };
 }
 
 export class GroupCommit {
@@ -36,14 +38,13 @@ export class GroupCommit {
     const jobs = this.jobs;
     this.jobs = [];
     if (jobs.length === 0) return;
-    const outcomes = new Map<Job, { ok: true; value: unknown } | { ok: false; err: unknown }>();
     try {
       this.transaction(() => {
         for (const job of jobs) {
           try {
-            outcomes.set(job, { ok: true, value: this.transaction(job.write) });
+            job.outcome = { ok: true, value: this.transaction(job.write) };
           } catch (err) {
-            outcomes.set(job, { ok: false, err: err ?? new Error('write failed') });
+            job.outcome = { ok: false, err: err ?? new Error('write failed') };
           }
         }
       });
@@ -54,7 +55,7 @@ export class GroupCommit {
     this.stats.commits++;
     this.stats.writes += jobs.length;
     for (const job of jobs) {
-      const outcome = outcomes.get(job);
+      const outcome = job.outcome;
       if (outcome?.ok) job.resolve(outcome.value);
       else job.reject(outcome?.err);
     }

@@ -59,6 +59,8 @@ export class SqliteBackend implements Backend {
   private checkpointer: WalCheckpointer | undefined;
   /** One wrapper for every transaction: better-sqlite3 turns nested calls into savepoints. */
   private txWrapper: ((fn: () => unknown) => unknown) | undefined;
+  /** Instance listings prepared once per shape of query (a handful: one per combination of filters). */
+  private readonly queryStatements = new Map<string, Database.Statement>();
 
   /** `file` ':memory:' keeps everything in memory (lost on exit, by request). */
   constructor(file: string, options: { readOnly?: boolean } = {}) {
@@ -193,7 +195,7 @@ export class SqliteBackend implements Backend {
 
   queryInstances(q: InstanceQuery): InstancePage {
     const { sql, args, limit } = instanceQuerySql(q);
-    const rows = (this.db.prepare(sql).all(...args) as InstanceDbRow[]).map(toInstance);
+    const rows = (this.prepared(sql).all(...args) as InstanceDbRow[]).map(toInstance);
     if (rows.length <= limit) return { rows };
     rows.length = limit;
     const last = rows[rows.length - 1];
@@ -202,10 +204,20 @@ export class SqliteBackend implements Backend {
 
   countInstances(q: Omit<InstanceQuery, 'top' | 'continuation'>): number {
     const { sql, args } = instanceQuerySql(q, 'count');
-    return this.db
-      .prepare(sql)
+    return this.prepared(sql)
       .pluck()
       .get(...args) as number;
+  }
+
+  private prepared(sql: string): Database.Statement {
+    let statement = this.queryStatements.get(sql);
+    if (!statement) {
+      // Bounded: a status list of any length is a shape of its own.
+      if (this.queryStatements.size >= 64) this.queryStatements.clear();
+      statement = this.db.prepare(sql);
+      this.queryStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   getTimerState(name: string): TimerState | undefined {
@@ -342,7 +354,8 @@ export class SqliteBackend implements Backend {
       this.stmts.deleteHistory.run(c.instanceId);
       this.appendHistory(c.instanceId, 0, c.history.replace);
     } else {
-      this.appendHistory(c.instanceId, this.historyEnd(c.instanceId), c.history.append);
+      const start = c.history.storedLength ?? this.historyEnd(c.instanceId);
+      this.appendHistory(c.instanceId, start, c.history.append);
     }
     if (c.clearInbox) this.stmts.deleteInboxFor.run(c.instanceId);
     this.stmts.upsertInstance.run(c.instance);

@@ -196,6 +196,19 @@ export function describeBackendContract(name: string, open: () => Backend): void
       expect(b.historyLength('a')).toBe(0);
     });
 
+    it('appends right after the stored history when the episode says how long it read it', async () => {
+      const b = fresh();
+      const s = start('a');
+      b.createInstance(s);
+      b.completeOrchestrationWorkItemNow(completion(s.instance, []));
+      const appended = [event(EventType.OrchestratorStarted, T0 + 1), event(EventType.TaskScheduled, T0 + 1)];
+      await b.completeOrchestrationWorkItem(
+        completion(s.instance, [], { history: { append: appended, storedLength: b.historyLength('a') } }),
+      );
+      const first = event(EventType.OrchestratorStarted, T0);
+      expect(b.history('a')).toEqual([first, ...appended].map((e) => ({ ...e, IsPlayed: true })));
+    });
+
     it('writes nothing for an execution the instance has left (terminated or replaced meanwhile)', async () => {
       const b = fresh();
       const s = start('a');

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newInstance } from '../../host/durable/instanceRecords';
 import { SqliteBackend } from '../../host/durable/sqliteBackend';
+import { openDatabase } from '../../host/durable/sqliteSchema';
+import { instanceQuerySql } from '../../host/durable/sqliteStatements';
 import { describeBackendContract } from './backendContract';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lc-sqlite-backend-'));
@@ -47,5 +49,56 @@ describe('the SQLite backend opened read-only', () => {
     const file = path.join(dir, 'missing.sqlite');
     expect(() => SqliteBackend.openReadOnly(file)).toThrow();
     expect(fs.existsSync(file)).toBe(false);
+  });
+});
+
+describe('instance listings by id prefix in SQLite', () => {
+  const ids = [
+    'a',
+    'aa',
+    'ab',
+    'abc',
+    'ab\u{10ffff}x',
+    'ab\uffff',
+    'ac',
+    'b',
+    'x\ud7fe',
+    'x\ud7ff',
+    'x\ud7ffz',
+    'x\ue000',
+  ];
+
+  it('select exactly the ids that start with the prefix, at the edges of the range too', () => {
+    const b = new SqliteBackend(':memory:');
+    try {
+      for (const [i, id] of ids.entries())
+        b.createInstance(newInstance({ instanceId: id, name: 'flow', input: null, version: null, now: i }));
+      for (const prefix of ['a', 'ab', 'abc', 'x\ud7ff', 'x', 'c', '\u{10ffff}']) {
+        const expected = ids.filter((id) => id.startsWith(prefix));
+        expect(b.queryInstances({ instanceIdPrefix: prefix }).rows.map((r) => r.instanceId)).toEqual(
+          expected,
+        );
+        expect(b.countInstances({ instanceIdPrefix: prefix })).toBe(expected.length);
+      }
+    } finally {
+      b.close();
+    }
+  });
+
+  it('find the instances of a prefix through the primary key instead of reading every row', () => {
+    const db = openDatabase(':memory:', false);
+    try {
+      const { sql, args } = instanceQuerySql(
+        { instanceIdPrefix: 'run-1-', statuses: ['Completed'] },
+        'count',
+      );
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((r) => (r as { detail: string }).detail);
+      expect(plan.join('; ')).toMatch(/SEARCH instances USING .*\(instance_id>\? AND instance_id<\?\)/);
+    } finally {
+      db.close();
+    }
   });
 });
