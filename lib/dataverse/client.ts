@@ -311,9 +311,7 @@ export class DataverseClient {
       }
       if (res.ok) return res;
       if (RETRYABLE.has(res.status) && attempt < this.options.maxRetries) {
-        const retryAfter = Number(res.headers.get('Retry-After'));
-        const wait =
-          Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : this.backoff(attempt);
+        const wait = retryAfterMs(res.headers.get('Retry-After'), Date.now()) ?? this.backoff(attempt);
         await res.body?.cancel();
         await delay(Math.min(wait, this.options.maxRetryDelayMs), init.abortSignal);
         continue;
@@ -325,6 +323,21 @@ export class DataverseClient {
   private backoff(attempt: number): number {
     return Math.min(500 * 2 ** attempt, this.options.maxRetryDelayMs);
   }
+}
+
+/**
+ * The wait a Retry-After header asks for (delta-seconds or an HTTP date), or undefined when there is
+ * none or it cannot be read: then the client backs off on its own. A missing header is not "retry at
+ * once" (Number(null) is 0, which made a 503 without the header burn every retry in milliseconds).
+ */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  const text = header?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Only the IMF-fixdate form HTTP senders must use: Date.parse alone takes '1.5' or '-1' for dates.
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 async function toError(res: Response, method: string, url: string): Promise<DataverseError> {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataverseClient, DataverseError } from '../../lib/dataverse';
+import { retryAfterMs } from '../../lib/dataverse/client';
 
 const credential = {
   scopes: [] as string[],
@@ -43,6 +44,31 @@ describe('DataverseClient retries and errors', () => {
     expect(seen).toHaveLength(2);
     expect(seen[0].auth).toBe('Bearer test-token');
     expect(seen[1].at - seen[0].at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('backs off on its own when a 503 has no Retry-After, instead of retrying at once', async () => {
+    const busy = { status: 503, body: { error: { code: '0x80072321', message: 'busy' } } };
+    const { url, seen } = await serve([
+      busy,
+      busy,
+      { status: 200, body: { UserId: 'u', BusinessUnitId: 'b', OrganizationId: 'o' } },
+    ]);
+    const client = new DataverseClient(url, credential);
+    expect((await client.whoAmI()).UserId).toBe('u');
+    expect(seen).toHaveLength(3);
+    // The client's own backoff: 500 ms, then 1 s.
+    expect(seen[1].at - seen[0].at).toBeGreaterThanOrEqual(450);
+    expect(seen[2].at - seen[1].at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date, and ignores what it cannot read', () => {
+    const now = Date.parse('2026-12-04T10:00:00Z');
+    expect(retryAfterMs('3', now)).toBe(3000);
+    expect(retryAfterMs('0', now)).toBe(0);
+    expect(retryAfterMs('Fri, 04 Dec 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(retryAfterMs('Fri, 04 Dec 2026 09:59:00 GMT', now)).toBe(0);
+    for (const unreadable of [null, '', '  ', 'soon', '-1', '1.5'])
+      expect(retryAfterMs(unreadable, now)).toBeUndefined();
   });
 
   it('gives up after its bounded retries with a typed error carrying the Dataverse code', async () => {
