@@ -214,33 +214,30 @@ function subOrchestrationFailed(
   };
 }
 
+function activityWork(
+  { instanceId, executionId }: InstanceRow,
+  taskId: number,
+  name: string,
+  input: string | null,
+  kind: 'activity' | 'http',
+): Outgoing {
+  return { kind: 'activity', work: { instanceId, executionId, taskId, name, input, kind } };
+}
+
 function outgoingOf(instance: InstanceRow, effect: Effect, now: number): Outgoing {
   const { instanceId, executionId } = instance;
   switch (effect.kind) {
     case 'activity':
-      return {
-        kind: 'activity',
-        work: {
-          instanceId,
-          executionId,
-          taskId: effect.taskId,
-          name: effect.name,
-          input: effect.input,
-          kind: 'activity',
-        },
-      };
+      return activityWork(instance, effect.taskId, effect.name, effect.input, 'activity');
     case 'http':
-      return {
-        kind: 'activity',
-        work: {
-          instanceId,
-          executionId,
-          taskId: effect.taskId,
-          name: 'BuiltIn::HttpActivity',
-          input: JSON.stringify(effect.request),
-          kind: 'http',
-        },
-      };
+      // A durable HTTP call is activity work the host performs itself.
+      return activityWork(
+        instance,
+        effect.taskId,
+        'BuiltIn::HttpActivity',
+        JSON.stringify(effect.request),
+        'http',
+      );
     case 'timer':
       return asMessage({
         instanceId,

@@ -49,10 +49,6 @@ export function isLoopbackName(name: string): boolean {
   return name === '::1' || name === '::ffff:127.0.0.1';
 }
 
-export function isLoopbackAddress(address: string | undefined): boolean {
-  return !!address && isLoopbackName(address.toLowerCase());
-}
-
 /**
  * Which Host names a listener bound to `bindAddress` answers to: on loopback, loopback names and
  * `publicName` (the name a same-machine reverse proxy forwards); on any other address every name,

@@ -12,8 +12,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DurableApi, DurableUrls } from '../durable/api';
 import { BodyTooLarge, ClientAborted, hasBody, readBody } from './body';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './jsonDepth';
-import { sendError, sendJson } from './respond';
+import { answerDurable } from './durableAnswer';
+import { sendError } from './respond';
 
 export const RPC_PATH = '/durabletask';
 
@@ -113,23 +113,12 @@ export class DurableRpcServer {
       sendError(res, 413, 'PAYLOAD_TOO_LARGE', err.message);
       return;
     }
-    if (jsonNestsDeeperThan(body.toString('utf8'), MAX_JSON_DEPTH)) {
-      sendError(res, 400, 'JSON_TOO_DEEP', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
-      return;
-    }
-    const urls = this.options.urls();
-    const answer = await this.options.durableApi.handle(
-      {
-        method: (req.method ?? 'GET').toUpperCase(),
-        path: rest.slice(slash + 1),
-        query: url.searchParams,
-        contentType: req.headers['content-type'],
-        continuationToken: req.headers['x-ms-continuation-token'] as string | undefined,
-        body,
-        url: `${this.baseUrl}${rest.slice(slash + 1)}${url.search}`,
-      },
-      urls,
-    );
-    sendJson(res, answer.status, answer.body, answer.headers);
+    await answerDurable(this.options.durableApi, req, res, {
+      path: rest.slice(slash + 1),
+      query: url.searchParams,
+      body,
+      url: `${this.baseUrl}${rest.slice(slash + 1)}${url.search}`,
+      urls: this.options.urls(),
+    });
   }
 }

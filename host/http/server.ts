@@ -16,7 +16,7 @@ import type { WorkerCore } from '../worker/coreApi';
 import { BodyTooLarge, ClientAborted, checkDeclaredLength, readBody } from './body';
 import { hostAllowed, parseHostHeader } from './hostHeader';
 import { invokeHttpFunction } from './httpTrigger';
-import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './jsonDepth';
+import { answerDurable } from './durableAnswer';
 import { AuthLevel, HostKeys, keyMatchesAny, presentedKey } from './keys';
 import { secretRedactor } from './redact';
 import { sendError, sendJson } from './respond';
@@ -232,7 +232,7 @@ export class HostHttpServer {
       return;
     }
     if (path.startsWith(`${WEBHOOK_PREFIX}/`)) {
-      await this.webhook(req, res, url, method, expectsContinue);
+      await this.webhook(req, res, url, expectsContinue);
       return;
     }
 
@@ -289,7 +289,6 @@ export class HostHttpServer {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     url: URL,
-    method: string,
     expectsContinue: boolean,
   ): Promise<void> {
     const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
@@ -301,22 +300,12 @@ export class HostHttpServer {
       );
     }
     const body = await this.body(req, res, this.options.durableMaxBodyBytes, expectsContinue);
-    if (jsonNestsDeeperThan(body.toString('utf8'), MAX_JSON_DEPTH)) {
-      throw new Refused(400, 'JSON_TOO_DEEP', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
-    }
-    const urls = this.durableUrls();
-    const answer = await this.options.durableApi.handle(
-      {
-        method,
-        path: url.pathname.slice(WEBHOOK_PREFIX.length + 1),
-        query: url.searchParams,
-        contentType: req.headers['content-type'],
-        continuationToken: req.headers['x-ms-continuation-token'] as string | undefined,
-        body,
-        url: `${this.publicOrigin}${url.pathname}${url.search}`,
-      },
-      urls,
-    );
-    sendJson(res, answer.status, answer.body, answer.headers);
+    await answerDurable(this.options.durableApi, req, res, {
+      path: url.pathname.slice(WEBHOOK_PREFIX.length + 1),
+      query: url.searchParams,
+      body,
+      url: `${this.publicOrigin}${url.pathname}${url.search}`,
+      urls: this.durableUrls(),
+    });
   }
 }

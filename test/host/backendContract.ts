@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type {
   Backend,
   InstanceRow,
+  NewActivityWork,
   NewInboxMessage,
   OrchestrationCompletion,
 } from '../../host/durable/backend';
@@ -404,17 +405,7 @@ export function describeBackendContract(name: string, open: () => Backend): void
   });
 }
 
-function work(
-  row: InstanceRow,
-  taskId: number,
-): {
-  instanceId: string;
-  executionId: string;
-  taskId: number;
-  name: string;
-  input: string | null;
-  kind: string;
-} {
+function work(row: InstanceRow, taskId: number): NewActivityWork {
   return {
     instanceId: row.instanceId,
     executionId: row.executionId,
