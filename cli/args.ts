@@ -52,11 +52,21 @@ export function parse(argv: string[], options: Options = {}): Parsed {
     client() {
       const url = (values.url as string | undefined) ?? process.env.BLC_URL ?? DEFAULT_URL;
       const given = (values.key as string | undefined) ?? process.env.BLC_KEY;
-      const key = given || (isLoopback(url) ? localKey() : undefined);
+      // A key in the URL (`?code=`) is one the person chose: a discovered local key, sent as a
+      // header, would win over it.
+      const key = given || (isLoopback(url) && !hasCode(url) ? localKey() : undefined);
       client ??= new ApiClient(url, { key: key || undefined, timeoutMs: 60_000 });
       return client;
     },
   };
+}
+
+function hasCode(url: string): boolean {
+  try {
+    return new URL(url).searchParams.has('code');
+  } catch {
+    return false;
+  }
 }
 
 function isLoopback(url: string): boolean {

@@ -85,6 +85,11 @@ describe('the key of a local app', () => {
     expect(await keySent(up, local(), { BLC_KEY: 'from-env' })).toBe('from-env');
   });
 
+  it('gives way to a key in the URL (?code=), which a header would override', async () => {
+    const up = folder('coded', { '.data/host/keys.json': { default: 'key-of-up' } });
+    expect(await keySent(up, `${local()}/?code=chosen-key`)).toBeUndefined();
+  });
+
   const outside = Object.values(os.networkInterfaces())
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
