@@ -82,25 +82,38 @@ export interface InstancePage {
 
 export type RollbackStatus = 'active' | 'rolling-back' | 'rolled-back' | 'rollback-failed' | 'expired';
 
+/**
+ * How a Dataverse record is named to a person: its entity set and id, plus (when known) the table's
+ * logical name and the record's primary name value, shown as `account "Lindqvist Physio" (3eedb109…)`.
+ * The names are captured when the record is touched, so a deleted record keeps its name.
+ */
+export type DataverseRecordRef = {
+  /** Entity set name, as in the Web API URL (accounts). */
+  table: string;
+  id: string;
+  /** The table's logical name (account). */
+  entity?: string;
+  /** The record's primary name attribute value (Lindqvist Physio). */
+  name?: string;
+};
+
 /** A resource a change touched, and the version it had right after the change. */
 export type TouchedResource =
-  | {
+  | (DataverseRecordRef & {
       kind: 'dataverse';
-      table: string;
-      id: string;
       etagAfter?: string;
       /** The values the change wrote, to name them when someone has edited the record since. */
       fieldsAfter?: Record<string, unknown>;
-    }
+    })
   | { kind: 'config'; name: string; versionAfter: number };
 
 /** One undo action, in the order the rollback must run them (newest change first). */
 export type UndoAction =
-  | { kind: 'dataverse-delete'; table: string; id: string }
-  | { kind: 'dataverse-restore-fields'; table: string; id: string; fields: Record<string, unknown> }
-  | { kind: 'dataverse-recreate'; table: string; id: string; record: Record<string, unknown> }
+  | (DataverseRecordRef & { kind: 'dataverse-delete' })
+  | (DataverseRecordRef & { kind: 'dataverse-restore-fields'; fields: Record<string, unknown> })
+  | (DataverseRecordRef & { kind: 'dataverse-recreate'; record: Record<string, unknown> })
   /** Puts a record back as it was when a point was made by hand: update it, or create it again. */
-  | { kind: 'dataverse-restore-record'; table: string; id: string; record: Record<string, unknown> }
+  | (DataverseRecordRef & { kind: 'dataverse-restore-record'; record: Record<string, unknown> })
   | { kind: 'config-activate'; name: string; version: number };
 
 /** A rollback point, as stored and as GET /api/rollback-points/{id} shows it. */
@@ -134,9 +147,7 @@ export type RollbackPointListed = Pick<
   };
 
 /** A record edited since a point was made: the values the change wrote, and what it has now. */
-export interface FieldConflict {
-  table: string;
-  id: string;
+export interface FieldConflict extends DataverseRecordRef {
   deleted?: boolean;
   fields: Record<string, { expected: unknown; actual: unknown }>;
 }
