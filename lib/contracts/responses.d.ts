@@ -20,7 +20,11 @@ export interface StepError {
 
 export interface CompensationStatus {
   activity: string;
-  state: 'pending' | 'running' | 'completed' | 'failed';
+  /**
+   * `pending` while the saga runs (a failure would run it); `available` once the saga completed: the
+   * undo is kept in the saga's rollback point (SagaStatus.details.rollbackPointId), not run by itself.
+   */
+  state: 'pending' | 'available' | 'running' | 'completed' | 'failed';
   startedAt?: string;
   completedAt?: string;
   error?: StepError;
@@ -37,6 +41,11 @@ export interface StepStatus {
   completedAt?: string;
   error?: StepError;
   compensation?: CompensationStatus;
+  /**
+   * Set while the step (or its compensation) waits out a transient outage of a service before its
+   * next attempt: "waiting for Dataverse (retry 3, next at 10:42:10)". Cleared when an attempt succeeds.
+   */
+  waiting?: { service: string; attempt: number; nextAttemptAt: string; error: string };
 }
 
 /** What a saga publishes as its orchestration's custom status. */
@@ -70,6 +79,8 @@ export interface InstanceView extends InstanceSummary {
   failure?: { code?: string; message: string };
   /** The orchestration's history events, with ?history=true. */
   history?: Record<string, unknown>[];
+  /** The rollback point the instance left (a completed change saga), and whether it was rolled back. */
+  rollbackPoint?: Pick<RollbackPoint, 'id' | 'status' | 'rollback'>;
 }
 
 /** GET /api/instances: newest first, with a token for the next page when there is one. */

@@ -286,6 +286,9 @@ export class Saga {
   /** Marks the saga completed and returns the orchestration's output. */
   complete<T>(output: T): T {
     this.phase = 'completed';
+    // What would have undone each step is now the rollback point's to run, on request.
+    for (const pending of this.compensations)
+      if (pending.status.compensation) pending.status.compensation.state = 'available';
     this.compensations = [];
     this.publish();
     this.report('SagaCompleted', { steps: this.steps.length });

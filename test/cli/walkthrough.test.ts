@@ -153,7 +153,7 @@ describe("the README's walkthrough", () => {
     const completed = await run(commands[0]);
     expect(completed.code, completed.err).toBe(0);
     expect(completed.out).toMatch(/^Started dataverseChange as try-new-organisation$/m);
-    expect(completed.out).toMatch(/^step update contacts #3: completed \(compensation pending\)$/m);
+    expect(completed.out).toMatch(/^step update contacts #3: completed \(compensation available\)$/m);
     expect(completed.out).toContain('"rollbackPointId": "rp-try-new-organisation"');
     expect(await account('ACC-2001')).toMatchObject({ name: 'Lindqvist Physio', address1_city: 'Utrecht' });
     expect(await account('ACC-2002')).toMatchObject({ address1_city: 'Zeist' });

@@ -36,9 +36,10 @@ describe('the saga kit', () => {
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toEqual(['a-done', 'b-done']);
     expect(saga.phase).toBe('completed');
-    expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
-      ['a', 'completed'],
-      ['b', 'completed'],
+    // A completed saga runs no compensation by itself: each is left available (to its rollback point).
+    expect(saga.steps.map((s) => [s.name, s.state, s.compensation?.state])).toEqual([
+      ['a', 'completed', 'available'],
+      ['b', 'completed', 'available'],
     ]);
     expect(ran).toEqual(['ok: do a (attempt 1)', 'ok: do b (attempt 1)']);
   });
