@@ -89,6 +89,21 @@ export interface InstancePage {
   continuationToken?: string;
 }
 
+// ---- Dataverse change plans (the output of a dataverseChange dry run) ----
+
+/**
+ * What the write of one operation would be refused for, found by the plan against the table's
+ * metadata: `UNKNOWN_COLUMN`, `READ_ONLY`, `WRONG_TYPE`, `TOO_LONG`, `OUT_OF_RANGE`, `NOT_IN_OPTION_SET`,
+ * `REQUIRED_MISSING`, `LOOKUP_TARGET_NOT_FOUND`, ...
+ */
+export interface PlanProblem {
+  /** The operation's index in the change (0-based; shown to people as #index+1). */
+  operation: number;
+  field?: string;
+  code: string;
+  message: string;
+}
+
 // ---- Rollback points (GET /api/rollback-points, /{id}, POST /{id}/plan) ----
 
 export type RollbackStatus = 'active' | 'rolling-back' | 'rolled-back' | 'rollback-failed' | 'expired';
