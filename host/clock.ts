@@ -18,15 +18,13 @@ export class SystemClock implements Clock {
     // setTimeout caps at ~24.8 days; re-arm in steps so far-off timers still fire.
     const maxDelay = 2 ** 31 - 1;
     let handle: NodeJS.Timeout;
+    // Node's timers run on a monotonic clock and often fire a millisecond before Date.now() reaches
+    // `at`; a wake-up that early finds its message not yet visible, so check and re-arm until it is.
     const arm = (): void => {
-      const delay = at - Date.now();
-      if (delay > maxDelay) {
-        handle = setTimeout(arm, maxDelay);
-      } else {
-        handle = setTimeout(fn, Math.max(0, delay));
-      }
+      handle = setTimeout(check, Math.min(Math.max(0, at - Date.now()), maxDelay));
       handle.unref?.();
     };
+    const check = (): void => (Date.now() < at ? arm() : fn());
     arm();
     return () => clearTimeout(handle);
   }
