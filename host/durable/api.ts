@@ -249,7 +249,8 @@ export class DurableApi {
       top: Number.isFinite(top) && top > 0 ? top : 100,
       continuation: req.continuationToken ?? q.get('continuationToken') ?? undefined,
     });
-    const showInput = flag(q, 'showInput');
+    // The extension's list shows inputs unless told not to (OrchestrationStatusQueryCondition.ShowInput = true).
+    const showInput = q.get('showInput') === null ? true : flag(q, 'showInput');
     const body = page.rows.map((row) => statusJson(row, undefined, { showInput }));
     return {
       status: 200,

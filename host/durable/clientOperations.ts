@@ -204,6 +204,13 @@ export class ClientOperations {
   }
 
   signalEntity(name: string, key: string, operation: string, input: string | null): void {
+    // As the extension's client does (ThrowIfFunctionDoesNotExist, an ArgumentException its HTTP API
+    // answers with 400; the docs say 404): a signal to an entity type the app lacks would never run.
+    if (!this.options.functions.find('entityTrigger', name))
+      throw new EngineError(
+        'BAD_REQUEST',
+        `The function '${name}' doesn't exist, is disabled, or is not an entity function.`,
+      );
     const entityId = `@${name.toLowerCase()}@${key}`;
     const message = { op: operation, id: randomUUID(), input, signal: true };
     this.send(

@@ -193,6 +193,20 @@ describe('instance lifecycle through the DurableClient', () => {
     for (let i = 0; i < 5; i++) await post(host, `instances/page-${i}/terminate?reason=cleanup`);
   });
 
+  it("shows each listed instance's input unless showInput=false, as the extension does", async () => {
+    await startOrchestration(host, 'waiter', { note: 'listed input' }, 'list-input-1');
+    await waitFor(host, 'list-input-1', ['Running']);
+    const listed = async (query: string): Promise<unknown> => {
+      const res = await fetch(webhook(host, `instances/?instanceIdPrefix=list-input-${query}`));
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { input: unknown }[])[0]?.input;
+    };
+    expect(await listed('')).toEqual({ note: 'listed input' });
+    expect(await listed('&showInput=true')).toEqual({ note: 'listed input' });
+    expect(await listed('&showInput=false')).toBeNull();
+    await post(host, 'instances/list-input-1/terminate?reason=cleanup');
+  });
+
   it('signals an entity and reads its state through the client', async () => {
     expect(
       (await client('signal', undefined, { entity: 'counter', key: 'cl', operation: 'add', input: 3 }))

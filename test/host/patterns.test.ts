@@ -128,6 +128,21 @@ describe('entities', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('refuses a signal to an entity type the app does not define (400, as the extension answers)', async () => {
+    const res = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/nosuchentity/k1?op=add&code=${host.systemKey}`,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '1' },
+    );
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/nosuchentity.*not an entity function/);
+    // The type is matched case-insensitively, as Azure matches function names.
+    const cased = await fetch(
+      `${host.url}/runtime/webhooks/durabletask/entities/Counter/k1?op=add&code=${host.systemKey}`,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '1' },
+    );
+    expect(cased.status).toBe(202);
+  });
+
   it('holds locks on two entities in a critical section', async () => {
     const seed = await startOrchestration(host, 'counterUser', { key: 'acct-a' });
     await waitFor(host, seed); // acct-a = 15
