@@ -76,8 +76,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   console.log(`\nFunctions:\n`);
   for (const line of host.describeFunctions()) console.log(`\t${line}\n`);
+  console.log(extendedSessionsLine(host.engine.liveSessions.enabled));
   console.log(`Host started on ${host.url} (admin: ${host.url}/admin/host/status)`);
   await stopped;
   await host.close();
   return 0;
+}
+
+/** Locally on by default (long chains stay linear); Azure's default is off, so say which applies. */
+function extendedSessionsLine(enabled: boolean): string {
+  return enabled
+    ? 'Extended sessions: on (the local default; Azure runs without them unless host.json ' +
+        'extensions.durableTask.extendedSessionsEnabled is true; set it false to match)'
+    : 'Extended sessions: off (host.json extensions.durableTask.extendedSessionsEnabled)';
 }

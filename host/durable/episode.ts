@@ -39,7 +39,9 @@ export function decideEpisode(ctx: EpisodeContext, result: EpisodeResult): Episo
       const message =
         `Non-deterministic orchestration detected: action #${i + 1} in the recorded history is ${recorded}, ` +
         `but replaying the current code ${current === undefined ? 'produces no such action' : `produces ${current}`}. ` +
-        'Was the orchestrator code changed while this instance was running?';
+        'Was the orchestrator code changed while this instance was running? ' +
+        // The Durable Task Framework's name for the same fact, so a search for Azure's error text finds this.
+        `(Azure: Non-Deterministic workflow detected: the replay execution does not match action #${i + 1} of the history.)`;
       append.push(event(EventType.OrchestratorCompleted, now));
       return failed(ctx, append, runtime, message, {
         ErrorType: 'NonDeterministicOrchestrationError',

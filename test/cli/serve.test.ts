@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function run(
@@ -35,6 +37,30 @@ describe('blc serve', () => {
     expect(res.out).toMatch(/sayHello: activityTrigger/);
     expect(res.out).toMatch(/counter: entityTrigger/);
     expect(res.out).toMatch(/Received SIGTERM; shutting down\./);
+    // The local default differs from Azure's, so the banner says which applies.
+    expect(res.out).toMatch(/^Extended sessions: on \(the local default; Azure runs without them/m);
+  });
+
+  it('says extended sessions are off when host.json turns them off', async () => {
+    // Under the project, so the copied app still resolves durable-functions from its node_modules.
+    fs.mkdirSync('test-results', { recursive: true });
+    const app = fs.mkdtempSync(path.join('test-results', 'sessions-app-'));
+    try {
+      fs.cpSync('test/apps/patterns', app, { recursive: true });
+      const hostJson = JSON.parse(fs.readFileSync(path.join(app, 'host.json'), 'utf8')) as {
+        extensions?: { durableTask?: Record<string, unknown> };
+      };
+      hostJson.extensions = {
+        ...hostJson.extensions,
+        durableTask: { ...hostJson.extensions?.durableTask, extendedSessionsEnabled: false },
+      };
+      fs.writeFileSync(path.join(app, 'host.json'), JSON.stringify(hostJson));
+      const res = await run(['serve', '--app', app, '--port', '0', '--memory'], /Host started on/);
+      expect(res.code).toBe(0);
+      expect(res.out).toMatch(/^Extended sessions: off \(host.json/m);
+    } finally {
+      fs.rmSync(app, { recursive: true, force: true });
+    }
   });
 
   it('rejects a bad port with a usage error', async () => {

@@ -244,6 +244,8 @@ describe('non-determinism', () => {
       expect(String(status.output)).toMatch(
         /Non-deterministic orchestration detected: action #3 in the recorded history is activity 'echo', but replaying the current code produces activity 'sayHello'/,
       );
+      // Azure's wording of the same fact follows ours, for people who search for it.
+      expect(String(status.output)).toMatch(/Non-Deterministic workflow detected: .*action #3/);
     } finally {
       g.__lifeCockpitVersion = 1;
     }
