@@ -15,8 +15,14 @@ const HELP = `Usage: blc serve [--app DIR] [--port N] [--host ADDR] [--data DIR]
   --host ADDR      Address to listen on (default 127.0.0.1)
   --data DIR       Where durable history is kept (default: <app>/.data)
   --memory         Keep history in memory only (lost on exit)
-  --virtual-time   Run on a virtual clock that jumps to the next timer whenever the host is idle
-  --quiet          Print only warnings and errors from functions`;
+  --virtual-time   Run on a virtual clock that jumps to the next durable timer whenever the host is idle.
+                   Timer triggers then never fire on their own (only durable work moves the clock, so a
+                   daily schedule cannot spin it); run one by hand with the master key:
+                     curl -X POST -H "x-functions-key: <master>" -d '{}' http://localhost:7071/admin/functions/<name>
+  --quiet          Print only warnings and errors from functions
+
+Any non-HTTP function (timer, or a trigger the host cannot drive) runs now on
+POST /admin/functions/<name> with the master key and {"input": "..."}, as under func start.`;
 
 const OPTIONS = {
   app: { type: 'string' },

@@ -125,6 +125,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     hubName: config.hubName,
     durableApi,
     ...limits,
+    adminInvoker: {
+      find: (name) => index.all().find((f) => f.name.toLowerCase() === name.toLowerCase()),
+      run: (fn, input) =>
+        String(fn.trigger.type).toLowerCase() === 'timertrigger'
+          ? runTimer(fn.name, { schedule: { adjustForDST: true }, isPastDue: false })
+          : invokeWithInput(fn, input),
+      log: (level, message) => log(level, message),
+    },
     log: (level, message) => (level === 'debug' ? options.debug?.(message) : log(level, message)),
   });
   const wantedPort = options.port ?? settings.Host?.LocalHttpPort ?? 7071;
@@ -155,6 +163,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     await invokeFunction(core, fn.fn, {
       inputData: [
         { name: fn.triggerKey, data: { json: JSON.stringify(timerInfo) } },
+        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
+      ],
+    });
+  };
+
+  /** Runs any other trigger with the admin API's input as its trigger data (a string, as Azure passes it). */
+  const invokeWithInput = async (fn: IndexedFunction, input: string | undefined): Promise<void> => {
+    await invokeFunction(core, fn.fn, {
+      inputData: [
+        { name: fn.triggerKey, data: { string: input ?? '' } },
         ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
       ],
     });
@@ -257,7 +275,7 @@ function warnUnsupportedBindings(
     if (!triggers.has(String(f.trigger.type).toLowerCase())) {
       log(
         'warning',
-        `Function '${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; it will never run.`,
+        `Function '${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; it runs only when invoked by hand (POST /admin/functions/${f.name}).`,
       );
     }
   }

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { DurableApi, DurableUrls } from '../durable/api';
 import type { IndexedFunction } from '../durable/functionIndex';
 import type { WorkerCore } from '../worker/coreApi';
+import { ADMIN_FUNCTIONS_PREFIX, type AdminInvoker, invokeByAdmin } from './adminFunctions';
 import { BodyTooLarge, ClientAborted, checkDeclaredLength, readBody } from './body';
 import { hostAllowed, parseHostHeader } from './hostHeader';
 import { invokeHttpFunction } from './httpTrigger';
@@ -45,6 +46,8 @@ export interface HttpServerOptions {
    * URLs are built on `https://<name>`, else on `http://localhost:<port>`.
    */
   publicHostName?: string;
+  /** Runs non-HTTP functions for `POST /admin/functions/{name}`. */
+  adminInvoker?: AdminInvoker;
   log: (level: HttpLogLevel, message: string) => void;
 }
 
@@ -231,6 +234,10 @@ export class HostHttpServer {
       sendJson(res, 200, { state: 'Running' });
       return;
     }
+    if (path.startsWith(ADMIN_FUNCTIONS_PREFIX)) {
+      await this.adminInvoke(req, res, url, method, expectsContinue);
+      return;
+    }
     if (path.startsWith(`${WEBHOOK_PREFIX}/`)) {
       await this.webhook(req, res, url, expectsContinue);
       return;
@@ -283,6 +290,40 @@ export class HostHttpServer {
     res.statusCode = out.status;
     for (const [k, v] of out.headers) res.appendHeader(k, v);
     res.end(out.body);
+  }
+
+  private async adminInvoke(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    method: string,
+    expectsContinue: boolean,
+  ): Promise<void> {
+    const rest = url.pathname.slice(ADMIN_FUNCTIONS_PREFIX.length);
+    const invoker = this.options.adminInvoker;
+    if (!invoker || rest === '' || rest.includes('/'))
+      throw new Refused(404, 'NOT_FOUND', `No admin route matches ${url.pathname}.`);
+    if (method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      throw new Refused(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use POST.`);
+    }
+    const key = presentedKey({ get: (n) => req.headers[n] as string | undefined }, url.searchParams);
+    if (!keyMatchesAny(key, [this.options.keys.masterKey]))
+      throw new Refused(
+        401,
+        'UNAUTHORIZED',
+        'The admin API requires the master key (x-functions-key header).',
+      );
+    const body = await this.body(req, res, this.options.maxBodyBytes, expectsContinue);
+    let name: string;
+    try {
+      name = decodeURIComponent(rest);
+    } catch {
+      throw new Refused(400, 'INVALID_URL', 'The function name is not valid percent-encoding.');
+    }
+    const answer = invokeByAdmin(invoker, name, body);
+    if (answer.status === 202) sendJson(res, 202, undefined);
+    else sendError(res, answer.status, answer.code, answer.message);
   }
 
   private async webhook(
