@@ -38,7 +38,7 @@ function row(p: RollbackPointListed): HTMLElement {
   return h(
     'tr',
     { 'data-testid': 'point-row', 'data-point-id': p.id, 'data-status': p.status },
-    h('td', {}, pointLink(p.id, 'point-link')),
+    h('td', { class: 'point-cell' }, pointLink(p.id, 'point-link')),
     h('td', {}, p.description),
     h('td', {}, p.origin),
     h('td', {}, badge(p.status)),
@@ -106,20 +106,24 @@ export function rollbackPointsPage(main: HTMLElement): () => void {
     graph,
     h('h2', {}, 'All points'),
     h(
-      'table',
-      { class: 'grid' },
+      'div',
+      { class: 'table-box' },
       h(
-        'thead',
-        {},
+        'table',
+        { class: 'grid' },
         h(
-          'tr',
+          'thead',
           {},
-          ['Point', 'Description', 'Origin', 'Status', 'Created', 'Expires', 'Records', 'Depends on'].map(
-            (t) => h('th', { scope: 'col' }, t),
+          h(
+            'tr',
+            {},
+            ['Point', 'Description', 'Origin', 'Status', 'Created', 'Expires', 'Records', 'Depends on'].map(
+              (t) => h('th', { scope: 'col' }, t),
+            ),
           ),
         ),
+        body,
       ),
-      body,
     ),
   );
   return watcher.stop;
