@@ -17,6 +17,8 @@ export interface TimelineContext {
   failureCode?: string;
   /** The rollback point that keeps a completed saga's compensations. */
   rollbackPoint?: string;
+  /** Its status, when known: once it is no longer active, its undo is no longer "available". */
+  rollbackPointStatus?: string;
 }
 
 function times(startedAt: string | undefined, completedAt: string | undefined): string {
@@ -58,7 +60,10 @@ function availableUndo(ctx: TimelineContext): HTMLElement {
       title: ctx.rollbackPoint ? `through rollback point ${ctx.rollbackPoint}` : undefined,
     },
     '↩ undo ',
-    badge('available'),
+    // Once its point is rolled back (or expired), the undo is no longer there to take.
+    badge(
+      ctx.rollbackPointStatus && ctx.rollbackPointStatus !== 'active' ? ctx.rollbackPointStatus : 'available',
+    ),
   );
 }
 
@@ -66,10 +71,20 @@ function availableUndo(ctx: TimelineContext): HTMLElement {
 function availableNotice(steps: Step[], ctx: TimelineContext): HTMLElement | null {
   const count = steps.filter((s) => s.compensation?.state === 'available').length;
   if (!count) return null;
+  const whose = count === 1 ? 'its step' : `its ${count} steps`;
+  const status = ctx.rollbackPointStatus;
+  if (ctx.rollbackPoint && status && status !== 'active')
+    return h(
+      'p',
+      { class: 'notice notice-info', 'data-testid': 'saga-available' },
+      `↩ The compensation${count === 1 ? '' : 's'} of ${whose} ${count === 1 ? 'is' : 'are'} kept by rollback point `,
+      pointLink(ctx.rollbackPoint, 'saga-available-point'),
+      status === 'rolled-back' ? ', which was rolled back: the change is undone.' : `, which is ${status}.`,
+    );
   return h(
     'p',
     { class: 'notice notice-info', 'data-testid': 'saga-available' },
-    `↩ The compensation${count === 1 ? '' : 's'} of ${count === 1 ? 'its step is' : `its ${count} steps are`} available through rollback point `,
+    `↩ The compensation${count === 1 ? '' : 's'} of ${whose} ${count === 1 ? 'is' : 'are'} available through rollback point `,
     ctx.rollbackPoint ? pointLink(ctx.rollbackPoint, 'saga-available-point') : '(not recorded)',
     ctx.rollbackPoint ? ': roll back there to undo the change.' : '.',
   );

@@ -302,6 +302,11 @@ describe('a completed saga', () => {
     const rolledBack = String(await page.getByTestId('instance-rollback').textContent());
     expect(rolledBack).toMatch(/^yes, .+ by /);
     expect(rolledBack).toContain(rollbackId);
+    expect((await page.getByTestId('saga-available').innerText()).replace(/\s+/g, ' ')).toBe(
+      `↩ The compensation of its step is kept by rollback point ${point}, which was rolled back: the change is undone.`,
+    );
+    expect((await available.innerText()).replace(/\s+/g, ' ')).toBe('↩ undo rolled-back');
+    await screenshot(page, 'instance-completed-rolled-back');
     await page.getByTestId('instance-rollback-link').click();
     await poll(() => page.getByTestId('instance-id').textContent()).toBe(rollbackId);
     expect(errorsOf(page)).toEqual([]);

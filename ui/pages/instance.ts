@@ -330,6 +330,7 @@ export function instancePage(main: HTMLElement, id: string): () => void {
               failure: status.failure,
               failureCode: view.failure?.code,
               rollbackPoint: pointIdOf(status) ?? point?.id,
+              rollbackPointStatus: point === null ? 'no longer stored' : point?.status,
             }),
           ]
         : null,
