@@ -45,7 +45,3 @@ export function localInputToIso(value: string): string | undefined {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
-
-export function shortId(id: string): string {
-  return id.length > 14 ? `${id.slice(0, 12)}…` : id;
-}

@@ -5,10 +5,13 @@
  * each arrow runs from the later point to the point it depends on.
  */
 import { svg } from './dom.js';
-import { shortId } from './format.js';
 import type { RollbackPointListed } from './types.js';
 
-const NODE_W = 190;
+/** Nodes are as wide as their longest id needs, within these bounds (px). */
+const NODE_MIN_W = 190;
+const NODE_MAX_W = 380;
+/** Roughly the width of one character of the node's 11–12px text. */
+const CHAR_W = 6.6;
 const NODE_H = 46;
 const COL_GAP = 80;
 const ROW_GAP = 18;
@@ -21,7 +24,7 @@ interface Placed {
 }
 
 /** Column = 1 + the deepest column among the points it depends on (points come oldest first). */
-function layout(points: RollbackPointListed[]): Map<string, Placed> {
+function layout(points: RollbackPointListed[], nodeW: number): Map<string, Placed> {
   const column = new Map<string, number>();
   const rows: number[] = [];
   const placed = new Map<string, Placed>();
@@ -33,21 +36,37 @@ function layout(points: RollbackPointListed[]): Map<string, Placed> {
     rows[col] = row + 1;
     placed.set(point.id, {
       point,
-      x: PAD + col * (NODE_W + COL_GAP),
+      x: PAD + col * (nodeW + COL_GAP),
       y: PAD + row * (NODE_H + ROW_GAP),
     });
   }
   return placed;
 }
 
+/** Shortened at the end: for descriptions. */
 function label(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/**
+ * Shortened in the middle, keeping the end: ids of one deployment differ only at their end
+ * (`…:config`, `…:dataverse`), so cutting the end would make them read the same.
+ */
+function middle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor((max - 1) / 2);
+  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
+}
+
+const metaOf = (p: RollbackPointListed): string => `${p.id} · ${p.status}`;
+
 export function dependencyGraph(points: RollbackPointListed[], open: (id: string) => void): SVGSVGElement {
-  const placed = layout(points);
+  const longest = Math.max(...points.map((p) => metaOf(p).length), 0);
+  const nodeW = Math.min(NODE_MAX_W, Math.max(NODE_MIN_W, Math.ceil(longest * CHAR_W) + 20));
+  const chars = Math.floor((nodeW - 20) / CHAR_W);
+  const placed = layout(points, nodeW);
   const nodes = [...placed.values()];
-  const width = Math.max(...nodes.map((n) => n.x + NODE_W), 200) + PAD;
+  const width = Math.max(...nodes.map((n) => n.x + nodeW), 200) + PAD;
   const height = Math.max(...nodes.map((n) => n.y + NODE_H), NODE_H) + PAD;
 
   const edges = nodes.flatMap(({ point, x, y }) =>
@@ -55,7 +74,7 @@ export function dependencyGraph(points: RollbackPointListed[], open: (id: string
       .filter((dep) => placed.has(dep))
       .map((dep) => {
         const to = placed.get(dep)!;
-        const [x1, y1, x2, y2] = [x, y + NODE_H / 2, to.x + NODE_W, to.y + NODE_H / 2];
+        const [x1, y1, x2, y2] = [x, y + NODE_H / 2, to.x + nodeW, to.y + NODE_H / 2];
         const bend = (x1 - x2) / 2;
         return svg(
           'path',
@@ -89,9 +108,13 @@ export function dependencyGraph(points: RollbackPointListed[], open: (id: string
         },
       },
       svg('title', {}, `${point.id} (${point.status}): ${point.description}`),
-      svg('rect', { width: NODE_W, height: NODE_H, rx: 6 }),
-      svg('text', { x: 10, y: 19, class: 'node-title' }, label(point.description || point.id, 26)),
-      svg('text', { x: 10, y: 36, class: 'node-meta' }, `${shortId(point.id)} · ${point.status}`),
+      svg('rect', { width: nodeW, height: NODE_H, rx: 6 }),
+      svg('text', { x: 10, y: 19, class: 'node-title' }, label(point.description || point.id, chars - 4)),
+      svg(
+        'text',
+        { x: 10, y: 36, class: 'node-meta', 'data-testid': 'graph-node-id' },
+        `${middle(point.id, chars - point.status.length - 3)} · ${point.status}`,
+      ),
     ),
   );
 

@@ -6,7 +6,9 @@
 
 export type {
   CompensationStatus as Compensation,
+  DataverseRecordRef,
   DeploymentSummary as Deployment,
+  FieldConflict,
   InstanceSummary,
   InstanceView,
   RollbackPlan,
@@ -16,6 +18,7 @@ export type {
   StepError,
   StepStatus as Step,
   TouchedResource as Resource,
+  UndoAction,
 } from '../lib/contracts/responses';
 
 export const FINAL_STATUSES = ['Completed', 'Failed', 'Terminated', 'Canceled'];

@@ -7,7 +7,17 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
 import { apiOf, type Api } from '../api/client';
-import { errorsOf, launchBrowser, openDashboard, poll, screenshot } from './support';
+import type { Step as StepStatus } from '../../ui/types';
+import {
+  errorsOf,
+  launchBrowser,
+  notFoundOf,
+  openDashboard,
+  overflowing,
+  poll,
+  screenshot,
+  wrappedBadges,
+} from './support';
 
 interface Step {
   name: string;
@@ -19,7 +29,12 @@ interface Step {
 let app: AppUnderTest;
 let api: Api;
 let browser: Browser;
-const ids = { completed: 'ui-change-ok', failed: 'ui-change-failed', config: 'ui-config-1' };
+const ids = {
+  completed: 'ui-change-ok',
+  failed: 'ui-change-failed',
+  config: 'ui-config-1',
+  long: 'ui-change-long',
+};
 
 async function start(name: string, id: string, input: unknown): Promise<void> {
   const res = await api.call('POST', `orchestrators/${name}/${id}`, { body: input });
@@ -55,6 +70,17 @@ beforeAll(async () => {
 
   await start('configChange', ids.config, { value: { reminderHour: 9 } });
   expect((await api.waitFor(ids.config)).json.runtimeStatus).toBe('Completed');
+
+  // Eight new contacts: 17 steps (a snapshot and a create each, then the rollback point).
+  await start('dataverseChange', ids.long, {
+    description: 'eight new contacts',
+    operations: Array.from({ length: 8 }, (_, i) => ({
+      op: 'create',
+      table: 'contacts',
+      data: { firstname: `Member${i + 1}`, lastname: 'Long' },
+    })),
+  });
+  expect((await api.waitFor(ids.long)).json.runtimeStatus).toBe('Completed');
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -142,10 +168,38 @@ describe('the instances page', () => {
   });
 });
 
+/** How many times `text` occurs in the page's visible text. */
+async function occurrences(page: Page, text: string): Promise<number> {
+  const shown = await page.locator('main').innerText();
+  return shown.split(text).length - 1;
+}
+
+/** The distinct rows the timeline's step cards sit on (their top edges). */
+const stepRows = (page: Page): Promise<number> =>
+  page
+    .getByTestId('timeline-step')
+    .evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().top))).size);
+
+/** The timeline fits the page: nothing scrolls sideways, no card is wider than its box. */
+async function expectTimelineFits(page: Page): Promise<void> {
+  expect(await overflowing(page, '.tl-grid, .timeline, .tl-step, .tl-comp')).toEqual([]);
+  expect(await page.evaluate('document.documentElement.scrollWidth <= innerWidth')).toBe(true);
+  // Text cut to one line keeps the whole of it as its tooltip.
+  const clipped = await page
+    .locator('.tl-clip')
+    .evaluateAll((els) => els.map((e) => [e.getAttribute('title'), e.textContent]));
+  for (const [title, text] of clipped) expect(title).toBe(text);
+  expect(await wrappedBadges(page)).toEqual([]);
+}
+
 describe('a failed saga', () => {
-  it('shows the failing step and each compensation on the timeline', async () => {
+  it('shows the failing step, its error once, and each compensation on the timeline', async () => {
     // What the saga published (its custom status) is what the timeline must show.
-    const view = (await api.call('GET', `instances/${ids.failed}`)).json.customStatus as { steps: Step[] };
+    const instance = (await api.call('GET', `instances/${ids.failed}`)).json;
+    const view = instance.customStatus as {
+      steps: Step[];
+      failure: { step: string; error: { message: string } };
+    };
     const failing = view.steps.filter((s) => s.state === 'failed');
     const compensated = view.steps.filter((s) => s.compensation?.state === 'completed');
     expect(failing).toHaveLength(1);
@@ -162,19 +216,37 @@ describe('a failed saga', () => {
     );
     const failedCard = page.locator(`[data-testid=timeline-step][data-step="${failing[0].name}"]`);
     expect(await failedCard.getAttribute('data-state')).toBe('failed');
-    expect(await failedCard.textContent()).toContain(failing[0].error?.message.slice(0, 40));
 
-    const compensations = page.getByTestId('timeline-compensation');
-    const shown = await compensations.evaluateAll((els) =>
-      els.map((e) => [e.getAttribute('data-step'), e.getAttribute('data-state')]),
-    );
+    // The failure is told once: with its code and step, above the timeline; not again in a second
+    // notice, nor on the failing step's card.
+    const message = view.failure.error.message;
+    expect(await occurrences(page, message)).toBe(1);
+    const failure = String(await page.getByTestId('saga-failure').textContent());
+    expect(failure).toContain(`SAGA_COMPENSATED: Failed at step “${failing[0].name}”: ${message}`);
+    expect(await page.getByTestId('instance-failure').count()).toBe(0);
+    expect(await failedCard.getAttribute('class')).toContain('tl-failing');
+
     // Undone newest first, each marked as done.
-    expect(shown).toEqual(compensated.reverse().map((s) => [s.name, 'completed']));
+    const shown = await page.getByTestId('timeline-compensation').evaluateAll((els) =>
+      els
+        .map((e) => [
+          Number(e.getAttribute('data-order')),
+          e.getAttribute('data-step'),
+          e.getAttribute('data-state'),
+        ])
+        .sort((x, y) => Number(x[0]) - Number(y[0]))
+        .map(([, step, state]) => [step, state]),
+    );
+    expect(shown).toEqual([...compensated].reverse().map((s) => [s.name, 'completed']));
     for (const s of compensated)
       expect(
         await page.locator(`[data-testid=timeline-step][data-step="${s.name}"]`).getAttribute('data-state'),
       ).toBe('compensated');
-    expect(await page.getByTestId('saga-failure').textContent()).toContain(failing[0].name);
+
+    // One numbering: the operation numbers in the step names (`update contacts #3`), no other.
+    expect(await page.locator('.tl-index').count()).toBe(0);
+    expect(await page.getByTestId('saga-timeline').innerText()).not.toMatch(/undo \d/);
+    await expectTimelineFits(page);
     await screenshot(page, 'instance-failed-saga');
 
     // History, input and output are one click away.
@@ -186,6 +258,158 @@ describe('a failed saga', () => {
     await page.getByTestId('tab-output').click();
     expect(await page.getByTestId('instance-output').textContent()).toContain('SAGA_COMPENSATED');
     expect(errorsOf(page)).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a completed saga', () => {
+  const point = `rp-${ids.completed}`;
+
+  it('shows its compensations as available through its rollback point, and the point it left', async () => {
+    const page = await openDashboard(browser, app, { hash: `#/instances/${ids.completed}` });
+    await poll(() => page.getByTestId('instance-status').textContent()).toBe('Completed');
+    await poll(() => page.getByTestId('instance-point-link').count()).toBe(1);
+
+    // Nothing was undone, and nothing waits to be: the undo is kept by the rollback point.
+    expect(await page.getByTestId('timeline-compensation').count()).toBe(0);
+    expect(await page.getByTestId('saga-timeline').innerText()).not.toContain('pending');
+    const available = page.getByTestId('timeline-undo-available');
+    expect(await available.count()).toBe(1);
+    expect((await available.innerText()).replace(/\s+/g, ' ')).toBe('↩ undo available');
+    expect(await available.getAttribute('title')).toBe(`through rollback point ${point}`);
+    expect((await page.getByTestId('saga-available').innerText()).replace(/\s+/g, ' ')).toBe(
+      `↩ The compensation of its step is available through rollback point ${point}: roll back there to undo the change.`,
+    );
+    expect(await page.getByTestId('saga-available-point').getAttribute('href')).toBe(
+      `#/rollback-points/${point}`,
+    );
+
+    expect(await page.getByTestId('instance-point-link').textContent()).toBe(point);
+    expect(await page.getByTestId('instance-point-status').textContent()).toBe('active');
+    expect(await page.getByTestId('instance-rollback').textContent()).toBe('no');
+    await expectTimelineFits(page);
+    await screenshot(page, 'instance-completed-saga');
+
+    // Rolled back: the page says when and by which instance, and links to it.
+    // force: the failed saga's compensation rewrote the same contact since (its etag changed).
+    const started = await api.call('POST', `rollback-points/${point}/execute`, { body: { force: true } });
+    expect(started.status).toBe(202);
+    const rollbackId = String(started.json.id);
+    const done = await api.waitFor(rollbackId);
+    expect(done.json.runtimeStatus, JSON.stringify(done.json.output)).toBe('Completed');
+    await page.reload();
+    await poll(() => page.getByTestId('instance-point-status').textContent()).toBe('rolled-back');
+    const rolledBack = String(await page.getByTestId('instance-rollback').textContent());
+    expect(rolledBack).toMatch(/^yes, .+ by /);
+    expect(rolledBack).toContain(rollbackId);
+    expect((await page.getByTestId('saga-available').innerText()).replace(/\s+/g, ' ')).toBe(
+      `↩ The compensation of its step is kept by rollback point ${point}, which was rolled back: the change is undone.`,
+    );
+    expect((await available.innerText()).replace(/\s+/g, ' ')).toBe('↩ undo rolled-back');
+    await screenshot(page, 'instance-completed-rolled-back');
+    await page.getByTestId('instance-rollback-link').click();
+    await poll(() => page.getByTestId('instance-id').textContent()).toBe(rollbackId);
+    expect(errorsOf(page)).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('a long saga', () => {
+  it('flows into further rows instead of scrolling sideways', async () => {
+    const page = await openDashboard(browser, app, { hash: `#/instances/${ids.long}` });
+    await poll(() => page.getByTestId('instance-status').textContent()).toBe('Completed');
+    expect(await page.getByTestId('timeline-step').count()).toBe(17);
+    expect(await stepRows(page)).toBeGreaterThanOrEqual(3);
+    await expectTimelineFits(page);
+    await screenshot(page, 'instance-long-saga');
+    await page.context().close();
+  });
+});
+
+describe('the timeline', () => {
+  /** Draws steps with the dashboard's own timeline module, on a page of the dashboard. */
+  async function draw(page: Page, steps: StepStatus[]): Promise<void> {
+    await page.evaluate(`(async () => {
+      const { timeline } = await import(new URL('timeline.js', document.baseURI).href);
+      document.getElementById('main').replaceChildren(timeline(${JSON.stringify(steps)}));
+    })()`);
+  }
+
+  it('shows a step waiting out an outage, and a compensation waiting out one', async () => {
+    const page = await openDashboard(browser, app, { hash: '#/nothing-here' });
+    await page.waitForLoadState('load');
+    // 10:42:10 local time, whatever the zone the browser runs in.
+    const next = String(await page.evaluate('new Date(2026, 3, 12, 10, 42, 10).toISOString()'));
+    const base = { activity: 'dataverseChange_apply', pivot: false, compensable: true, startedAt: next };
+    const waiting = {
+      service: 'dataverse',
+      attempt: 3,
+      nextAttemptAt: next,
+      error: '503 Service Unavailable',
+    };
+    await draw(page, [
+      { ...base, name: 'update contacts #1', state: 'completed', completedAt: next },
+      { ...base, name: 'update contacts #2', state: 'running', waiting },
+    ]);
+    const line = page.getByTestId('timeline-waiting');
+    expect(await line.textContent()).toBe('waiting for Dataverse (retry 3, next at 10:42:10)');
+    expect(await line.getAttribute('title')).toBe('503 Service Unavailable');
+    expect(
+      await page
+        .locator('[data-testid=timeline-step][data-step="update contacts #2"] [data-testid=timeline-waiting]')
+        .count(),
+    ).toBe(1);
+
+    await draw(page, [
+      {
+        ...base,
+        name: 'update contacts #1',
+        state: 'compensating',
+        completedAt: next,
+        compensation: { activity: 'undo_action', state: 'running', startedAt: next },
+        waiting: { ...waiting, attempt: 7 },
+      },
+      { ...base, name: 'update contacts #2', state: 'failed', error: { message: 'boom' } },
+    ]);
+    const compWaiting = page.locator('[data-testid=timeline-compensation] [data-testid=timeline-waiting]');
+    expect(await compWaiting.textContent()).toBe('waiting for Dataverse (retry 7, next at 10:42:10)');
+    expect(await page.locator('[data-testid=timeline-step] [data-testid=timeline-waiting]').count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('keeps long names inside their cards: wrapped, or cut with the whole name as tooltip', async () => {
+    const page = await openDashboard(browser, app, { hash: '#/nothing-here' });
+    await page.waitForLoadState('load');
+    const long = 'dataverseChange_applyAnOperationWithAVeryLongActivityNameThatHasNoSpacesAnywhere';
+    await draw(
+      page,
+      Array.from({ length: 9 }, (_, i) => ({
+        name: `update someverylongtablenamewithoutanybreaks_${'x'.repeat(30)} #${i + 1}`,
+        activity: long,
+        state: 'compensation-failed' as const,
+        pivot: false,
+        compensable: true,
+        startedAt: new Date().toISOString(),
+        compensation: { activity: long, state: 'failed' as const, error: { message: 'y'.repeat(200) } },
+      })),
+    );
+    expect(await stepRows(page)).toBeGreaterThanOrEqual(2);
+    await expectTimelineFits(page);
+    await page.context().close();
+  });
+});
+
+describe('the dashboard in the browser', () => {
+  it('asks for nothing that is not there: the favicon is served', async () => {
+    const page = await openDashboard(browser, app);
+    await poll(() => rowIds(page)).toContain(ids.completed);
+    // Resolved against the page's <base>, as the browser does.
+    const icon = String(await page.evaluate("document.querySelector('link[rel=icon]').href"));
+    const res = await page.request.get(icon);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toBe('image/svg+xml');
+    await page.waitForLoadState('networkidle');
+    expect(notFoundOf(page)).toEqual([]);
     await page.context().close();
   });
 });

@@ -3,11 +3,14 @@
  * (a later change of the same record depends on the earlier one), and a rollback that is planned
  * and shown before it can be executed; the executed rollback completes and Dataverse is as before.
  */
-import type { Browser } from 'playwright-core';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RollbackPointStore, type RollbackPoint } from '../../lib/rollback';
+import { JsonBlobs } from '../../lib/storage/jsonBlobs';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
 import { apiOf, type Api } from '../api/client';
-import { errorsOf, launchBrowser, openDashboard, poll, screenshot } from './support';
+import { errorsOf, launchBrowser, openDashboard, poll, screenshot, wrappedBadges } from './support';
 
 let app: AppUnderTest;
 let api: Api;
@@ -83,7 +86,7 @@ describe('rollback points', () => {
     expect(await row.textContent()).toMatch(/in 30 days/);
     const dependent = page.locator(`[data-testid=point-row][data-point-id="${points.secondOfX}"]`);
     expect(await dependent.locator('a[title]').last().getAttribute('title')).toBe(points.firstOfX);
-    await screenshot(page, 'rollback-points');
+    await screenshot(page, 'rollback-points-dependencies');
     expect(errorsOf(page)).toEqual([]);
     await page.context().close();
   });
@@ -113,7 +116,7 @@ describe('rollback points', () => {
     expect(await page.getByTestId('rollback-plan').textContent()).toContain('jobtitle = "Original"');
     // Planning changed nothing.
     expect(await jobtitle(x)).toBe('Second');
-    await screenshot(page, 'rollback-plan');
+    await screenshot(page, 'rollback-plan-cascade');
 
     // A plan holds for the options it was made with.
     await page.getByTestId('opt-force').check();
@@ -142,6 +145,151 @@ describe('rollback points', () => {
         .evaluateAll((els) => els.every((e) => e.getAttribute('data-state') === 'completed')),
     ).toBe(true);
     await screenshot(page, 'rollback-instance');
+    expect(errorsOf(page)).toEqual([]);
+    await page.context().close();
+  });
+});
+
+/** The app's own store of rollback points, to arrange a point as a change would have left it. */
+function pointStore(): RollbackPointStore {
+  const blobs = BlobServiceClient.fromConnectionString(String(process.env.AZURE_STORAGE_CONNECTION_STRING));
+  return new RollbackPointStore(
+    new JsonBlobs(blobs.getContainerClient(String(process.env.LIFECOCKPIT_ROLLBACK_CONTAINER))),
+  );
+}
+
+const texts = (page: Page, selector: string): Promise<string[]> =>
+  page.locator(selector).evaluateAll((els) => els.map((e) => (e.textContent ?? '').trim()));
+
+describe('records and points as people read them', () => {
+  const version = '2026.04.12-spring-release';
+  let deploymentPoints: string[] = [];
+  let account = '';
+  let contact = '';
+  const named = 'rp-lindqvist-physio-onboarding';
+
+  beforeAll(async () => {
+    // A deployment leaves two points whose ids differ only at their end (…:config, …:dataverse).
+    const z = String((await app.dataverse.create('contacts', { firstname: 'Zora', lastname: 'Ui' })).id);
+    const res = await api.call('POST', 'deployments', {
+      body: {
+        version,
+        description: 'Spring release',
+        config: { value: { reminderHour: 8 } },
+        dataverse: {
+          operations: [{ op: 'update', table: 'contacts', id: z, data: { jobtitle: 'Deployed' } }],
+        },
+      },
+    });
+    expect(res.status).toBe(202);
+    expect((await api.waitFor(`deploy-${version}`)).json.runtimeStatus).toBe('Completed');
+    deploymentPoints = (await api.call('GET', `deployments/deploy-${version}`)).json
+      .rollbackPoints as string[];
+    expect(deploymentPoints).toHaveLength(2);
+
+    // A point naming its records as a change that read their metadata records them: the table's
+    // logical name and the record's primary name; one record without names.
+    account = String(
+      (await app.dataverse.create('accounts', { name: 'Lindqvist Physio', telephone1: '+31 30 555 2001' }))
+        .id,
+    );
+    contact = String(
+      (await app.dataverse.create('contacts', { firstname: 'Emma', lastname: 'Visser', jobtitle: 'Manager' }))
+        .id,
+    );
+    const now = Date.now();
+    const point: RollbackPoint = {
+      id: named,
+      origin: 'manual',
+      description: 'Lindqvist Physio becomes a client organisation',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 30 * 86_400_000).toISOString(),
+      status: 'active',
+      resources: [
+        { kind: 'dataverse', table: 'accounts', id: account, entity: 'account', name: 'Lindqvist Physio' },
+        { kind: 'dataverse', table: 'contacts', id: contact },
+      ],
+      plan: [
+        {
+          kind: 'dataverse-restore-fields',
+          table: 'accounts',
+          id: account,
+          entity: 'account',
+          name: 'Lindqvist Physio',
+          fields: { telephone1: null },
+        },
+        {
+          kind: 'dataverse-restore-fields',
+          table: 'contacts',
+          id: contact,
+          fields: { jobtitle: 'Assistant' },
+        },
+      ],
+      snapshots: [],
+    };
+    await pointStore().create(point);
+  }, 60_000);
+
+  it('names a record by table and primary name, with its GUID as tooltip, in the point and its plan', async () => {
+    const page = await openDashboard(browser, app, { hash: `#/rollback-points/${named}` });
+    await poll(() => page.getByTestId('point-status').textContent()).toBe('active');
+    const accountName = `account "Lindqvist Physio" (${account.slice(0, 8)}…)`;
+
+    const records = page.locator('[data-testid=record]');
+    expect(await texts(page, '[data-testid=record]')).toEqual([
+      accountName,
+      `contacts ${contact}`,
+      accountName,
+      `contacts ${contact}`,
+    ]);
+    expect(await records.evaluateAll((els) => els.map((e) => e.getAttribute('title')))).toEqual([
+      account,
+      contact,
+      account,
+      contact,
+    ]);
+    expect(await page.locator('main').innerText()).toContain(`Restore ${accountName}: telephone1 = null`);
+
+    await page.getByTestId('plan-rollback').click();
+    await page.getByTestId('rollback-plan').waitFor();
+    const plan = page.getByTestId('rollback-plan');
+    expect(await texts(page, '[data-testid=plan-action]')).toEqual([
+      `Restore ${accountName}: telephone1 = null`,
+      `Restore contacts ${contact}: jobtitle = "Assistant"`,
+    ]);
+    expect(await plan.locator('[data-testid=record]').first().getAttribute('title')).toBe(account);
+    expect(await page.getByTestId('execute-rollback').count()).toBe(1);
+    await screenshot(page, 'rollback-plan');
+    expect(errorsOf(page)).toEqual([]);
+    await page.context().close();
+  });
+
+  it('lists every point by its whole id, the same ids in the graph, each status on one line', async () => {
+    const page = await openDashboard(browser, app, { hash: '#/rollback-points' });
+    await poll(() => texts(page, '[data-testid=point-link]')).toEqual(
+      expect.arrayContaining(deploymentPoints),
+    );
+    const shown = await texts(page, '[data-testid=point-link]');
+    const ids = await page
+      .getByTestId('point-row')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-point-id')));
+    expect(shown).toEqual(ids);
+    expect(new Set(shown).size).toBe(shown.length);
+    // The graph's labels may be shortened, but never into two that read the same.
+    const labels = await texts(page, '[data-testid=graph-node-id]');
+    expect(labels).toHaveLength(shown.length);
+    expect(new Set(labels).size).toBe(labels.length);
+    for (const id of deploymentPoints)
+      expect(labels.some((l) => l.endsWith(`${id.slice(-10)} · active`))).toBe(true);
+
+    expect(await wrappedBadges(page)).toEqual([]);
+    await screenshot(page, 'rollback-points');
+    // A narrow window squeezes the table: the statuses still read as one word each.
+    await page.setViewportSize({ width: 760, height: 900 });
+    expect(await wrappedBadges(page)).toEqual([]);
+    // And the page does not scroll sideways (the graph and the table may, inside their own boxes).
+    await screenshot(page, 'rollback-points-narrow');
+    expect(await page.evaluate('document.documentElement.scrollWidth - innerWidth')).toBeLessThanOrEqual(0);
     expect(errorsOf(page)).toEqual([]);
     await page.context().close();
   });

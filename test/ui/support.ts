@@ -45,8 +45,47 @@ export async function openDashboard(
     if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push(msg.text());
   });
   pageErrors.set(page, errors);
+  const missing: string[] = [];
+  page.on('response', (res) => {
+    if (res.status() === 404) missing.push(res.url());
+  });
+  notFound.set(page, missing);
   await page.goto(dashboardUrl(app, options));
   return page;
+}
+
+const notFound = new WeakMap<Page, string[]>();
+/** Every URL the page asked for that was not found (the favicon included). */
+export function notFoundOf(page: Page): string[] {
+  return notFound.get(page) ?? [];
+}
+
+/** Elements matching `selector` whose content is wider than their box (cut off or scrolling). */
+export function overflowing(page: Page, selector: string): Promise<string[]> {
+  return page
+    .locator(selector)
+    .evaluateAll((els) =>
+      els
+        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map(
+          (e) =>
+            `${e.className}: ${e.scrollWidth} > ${e.clientWidth} (${(e.textContent ?? '').slice(0, 40)})`,
+        ),
+    );
+}
+
+/** Status badges that take more than one line (their text wrapped). */
+export function wrappedBadges(page: Page): Promise<string[]> {
+  type Style = { lineHeight: string; fontSize: string };
+  return page.locator('.badge').evaluateAll((els) =>
+    els
+      .filter((e) => {
+        const style = (globalThis as unknown as { getComputedStyle(e: unknown): Style }).getComputedStyle(e);
+        const lineHeight = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.4;
+        return e.getClientRects().length > 1 || e.getBoundingClientRect().height > lineHeight * 1.6;
+      })
+      .map((e) => e.textContent ?? ''),
+  );
 }
 
 const pageErrors = new WeakMap<Page, string[]>();

@@ -5,9 +5,12 @@
 import { ApiError, get, post, seg } from '../api.js';
 import { badge, fill, h, notice, pre } from '../dom.js';
 import { time } from '../format.js';
+import { instanceLink, pointLink } from '../links.js';
 import { live } from '../live.js';
 import { timeline } from '../timeline.js';
-import { FINAL_STATUSES, type InstanceView, type SagaStatus } from '../types.js';
+import { FINAL_STATUSES, type InstanceView, type RollbackPoint, type SagaStatus } from '../types.js';
+
+type PointState = NonNullable<InstanceView['rollbackPoint']>;
 
 type Tab = 'history' | 'input' | 'output' | 'custom-status';
 const TABS: { id: Tab; label: string }[] = [
@@ -195,6 +198,67 @@ function sagaOf(view: InstanceView): SagaStatus | undefined {
     : undefined;
 }
 
+/** The rollback point a saga says it recorded (a completed change publishes its id). */
+function pointIdOf(saga: SagaStatus | undefined): string | undefined {
+  const id = saga?.details?.rollbackPointId;
+  return typeof id === 'string' && id ? id : undefined;
+}
+
+/**
+ * The instance's rollback point as the API answers it (InstanceView.rollbackPoint); from an API
+ * that does not answer it yet, read from the point itself. `null`: the point is no longer stored.
+ */
+async function rollbackPointOf(
+  view: InstanceView,
+  saga: SagaStatus | undefined,
+): Promise<PointState | null | undefined> {
+  if (view.rollbackPoint) return view.rollbackPoint;
+  const id = pointIdOf(saga);
+  if (!id) return undefined;
+  try {
+    const p = await get<RollbackPoint>(`rollback-points/${seg(id)}`);
+    return { id: p.id, status: p.status, rollback: p.rollback };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** The point's link and status, and whether, when and by which instance it was rolled back. */
+function pointFacts(point: PointState | null, id: string | undefined): HTMLElement[] {
+  if (point === null)
+    return [
+      h('dt', {}, 'Rollback point'),
+      h('dd', { 'data-testid': 'instance-point' }, id ?? '', ' (no longer stored)'),
+    ];
+  const r = point.rollback;
+  return [
+    h('dt', {}, 'Rollback point'),
+    h(
+      'dd',
+      { 'data-testid': 'instance-point' },
+      pointLink(point.id, 'instance-point-link'),
+      ' ',
+      badge(point.status, 'instance-point-status'),
+    ),
+    h('dt', {}, 'Rolled back'),
+    h(
+      'dd',
+      { 'data-testid': 'instance-rollback' },
+      r
+        ? [
+            point.status === 'rolled-back'
+              ? `yes, ${time(r.finishedAt ?? r.startedAt)}`
+              : `${point.status}, started ${time(r.startedAt)}`,
+            ' by ',
+            instanceLink(r.instanceId, 'instance-rollback-link'),
+            r.error ? ` — ${r.error}` : '',
+          ]
+        : 'no',
+    ),
+  ];
+}
+
 export function instancePage(main: HTMLElement, id: string): () => void {
   let selected: Tab = 'history';
   let last: InstanceView | undefined;
@@ -229,6 +293,9 @@ export function instancePage(main: HTMLElement, id: string): () => void {
     fill(message);
     last = view;
     const status = sagaOf(view);
+    const point = await rollbackPointOf(view, status);
+    // A saga's failure is told once, with its timeline; other failures here.
+    const failureShown = status?.failure ? undefined : view.failure;
     fill(
       head,
       h(
@@ -243,18 +310,30 @@ export function instancePage(main: HTMLElement, id: string): () => void {
         h('dd', {}, time(view.createdTime)),
         h('dt', {}, 'Last updated'),
         h('dd', {}, time(view.lastUpdatedTime)),
+        point !== undefined ? pointFacts(point, pointIdOf(status)) : null,
       ),
-      view.failure
+      failureShown
         ? notice(
             'error',
-            `${view.failure.code ? `${view.failure.code}: ` : ''}${view.failure.message}`,
+            `${failureShown.code ? `${failureShown.code}: ` : ''}${failureShown.message}`,
             'instance-failure',
           )
         : null,
     );
     fill(
       saga,
-      status ? [h('h2', {}, `Saga “${status.saga}”`), timeline(status.steps, status.failure)] : null,
+      status
+        ? [
+            h('h2', {}, `Saga “${status.saga}”`),
+            timeline(status.steps, {
+              phase: status.phase,
+              failure: status.failure,
+              failureCode: view.failure?.code,
+              rollbackPoint: pointIdOf(status) ?? point?.id,
+              rollbackPointStatus: point === null ? 'no longer stored' : point?.status,
+            }),
+          ]
+        : null,
     );
     drawDetails();
     const final = FINAL_STATUSES.includes(view.runtimeStatus);

@@ -3,22 +3,26 @@
  * always planned (a dry run) and shown before the Execute button appears.
  */
 import { ApiError, get, post, seg } from '../api.js';
-import { badge, fill, h, notice } from '../dom.js';
-import { relative, shortId, time } from '../format.js';
+import { badge, fill, h, notice, type Child } from '../dom.js';
+import { relative, time } from '../format.js';
 import { dependencyGraph } from '../graph.js';
+import { instanceLink, pointLink } from '../links.js';
 import { live } from '../live.js';
-import type { Resource, RollbackPlan, RollbackPoint, RollbackPointListed } from '../types.js';
+import { recordRef } from '../records.js';
+import type {
+  FieldConflict,
+  Resource,
+  RollbackPlan,
+  RollbackPoint,
+  RollbackPointListed,
+  UndoAction,
+} from '../types.js';
 
 const STATUSES = ['active', 'rolling-back', 'rolled-back', 'rollback-failed', 'expired'];
 let statusFilter = '';
 
-const pointLink = (id: string, text = shortId(id)): HTMLElement =>
-  h('a', { href: `#/rollback-points/${encodeURIComponent(id)}`, title: id }, text);
-const instanceLink = (id: string, testId?: string): HTMLElement =>
-  h('a', { href: `#/instances/${encodeURIComponent(id)}`, 'data-testid': testId }, id);
-
-function resourceText(r: Resource): string {
-  return r.kind === 'dataverse' ? `${r.table} ${r.id}` : `configuration “${r.name}” v${r.versionAfter}`;
+function resourceView(r: Resource): Child {
+  return r.kind === 'dataverse' ? recordRef(r) : `configuration “${r.name}” v${r.versionAfter}`;
 }
 
 function expiry(p: Pick<RollbackPoint, 'expiresAt'>): HTMLElement {
@@ -34,7 +38,7 @@ function row(p: RollbackPointListed): HTMLElement {
   return h(
     'tr',
     { 'data-testid': 'point-row', 'data-point-id': p.id, 'data-status': p.status },
-    h('td', {}, pointLink(p.id)),
+    h('td', { class: 'point-cell' }, pointLink(p.id, 'point-link')),
     h('td', {}, p.description),
     h('td', {}, p.origin),
     h('td', {}, badge(p.status)),
@@ -102,43 +106,58 @@ export function rollbackPointsPage(main: HTMLElement): () => void {
     graph,
     h('h2', {}, 'All points'),
     h(
-      'table',
-      { class: 'grid' },
+      'div',
+      { class: 'table-box' },
       h(
-        'thead',
-        {},
+        'table',
+        { class: 'grid' },
         h(
-          'tr',
+          'thead',
           {},
-          ['Point', 'Description', 'Origin', 'Status', 'Created', 'Expires', 'Records', 'Depends on'].map(
-            (t) => h('th', { scope: 'col' }, t),
+          h(
+            'tr',
+            {},
+            ['Point', 'Description', 'Origin', 'Status', 'Created', 'Expires', 'Records', 'Depends on'].map(
+              (t) => h('th', { scope: 'col' }, t),
+            ),
           ),
         ),
+        body,
       ),
-      body,
     ),
   );
   return watcher.stop;
 }
 
-function actionText(a: Record<string, unknown>): string {
-  const target = `${String(a.table)} ${String(a.id)}`;
+function fieldsText(fields: Record<string, unknown>): string {
+  return Object.entries(fields)
+    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+    .join(', ');
+}
+
+function actionView(a: UndoAction): Child[] {
   switch (a.kind) {
     case 'dataverse-delete':
-      return `Delete ${target} (it was created by the change)`;
+      return ['Delete ', recordRef(a), ' (it was created by the change)'];
     case 'dataverse-restore-fields':
-      return `Restore ${target}: ${Object.entries((a.fields ?? {}) as Record<string, unknown>)
-        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-        .join(', ')}`;
+      return ['Restore ', recordRef(a), `: ${fieldsText(a.fields)}`];
     case 'dataverse-recreate':
-      return `Create ${target} again (it was deleted by the change)`;
+      return ['Create ', recordRef(a), ' again (it was deleted by the change)'];
     case 'dataverse-restore-record':
-      return `Put ${target} back as it was`;
+      return ['Put ', recordRef(a), ' back as it was'];
     case 'config-activate':
-      return `Activate configuration “${String(a.name)}” version ${String(a.version)}`;
+      return [`Activate configuration “${a.name}” version ${a.version}`];
     default:
-      return JSON.stringify(a);
+      return [JSON.stringify(a)];
   }
+}
+
+function conflictView(c: FieldConflict): Child[] {
+  const fields = Object.keys(c.fields ?? {});
+  return [
+    recordRef(c),
+    c.deleted ? ' (deleted since)' : fields.length ? ` (${fields.join(', ')} edited since)` : '',
+  ];
 }
 
 function planView(plan: RollbackPlan): HTMLElement {
@@ -155,22 +174,21 @@ function planView(plan: RollbackPlan): HTMLElement {
           { 'data-testid': 'plan-step', 'data-point-id': s.pointId },
           h('strong', {}, s.description || s.pointId),
           ' ',
-          h('span', { class: 'muted' }, `(${s.pointId})`),
+          h('span', { class: 'muted point-id' }, `(${s.pointId})`),
           h(
             'ul',
             {},
-            s.plan.map((a) => h('li', { 'data-testid': 'plan-action' }, actionText(a))),
+            s.plan.map((a) => h('li', { 'data-testid': 'plan-action' }, actionView(a))),
           ),
         ),
       ),
     ),
     plan.conflicts.length
-      ? notice(
-          'info',
-          `Edited since the change (force overrides): ${plan.conflicts
-            .map((c) => `${c.table} ${c.id}${c.deleted ? ' (deleted)' : ''}`)
-            .join('; ')}`,
-          'plan-conflicts',
+      ? h(
+          'div',
+          { class: 'notice notice-info', role: 'status', 'data-testid': 'plan-conflicts' },
+          'Edited since the change (force overrides): ',
+          plan.conflicts.map((c, i) => [i ? '; ' : '', conflictView(c)]),
         )
       : null,
   );
@@ -213,18 +231,8 @@ function rollbackForm(point: RollbackPoint, reload: () => void): HTMLElement {
   async function plan(): Promise<void> {
     fill(out, h('p', { class: 'muted' }, 'Planning (a dry run, nothing changes)…'));
     try {
-      const answer = await post<RollbackPlan & { id?: string }>(
-        `rollback-points/${seg(point.id)}/plan`,
-        options(),
-      );
-      if (answer.status === 202) {
-        fill(
-          out,
-          notice('info', 'The dry run is taking long; follow it here, then plan again: '),
-          instanceLink(String(answer.body.id)),
-        );
-        return;
-      }
+      // A plan is a read: the answer is the plan itself, with no instance behind it.
+      const answer = await post<RollbackPlan>(`rollback-points/${seg(point.id)}/plan`, options());
       const button = h(
         'button',
         { type: 'button', class: 'danger', 'data-testid': 'execute-rollback' },
@@ -301,13 +309,13 @@ export function rollbackPointPage(main: HTMLElement, id: string): void {
         h(
           'ul',
           {},
-          p.resources.map((r) => h('li', {}, resourceText(r))),
+          p.resources.map((r) => h('li', {}, resourceView(r))),
         ),
         h('h2', {}, 'Stored undo actions'),
         h(
           'ol',
           {},
-          (p.plan ?? []).map((a) => h('li', {}, actionText(a))),
+          (p.plan ?? []).map((a) => h('li', {}, actionView(a))),
         ),
       );
       if (withForm)
