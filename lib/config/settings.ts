@@ -82,7 +82,11 @@ export function timerSchedule(which: TimerSchedule, env: NodeJS.ProcessEnv = pro
  */
 export function transientRetryMinutes(env: NodeJS.ProcessEnv = process.env): number {
   try {
-    return positiveInt(env.TRANSIENT_RETRY_MINUTES, 'TRANSIENT_RETRY_MINUTES', DEFAULT_TRANSIENT_RETRY_MINUTES);
+    return positiveInt(
+      env.TRANSIENT_RETRY_MINUTES,
+      'TRANSIENT_RETRY_MINUTES',
+      DEFAULT_TRANSIENT_RETRY_MINUTES,
+    );
   } catch {
     return DEFAULT_TRANSIENT_RETRY_MINUTES;
   }

@@ -71,7 +71,8 @@ function describe(service: string, detail: string, retryAfterMs?: number, retryF
   return `${service} is unavailable: ${detail.trim()}${tail}`;
 }
 
-const READ = /^(\S+) is unavailable: (.*?)(?: \((?:retry after (\d+) s)?(?:; )?(?:retries for (\d+) min)?\))?$/s;
+const READ =
+  /^(\S+) is unavailable: (.*?)(?: \((?:retry after (\d+) s)?(?:; )?(?:retries for (\d+) min)?\))?$/s;
 
 /**
  * The transient failure an error carries, or undefined for any other failure: a client error that

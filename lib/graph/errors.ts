@@ -44,6 +44,9 @@ export class GraphServiceError extends Error {
   /** Set when the failure is transient: which service, and its Retry-After. */
   get transient(): Outage | undefined {
     if (!this.isTransient) return undefined;
-    return { service: 'Graph', ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}) };
+    return {
+      service: 'Graph',
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    };
   }
 }

@@ -254,7 +254,9 @@ export class Saga {
         const now = this.context.df.currentUtcDateTime.getTime();
         if (outage && waits) first ??= { at: now, boundMs: waits(outage) };
         const at =
-          outage && first ? nextAttemptAt(first.at, now, retry, first.boundMs, outage.retryAfterMs) : undefined;
+          outage && first
+            ? nextAttemptAt(first.at, now, retry, first.boundMs, outage.retryAfterMs)
+            : undefined;
         if (!outage || at === undefined) {
           delete status.waiting;
           throw err;
@@ -269,7 +271,8 @@ export class Saga {
     const nextAttemptAt = new Date(at).toISOString();
     status.waiting = { service: outage.service, attempt: retry, nextAttemptAt, error: outage.detail };
     this.publish();
-    const what = status.state === 'compensating' ? `the undo of step '${status.name}'` : `step '${status.name}'`;
+    const what =
+      status.state === 'compensating' ? `the undo of step '${status.name}'` : `step '${status.name}'`;
     replaySafeLog(
       this.context,
       'warning',

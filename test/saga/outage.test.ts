@@ -25,9 +25,9 @@ async function newContact(firstname: string, lastname: string): Promise<string> 
 }
 
 async function count(table: string, filter: string): Promise<number> {
-  let n = 0;
-  for await (const _ of app.dataverse.query(table, { filter })) n++;
-  return n;
+  const rows: unknown[] = [];
+  for await (const row of app.dataverse.query(table, { filter })) rows.push(row);
+  return rows.length;
 }
 
 /**
@@ -122,7 +122,9 @@ describe('a transient Dataverse outage during a change', () => {
       expect(Number.isNaN(Date.parse(w.nextAttemptAt))).toBe(false);
     }
     // Backoff without Retry-After: 5 s, then doubling; the attempt after the outage goes through.
-    const gaps = waits.slice(1).map((w, i) => Date.parse(w.nextAttemptAt) - Date.parse(waits[i].nextAttemptAt));
+    const gaps = waits
+      .slice(1)
+      .map((w, i) => Date.parse(w.nextAttemptAt) - Date.parse(waits[i].nextAttemptAt));
     expect(gaps.slice(0, 3)).toEqual([10_000, 20_000, 40_000]);
     const outageStart = Date.parse(waits[0].nextAttemptAt) - 5_000;
     expect(Date.parse(waits.at(-1)?.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(outageStart + TWO_MINUTES);
@@ -136,7 +138,13 @@ describe('a transient Dataverse outage during a change', () => {
       b: (await app.dataverse.retrieve('contacts', b)).lastname,
     };
     // The fourth operation is refused (permanent); the compensation's first delete starts an outage.
-    app.sim.faults.add({ method: 'PATCH', path: `contacts\\(${b}\\)`, kind: 'status', status: 400, count: 1 });
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${b}\\)`,
+      kind: 'status',
+      status: 400,
+      count: 1,
+    });
     app.sim.faults.add({
       method: 'DELETE',
       path: '/contacts\\(',
@@ -176,7 +184,13 @@ describe('a transient Dataverse outage during a change', () => {
 
   it('compensates at once for a permanent failure, without waiting', async () => {
     const c = await newContact('Cleo', 'Original');
-    app.sim.faults.add({ method: 'PATCH', path: `contacts\\(${c}\\)`, kind: 'status', status: 412, count: 1 });
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${c}\\)`,
+      kind: 'status',
+      status: 412,
+      count: 1,
+    });
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
       operations: [
         { op: 'create', table: 'contacts', data: { firstname: 'Perm', lastname: 'Anent' } },
