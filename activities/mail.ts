@@ -92,6 +92,8 @@ export async function sendMailOnce(input: MailInput): Promise<MailOutcome> {
     const code = graphError?.code ?? 'MAIL_FAILED';
     // Nothing was accepted (an error answer, or no answer with the request cut off): a later attempt may send it.
     await ledger.put(name, { ...claim, state: 'failed', error }, { ifMatch: etag });
+    // Graph down or throttling: thrown as it is, so a saga step waits for Graph instead of giving up.
+    if (input.failOnError && graphError?.transient) throw graphError;
     if (input.failOnError) throw new MailError(code, `Mail to ${input.to} was not sent: ${error}`);
     return { key: input.key, to: input.to, status: 'failed', code, error };
   }

@@ -64,10 +64,15 @@ export function buildServices(settings: AppSettings): AppServices {
     dataverse(correlationId) {
       if (!settings.dataverseUrl)
         throw new SettingsError('DATAVERSE_URL is not set; point it at your environment or the simulator.');
-      return new DataverseClient(settings.dataverseUrl, credential, { correlationId });
+      return new DataverseClient(settings.dataverseUrl, credential, {
+        correlationId,
+        maxRetries: settings.dataverseRetries,
+      });
     },
     graph() {
-      graph ??= new GraphClient(settings.graphUrl, credentialFor(settings.graphAuth));
+      graph ??= new GraphClient(settings.graphUrl, credentialFor(settings.graphAuth), {
+        maxRetries: settings.graphRetries,
+      });
       return graph;
     },
     snapshots: new JsonBlobs(blobs.getContainerClient(settings.containers.snapshots)),

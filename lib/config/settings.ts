@@ -36,6 +36,14 @@ export interface AppSettings {
   timeZone: string;
   /** Largest request body the public API accepts. */
   maxBodyBytes: number;
+  /**
+   * Transient outages (TRANSIENT_RETRY_MINUTES, default 15): how long a saga step keeps retrying a
+   * service that is down or throttling before the saga compensates; DATAVERSE_RETRIES (default 4)
+   * and GRAPH_RETRIES (default 3): attempts after the first inside one call, before the step waits.
+   */
+  transientRetryMinutes: number;
+  dataverseRetries: number;
+  graphRetries: number;
   /** How long GET /api/health reuses its dependency checks (HEALTH_CACHE_SECONDS, default 5; 0: only concurrent calls share). */
   healthCacheSeconds: number;
   /**
@@ -45,6 +53,8 @@ export interface AppSettings {
    */
   telemetry?: { connectionString: string; requests: 'app' | 'host' };
 }
+
+const DEFAULT_TRANSIENT_RETRY_MINUTES = 15;
 
 type TimerSchedule = 'remindersSchedule' | 'rollbackExpirySchedule';
 
@@ -62,6 +72,23 @@ export function timerSchedule(which: TimerSchedule, env: NodeJS.ProcessEnv = pro
     return readSettings(env)[which];
   } catch {
     return DEFAULT_SCHEDULES[which];
+  }
+}
+
+/**
+ * How long saga steps wait out a transient outage, for an activity reporting one: a failing
+ * activity must still report the outage when some other setting is unusable, so this reads only
+ * its own setting, with the default standing in for an unusable value (readSettings refuses it).
+ */
+export function transientRetryMinutes(env: NodeJS.ProcessEnv = process.env): number {
+  try {
+    return positiveInt(
+      env.TRANSIENT_RETRY_MINUTES,
+      'TRANSIENT_RETRY_MINUTES',
+      DEFAULT_TRANSIENT_RETRY_MINUTES,
+    );
+  } catch {
+    return DEFAULT_TRANSIENT_RETRY_MINUTES;
   }
 }
 
@@ -191,6 +218,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     timeZone: env.WEBSITE_TIME_ZONE || env.TZ || 'UTC',
     maxBodyBytes: positiveInt(env.API_MAX_BODY_BYTES, 'API_MAX_BODY_BYTES', 1024 * 1024),
     healthCacheSeconds: wholeNumber(env.HEALTH_CACHE_SECONDS, 'HEALTH_CACHE_SECONDS', 5),
+    transientRetryMinutes: positiveInt(
+      env.TRANSIENT_RETRY_MINUTES,
+      'TRANSIENT_RETRY_MINUTES',
+      DEFAULT_TRANSIENT_RETRY_MINUTES,
+    ),
+    dataverseRetries: wholeNumber(env.DATAVERSE_RETRIES, 'DATAVERSE_RETRIES', 4),
+    graphRetries: Math.min(wholeNumber(env.GRAPH_RETRIES, 'GRAPH_RETRIES', 3), 10),
     dataverseUrl: env.DATAVERSE_URL || undefined,
     dataverseAuth,
     storage,

@@ -1,20 +1,24 @@
 /**
  * A Dataverse Web API (v9.2) client in the Azure SDK style: built from an environment URL and a
  * TokenCredential, every call takes an options bag with an abort signal, failures are typed
- * DataverseErrors with Dataverse's code, throttling (429/503) is retried honouring Retry-After,
- * and queries are async iterators that can also page. It never reads process.env: configuration
+ * DataverseErrors with Dataverse's code, transient failures (429, 502/503/504, timeouts, dropped
+ * connections) are retried a few times honouring Retry-After and then reported as transient (see
+ * DataverseError.transient) for a caller that can wait longer, and queries are async iterators that can also page. It never reads process.env: configuration
  * is passed in, so it cannot tell a simulator from a real environment.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { recordDependency } from '../telemetry';
+import { isTransientStatus, retryAfterMs } from '../errors/transient';
 import { DataverseError } from './errors';
 import { RecordKey, idFromEntityIdHeader, keySegment } from './keys';
+
+export { retryAfterMs };
 
 export type DataverseRecord = Record<string, unknown> & { '@odata.etag'?: string };
 
 export interface DataverseClientOptions {
   apiVersion?: string;
-  /** Attempts after the first for 429/503/504 answers and dropped connections. */
+  /** Attempts after the first for transient answers (429, 502/503/504, 408) and dropped connections. */
   maxRetries?: number;
   /** Longest wait honoured between attempts, whatever Retry-After says. */
   maxRetryDelayMs?: number;
@@ -85,8 +89,6 @@ export interface PagedIterator<T> extends AsyncIterableIterator<T> {
 interface ErrorBody {
   error?: { code?: string; message?: string };
 }
-
-const RETRYABLE = new Set([429, 503, 504]);
 
 export class DataverseClient {
   readonly apiUrl: string;
@@ -310,13 +312,14 @@ export class DataverseClient {
         );
       }
       if (res.ok) return res;
-      if (RETRYABLE.has(res.status) && attempt < this.options.maxRetries) {
-        const wait = retryAfterMs(res.headers.get('Retry-After'), Date.now()) ?? this.backoff(attempt);
+      const retryAfter = retryAfterMs(res.headers.get('Retry-After'), Date.now());
+      if (isTransientStatus(res.status) && attempt < this.options.maxRetries) {
+        const wait = retryAfter ?? this.backoff(attempt);
         await res.body?.cancel();
         await delay(Math.min(wait, this.options.maxRetryDelayMs), init.abortSignal);
         continue;
       }
-      throw await toError(res, method, url);
+      throw await toError(res, method, url, retryAfter);
     }
   }
 
@@ -325,22 +328,12 @@ export class DataverseClient {
   }
 }
 
-/**
- * The wait a Retry-After header asks for (delta-seconds or an HTTP date), or undefined when there is
- * none or it cannot be read: then the client backs off on its own. A missing header is not "retry at
- * once" (Number(null) is 0, which made a 503 without the header burn every retry in milliseconds).
- */
-export function retryAfterMs(header: string | null, now: number): number | undefined {
-  const text = header?.trim();
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // Only the IMF-fixdate form HTTP senders must use: Date.parse alone takes '1.5' or '-1' for dates.
-  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-async function toError(res: Response, method: string, url: string): Promise<DataverseError> {
+async function toError(
+  res: Response,
+  method: string,
+  url: string,
+  retryAfter: number | undefined,
+): Promise<DataverseError> {
   const text = await res.text();
   let body: ErrorBody = {};
   try {
@@ -355,6 +348,7 @@ async function toError(res: Response, method: string, url: string): Promise<Data
     res.status,
     body.error?.code ?? `HTTP_${res.status}`,
     requestId,
+    retryAfter,
   );
 }
 

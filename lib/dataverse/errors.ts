@@ -1,4 +1,9 @@
-/** Typed errors of the Dataverse client: HTTP status, Dataverse's own error code, request id. */
+/**
+ * Typed errors of the Dataverse client: HTTP status, Dataverse's own error code, request id, and
+ * whether the failure is transient (the service is down or throttling: worth waiting for) or
+ * permanent (the request itself was refused: validation, a conflict, a missing record).
+ */
+import { isTransientStatus, type Outage } from '../errors/transient';
 
 /** Dataverse error codes the app branches on. */
 export const DataverseErrorCodes = {
@@ -17,8 +22,19 @@ export class DataverseError extends Error {
     /** Dataverse's code (e.g. 0x80040217), or a client code such as 'NETWORK_ERROR'. */
     readonly code: string,
     readonly requestId?: string,
+    /** What the service's Retry-After asked for, when it sent one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
+  }
+
+  /** Set when Dataverse is down or throttling (429, 502/503/504, a timeout, no answer at all). */
+  get transient(): Outage | undefined {
+    if (!isTransientStatus(this.statusCode)) return undefined;
+    return {
+      service: 'Dataverse',
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    };
   }
 
   get isNotFound(): boolean {

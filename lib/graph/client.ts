@@ -2,7 +2,8 @@
  * A Microsoft Graph (v1.0) client in the Azure SDK style, wrapping @microsoft/microsoft-graph-client:
  * built from a base URL and a TokenCredential, every method takes an options bag with an abort
  * signal, failures are typed GraphServiceErrors, and lists are async iterators that can also page.
- * Throttling (429/503/504) is retried by the library's RetryHandler, honouring Retry-After.
+ * Throttling (429/503/504) is retried a few times by the library's RetryHandler, honouring
+ * Retry-After; what still fails is a GraphServiceError that says whether it is transient.
  * It never reads process.env and knows nothing about simulators: a non-Graph base URL is just a
  * custom host the token may be sent to, and transport tweaks come in through `fetchOptions`.
  */
@@ -11,8 +12,10 @@ import {
   Client,
   GraphError,
   type AuthenticationProvider,
+  RetryHandlerOptions,
   type FetchOptions,
 } from '@microsoft/microsoft-graph-client';
+import { retryAfterMs } from '../errors/transient';
 import { recordDependency } from '../telemetry';
 import { GraphServiceError } from './errors';
 import type { GraphUser, MailMessage, Organization } from './types';
@@ -36,6 +39,11 @@ export interface GraphClientOptions {
   scope?: string;
   /** Passed to every fetch (e.g. a `dispatcher` with extra trusted CAs). */
   fetchOptions?: FetchOptions;
+  /**
+   * Attempts after the first for throttling inside one call (the library's RetryHandler; default 3,
+   * at most 10). A caller that can wait longer (a saga step) does so on its own once these run out.
+   */
+  maxRetries?: number;
 }
 
 export interface CallOptions {
@@ -81,6 +89,7 @@ export class GraphClient {
   private readonly client: Client;
   private readonly scope: string;
   private readonly version: string;
+  private readonly retryOptions?: RetryHandlerOptions;
 
   constructor(
     baseUrl: string,
@@ -99,6 +108,8 @@ export class GraphClient {
       customHosts: GRAPH_HOSTS.has(host) ? undefined : new Set([host]),
       fetchOptions: options.fetchOptions,
     });
+    if (options.maxRetries !== undefined)
+      this.retryOptions = new RetryHandlerOptions(undefined, options.maxRetries);
   }
 
   /** Gets a token for Graph (what the app would use next); for health checks. */
@@ -186,6 +197,7 @@ export class GraphClient {
     send: (request: ReturnType<Client['api']>) => Promise<T>,
   ): Promise<T> {
     const request = this.client.api(path);
+    if (this.retryOptions) request.middlewareOptions([this.retryOptions]);
     if (options.abortSignal) request.option('signal', options.abortSignal);
     const started = performance.now();
     const record = (status: number, success: boolean): void =>
@@ -226,6 +238,7 @@ function toServiceError(err: unknown, method: string, path: string): Error {
       err.statusCode,
       err.code ?? `HTTP_${err.statusCode}`,
       err.requestId ?? undefined,
+      retryAfterMs(err.headers?.get('Retry-After') ?? null, Date.now()),
     );
   }
   if (err instanceof Error && err.name === 'AbortError') return err;

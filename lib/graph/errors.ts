@@ -1,8 +1,11 @@
 /**
  * Typed errors of the Graph client: the HTTP status, Graph's own error code and the request id, so
  * callers branch on a code instead of parsing messages. A status of 0 means Graph never answered (a
- * dropped connection or a timeout): the request may or may not have been processed.
+ * dropped connection or a timeout): the request may or may not have been processed. `transient`
+ * tells a failure worth waiting for (Graph down or throttling) from one where Graph refused the
+ * request itself.
  */
+import { isTransientStatus, type Outage } from '../errors/transient';
 
 export class GraphServiceError extends Error {
   override readonly name = 'GraphServiceError';
@@ -14,6 +17,8 @@ export class GraphServiceError extends Error {
     /** Graph's error code (e.g. ErrorInvalidUser, Request_ResourceNotFound) or a client code. */
     readonly code: string,
     readonly requestId?: string,
+    /** What Graph's Retry-After asked for, when it sent one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -31,8 +36,17 @@ export class GraphServiceError extends Error {
     return this.statusCode === 0;
   }
 
-  /** Worth another attempt later: throttling, a server error or no answer at all. */
+  /** Worth another attempt later: throttling, a gateway or timeout answer, or no answer at all. */
   get isTransient(): boolean {
-    return this.statusCode === 0 || this.statusCode === 429 || this.statusCode >= 500;
+    return isTransientStatus(this.statusCode);
+  }
+
+  /** Set when the failure is transient: which service, and its Retry-After. */
+  get transient(): Outage | undefined {
+    if (!this.isTransient) return undefined;
+    return {
+      service: 'Graph',
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    };
   }
 }

@@ -3,6 +3,7 @@ export { defineActivity, type TypedActivity } from './activity';
 export { defineOrchestration, orchestrationRef, type TypedOrchestration } from './orchestration';
 export { call, callTask, type Callable, type CallOptions } from './call';
 export { toRetryOptions, type RetryPolicy } from './retry';
+export { DEFAULT_TRANSIENT_RETRY_MS, type TransientRetry } from './outage';
 export {
   Saga,
   DEFAULT_COMPENSATION_RETRY,

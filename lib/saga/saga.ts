@@ -2,19 +2,25 @@
  * The saga kit for `durable-functions` generator orchestrators. A step is an activity or a
  * sub-orchestration plus the activity or sub-orchestration that undoes it (or any durable task to
  * wait for, like a person's decision); when a step fails, the completed steps are compensated newest first
- * (each with its own retry policy) and the orchestration fails with a SagaFailedError. A completed
+ * (each with its own retry policy) and the orchestration fails with a SagaFailedError. A transient
+ * failure of an activity (its service down or throttling) does not fail the step: the step waits on
+ * a durable timer and tries again, for a bounded time, with `waiting` on its published status; only
+ * past the bound, or on a permanent failure, does the saga compensate. Compensations wait out
+ * transient failures without a bound (they must get through). A completed
  * pivot step (one that cannot be undone, like a sent email) seals everything before it. Progress is
  * published as the orchestration's custom status. All state is rebuilt by replay: no I/O, no clock,
  * nothing but the orchestration context. What happens is logged and recorded as telemetry events
- * (SagaStepCompleted, SagaStepFailed, SagaStepCompensated, SagaCompensationFailed, SagaCompensated,
- * SagaCompleted), each once: never again on replay.
+ * (SagaStepCompleted, SagaStepWaiting, SagaStepFailed, SagaStepCompensated, SagaCompensationFailed,
+ * SagaCompensated, SagaCompleted), each once: never again on replay.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { TypedActivity } from './activity';
 import { callTask, type Callable } from './call';
+import { transientFailure, type TransientFailure } from '../errors/transient';
 import { CompensationOutcome, SagaFailedError, type SagaFailureCode } from './errors';
 import { replaySafeEvent, replaySafeLog } from './log';
 import type { TypedOrchestration } from './orchestration';
+import { DEFAULT_TRANSIENT_RETRY_MS, nextAttemptAt, type TransientRetry } from './outage';
 import type { RetryPolicy } from './retry';
 import type { SagaPhase, SagaStatus, StepError, StepStatus } from './status';
 
@@ -31,6 +37,8 @@ export type Compensation<R, CI> = Target<CI, unknown> & {
    * itself and must not be started again (running a rollback point twice is refused, hiding the cause).
    */
   retry?: RetryPolicy | false;
+  /** How long an activity compensation waits out an outage (default: until it gets through); false: not at all. */
+  transientRetry?: TransientRetry | false;
 };
 
 export type StepSpec<I, R, CI = unknown> = Target<I, R> & {
@@ -39,6 +47,12 @@ export type StepSpec<I, R, CI = unknown> = Target<I, R> & {
   retry?: RetryPolicy;
   /** A step that cannot be undone: once it completes, nothing before it is compensated. */
   pivot?: boolean;
+  /**
+   * How long an activity step waits out an outage of the service it calls before the saga
+   * compensates (default: TRANSIENT_RETRY_MINUTES, as the failing activity reports it, else 15
+   * minutes); false compensates at once. Sub-orchestration steps never wait: their own steps do.
+   */
+  transientRetry?: TransientRetry | false;
   /** How to undo the step; as a function of its result when only some results need undoing. */
   compensation?: Compensation<R, CI> | ((result: R) => Compensation<R, CI> | undefined);
 };
@@ -49,7 +63,11 @@ interface PendingCompensation {
   instanceId?: string;
   input: unknown;
   retry?: RetryPolicy;
+  waits?: WaitBound;
 }
+
+/** How long to keep retrying after the first transient failure; undefined: the target never waits. */
+type WaitBound = (first: TransientFailure) => number;
 
 /** Default for compensations: they must get through, so they retry harder than ordinary steps. */
 export const DEFAULT_COMPENSATION_RETRY: RetryPolicy = {
@@ -124,11 +142,14 @@ export class Saga {
     const pivot = spec.pivot === true;
     const declared = typeof spec.compensation === 'object';
     const status = this.begin(spec.name, target.name, pivot, declared && !pivot);
-    const task = callTask(this.context, target, spec.input, {
-      retry: spec.retry,
-      instanceId: spec.instanceId,
-    });
-    const result = yield* this.attempt<R>(status, task);
+    const schedule = (): Task =>
+      callTask(this.context, target, spec.input, { retry: spec.retry, instanceId: spec.instanceId });
+    const own = spec.transientRetry;
+    const waits: WaitBound | undefined =
+      target.kind !== 'activity' || own === false
+        ? undefined
+        : (first) => own?.forMs ?? first.retryForMs ?? DEFAULT_TRANSIENT_RETRY_MS;
+    const result = yield* this.attempt<R>(status, schedule, waits);
     const compensation =
       typeof spec.compensation === 'function' ? spec.compensation(result) : spec.compensation;
     this.completed(status, pivot);
@@ -148,6 +169,7 @@ export class Saga {
         instanceId: compensation.instanceId,
         input,
         retry: compensation.retry === false ? undefined : (compensation.retry ?? DEFAULT_COMPENSATION_RETRY),
+        waits: undo.kind === 'activity' ? compensationBound(compensation.transientRetry) : undefined,
       });
       status.compensable = true;
       status.compensation = { activity: undo.name, state: 'pending' };
@@ -162,7 +184,7 @@ export class Saga {
    */
   *wait<R>(name: string, label: string, task: Task): Generator<Task, R, unknown> {
     const status = this.begin(name, label, false, false);
-    const result = yield* this.attempt<R>(status, task);
+    const result = yield* this.attempt<R>(status, () => task, undefined);
     this.completed(status, false);
     this.publish();
     return result;
@@ -183,9 +205,13 @@ export class Saga {
   }
 
   /** Waits for a step's task; a failure compensates the completed steps and ends the saga. */
-  private *attempt<R>(status: StepStatus, task: Task): Generator<Task, R, unknown> {
+  private *attempt<R>(
+    status: StepStatus,
+    schedule: () => Task,
+    waits: WaitBound | undefined,
+  ): Generator<Task, R, unknown> {
     try {
-      return (yield task) as R;
+      return yield* this.untilThrough<R>(status, schedule, waits);
     } catch (err) {
       status.state = 'failed';
       status.completedAt = this.now();
@@ -207,6 +233,61 @@ export class Saga {
     }
   }
 
+  /**
+   * Runs a task until it succeeds. A transient failure (with `waits`) sets `waiting` on the status,
+   * waits on a durable timer and schedules the task again, until the bound measured from the first
+   * transient failure has passed; any other failure, or one past the bound, is thrown.
+   */
+  private *untilThrough<R>(
+    status: StepStatus,
+    schedule: () => Task,
+    waits: WaitBound | undefined,
+  ): Generator<Task, R, unknown> {
+    let first: { at: number; boundMs: number } | undefined;
+    for (let retry = 1; ; retry++) {
+      try {
+        const result = (yield schedule()) as R;
+        delete status.waiting;
+        return result;
+      } catch (err) {
+        const outage = waits ? transientFailure(err) : undefined;
+        const now = this.context.df.currentUtcDateTime.getTime();
+        if (outage && waits) first ??= { at: now, boundMs: waits(outage) };
+        const at =
+          outage && first
+            ? nextAttemptAt(first.at, now, retry, first.boundMs, outage.retryAfterMs)
+            : undefined;
+        if (!outage || at === undefined) {
+          delete status.waiting;
+          throw err;
+        }
+        this.waitingFor(status, outage, retry, at);
+        yield this.context.df.createTimer(new Date(at));
+      }
+    }
+  }
+
+  private waitingFor(status: StepStatus, outage: TransientFailure, retry: number, at: number): void {
+    const nextAttemptAt = new Date(at).toISOString();
+    status.waiting = { service: outage.service, attempt: retry, nextAttemptAt, error: outage.detail };
+    this.publish();
+    const what =
+      status.state === 'compensating' ? `the undo of step '${status.name}'` : `step '${status.name}'`;
+    replaySafeLog(
+      this.context,
+      'warning',
+      `Saga '${this.name}' ${what} waits for ${outage.service} (retry ${retry} at ${nextAttemptAt}): ${outage.detail}`,
+    );
+    this.report('SagaStepWaiting', {
+      step: status.name,
+      activity: status.state === 'compensating' ? status.compensation?.activity : status.activity,
+      compensation: status.state === 'compensating',
+      service: outage.service,
+      attempt: retry,
+      nextAttemptAt,
+    });
+  }
+
   private completed(status: StepStatus, pivot: boolean): void {
     status.state = 'completed';
     status.completedAt = this.now();
@@ -226,10 +307,12 @@ export class Saga {
       step.compensation = { activity, state: 'running', startedAt: this.now() };
       this.publish();
       try {
-        yield callTask(this.context, pending.target, pending.input, {
-          retry: pending.retry,
-          instanceId: pending.instanceId,
-        });
+        const schedule = (): Task =>
+          callTask(this.context, pending.target, pending.input, {
+            retry: pending.retry,
+            instanceId: pending.instanceId,
+          });
+        yield* this.untilThrough<unknown>(step, schedule, pending.waits);
         step.state = 'compensated';
         step.compensation = { ...step.compensation, state: 'completed', completedAt: this.now() };
         outcomes.push({ step: step.name, activity, outcome: 'compensated' });
@@ -294,6 +377,12 @@ export class Saga {
     this.report('SagaCompleted', { steps: this.steps.length });
     return output;
   }
+}
+
+/** A compensation waits out an outage until it gets through, unless told a bound (or not to wait). */
+function compensationBound(own: TransientRetry | false | undefined): WaitBound | undefined {
+  if (own === false) return undefined;
+  return () => own?.forMs ?? Number.POSITIVE_INFINITY;
 }
 
 function failureCode(outcomes: CompensationOutcome[]): SagaFailureCode {

@@ -1,8 +1,11 @@
 /**
  * Fault injection shared by the simulators: queue, per method and path pattern, the failures the real
  * services produce (429 with Retry-After, 500/503, added latency, a dropped connection) for the next
- * N matching calls. Admin routes live outside the service's own paths (`/_sim/faults`), so no client
- * of the real API can reach them by accident.
+ * N matching calls, or for a stretch of time (an outage: `forMs`, optionally for the whole service
+ * once a matching call starts it). Time is the injector's clock: the wall clock, or the clock a test
+ * hands it with useClock (the local host's virtual clock), so an outage lasts as long as the host
+ * under test thinks it does. Admin routes live outside the service's own paths (`/_sim/faults`), so
+ * no client of the real API can reach them by accident.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -20,14 +23,23 @@ export interface FaultRule {
   retryAfterSeconds?: number;
   /** For 'latency': delay before the request is served normally. */
   latencyMs?: number;
-  /** How many matching calls this rule affects; default 1. */
+  /** How many matching calls this rule affects; default 1. Not with forMs. */
   count?: number;
+  /** Matching calls let through before the rule starts (an outage that begins at the third write). */
+  skip?: number;
+  /** Instead of a count: from the first call it faults, the rule faults every matching call for this long. */
+  forMs?: number;
+  /** With forMs: once started, fault every call to the service, not only matching ones (an outage). */
+  wholeService?: boolean;
 }
 
 interface ActiveRule extends FaultRule {
   id: number;
   remaining: number;
   regex: RegExp;
+  skipped: number;
+  /** When a forMs rule faulted its first call, on the injector's clock. */
+  startedAt?: number;
 }
 
 export interface FaultOutcome {
@@ -41,8 +53,14 @@ export type ErrorBodyFor = (status: number) => unknown;
 export class FaultInjector {
   private rules: ActiveRule[] = [];
   private nextId = 1;
+  private now: () => number = Date.now;
 
   constructor(private readonly errorBody: ErrorBodyFor) {}
+
+  /** Measures forMs windows on this clock (epoch ms) instead of the wall clock. */
+  useClock(now: () => number): void {
+    this.now = now;
+  }
 
   add(rule: FaultRule): ActiveRule {
     const kinds: FaultKind[] = ['throttle', 'status', 'latency', 'drop'];
@@ -57,6 +75,15 @@ export class FaultInjector {
     }
     const count = rule.count ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new FaultRuleError('count must be a positive integer');
+    const skip = rule.skip ?? 0;
+    if (!Number.isInteger(skip) || skip < 0) throw new FaultRuleError('skip must be a whole number');
+    if (rule.forMs !== undefined) {
+      if (!(typeof rule.forMs === 'number' && rule.forMs > 0))
+        throw new FaultRuleError('forMs must be a positive number of milliseconds');
+      if (rule.count !== undefined) throw new FaultRuleError('give either count or forMs, not both');
+    }
+    if (rule.wholeService && rule.forMs === undefined)
+      throw new FaultRuleError('wholeService needs forMs (how long the outage lasts)');
     if (
       rule.kind === 'status' &&
       !(Number.isInteger(rule.status) && (rule.status as number) >= 400 && (rule.status as number) <= 599)
@@ -66,7 +93,7 @@ export class FaultInjector {
     if (rule.kind === 'latency' && !(typeof rule.latencyMs === 'number' && rule.latencyMs >= 0)) {
       throw new FaultRuleError('latency faults need latencyMs >= 0');
     }
-    const active: ActiveRule = { ...rule, id: this.nextId++, remaining: count, regex };
+    const active: ActiveRule = { ...rule, id: this.nextId++, remaining: count, regex, skipped: 0 };
     this.rules.push(active);
     return active;
   }
@@ -79,16 +106,37 @@ export class FaultInjector {
     this.rules = [];
   }
 
-  /** Applies the first matching rule, if any. Latency delays and then lets the request through. */
-  async apply(req: IncomingMessage, res: ServerResponse): Promise<FaultOutcome> {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const path = (req.url ?? '/').split('?')[0];
-    const rule = this.rules.find(
-      (r) => (!r.method || r.method.toUpperCase() === method) && r.regex.test(path),
+  /** The rule that faults this call, counting it (or starting its window); ended windows are dropped. */
+  private take(method: string, path: string): ActiveRule | undefined {
+    const now = this.now();
+    this.rules = this.rules.filter(
+      (r) => r.startedAt === undefined || now < r.startedAt + (r.forMs as number),
     );
+    for (const rule of this.rules) {
+      const started = rule.startedAt !== undefined;
+      const matches =
+        (started && rule.wholeService) ||
+        ((!rule.method || rule.method.toUpperCase() === method) && rule.regex.test(path));
+      if (!matches) continue;
+      if (!started && rule.skipped < (rule.skip ?? 0)) {
+        rule.skipped++;
+        continue;
+      }
+      if (rule.forMs !== undefined) {
+        rule.startedAt ??= now;
+      } else {
+        rule.remaining--;
+        if (rule.remaining <= 0) this.rules = this.rules.filter((r) => r !== rule);
+      }
+      return rule;
+    }
+    return undefined;
+  }
+
+  /** Applies the first rule that takes the call, if any. Latency delays and then lets the request through. */
+  async apply(req: IncomingMessage, res: ServerResponse): Promise<FaultOutcome> {
+    const rule = this.take((req.method ?? 'GET').toUpperCase(), (req.url ?? '/').split('?')[0]);
     if (!rule) return { handled: false };
-    rule.remaining--;
-    if (rule.remaining <= 0) this.rules = this.rules.filter((r) => r !== rule);
     switch (rule.kind) {
       case 'latency':
         await new Promise((r) => setTimeout(r, rule.latencyMs));

@@ -47,6 +47,8 @@ export interface GraphSim {
   caCertFile: string | undefined;
   /** The mail sendMail has accepted, oldest first (the same list GET /_sim/outbox serves). */
   outbox(): SentMail[];
+  /** Queue failures by method and path (same as POST /_sim/faults); useClock for outages on a test's clock. */
+  faults: FaultInjector;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startGraphSim(options: GraphSimOptions = {}): Promise<Grap
     caCertPem: certificate.certPem,
     caCertFile,
     outbox: () => store.outbox(),
+    faults,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -82,6 +82,8 @@ describe('DataverseClient retries and errors', () => {
     const err = await client.whoAmI().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataverseError);
     expect(err).toMatchObject({ statusCode: 503, code: '0x80072321' });
+    // Transient, with the service's last Retry-After, for a caller that can wait longer.
+    expect((err as DataverseError).transient).toEqual({ service: 'Dataverse', retryAfterMs: 0 });
     expect(seen).toHaveLength(3);
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSettings, SettingsError, timerSchedule } from '../../lib/config/settings';
+import { readSettings, SettingsError, timerSchedule, transientRetryMinutes } from '../../lib/config/settings';
 
 /** A source file without its comments (they may name process.env to say they never read it). */
 function codeOf(file: string): string {
@@ -25,6 +25,26 @@ describe('settings', () => {
     expect(() => readSettings({ ...base, DATAVERSE_WEBHOOK_SECRET: reference })).toThrow(
       /DATAVERSE_WEBHOOK_SECRET is a Key Vault reference the platform could not resolve/,
     );
+  });
+});
+
+describe('waiting out outages', () => {
+  it('reads how long steps wait and how often a call retries, refusing values the app cannot use', () => {
+    expect(readSettings(base)).toMatchObject({
+      transientRetryMinutes: 15,
+      dataverseRetries: 4,
+      graphRetries: 3,
+    });
+    const set = { ...base, TRANSIENT_RETRY_MINUTES: '30', DATAVERSE_RETRIES: '0', GRAPH_RETRIES: '1' };
+    expect(readSettings(set)).toMatchObject({
+      transientRetryMinutes: 30,
+      dataverseRetries: 0,
+      graphRetries: 1,
+    });
+    expect(transientRetryMinutes(set)).toBe(30);
+    expect(() => readSettings({ ...base, TRANSIENT_RETRY_MINUTES: '0' })).toThrow(/TRANSIENT_RETRY_MINUTES/);
+    // An activity reporting an outage still reports it: the default stands in for an unusable value.
+    expect(transientRetryMinutes({ ...base, TRANSIENT_RETRY_MINUTES: 'soon' })).toBe(15);
   });
 });
 

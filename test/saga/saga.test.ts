@@ -186,4 +186,37 @@ describe('the saga kit', () => {
       ['c', 'failed', false],
     ]);
   });
+
+  it('waits out a transient failure of an activity step and goes on, without compensating', async () => {
+    const { status, saga, ran } = await runSaga('busy', [{ name: 'a' }, { name: 'b', busyTimes: 2 }]);
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(saga.steps.map((s) => [s.name, s.state, s.waiting])).toEqual([
+      ['a', 'completed', undefined],
+      ['b', 'completed', undefined],
+    ]);
+    expect(ran).toEqual([
+      'busy: do a (attempt 1)',
+      'busy: do b (attempt 1)',
+      'busy: do b (attempt 2)',
+      'busy: do b (attempt 3)',
+    ]);
+  });
+
+  it('compensates at once for a transient failure of a step that must not wait, or of a sub-orchestration', async () => {
+    for (const step of [
+      { name: 'b', busyTimes: 1, noWait: true },
+      { name: 'b', busyTimes: 1, sub: true },
+    ]) {
+      const run = `nowait-${step.sub ? 'sub' : 'activity'}`;
+      const { status, saga, ran } = await runSaga(run, [{ name: 'a' }, step]);
+      expect(status.runtimeStatus).toBe('Failed');
+      expect(saga.phase).toBe('compensated');
+      expect(String(status.output)).toContain('[SERVICE_UNAVAILABLE] Dataverse is unavailable: b: busy');
+      expect(ran).toEqual([
+        `${run}: do a (attempt 1)`,
+        `${run}: do b (attempt 1)`,
+        `${run}: undo a with a-done (attempt 1)`,
+      ]);
+    }
+  });
 });

@@ -83,6 +83,40 @@ describe('fault injection through /_sim/faults', () => {
 
   it('refuses an invalid rule', async () => {
     expect(await queue({ path: 'tasks', kind: 'explode' })).toBe(400);
+    expect(await queue({ path: 'tasks', kind: 'status', status: 503, forMs: 1000, count: 2 })).toBe(400);
+    expect(await queue({ path: 'tasks', kind: 'status', status: 503, wholeService: true })).toBe(400);
+    expect(await queue({ path: 'tasks', kind: 'status', status: 503, skip: -1 })).toBe(400);
+  });
+
+  it('takes the whole service down for forMs on its clock, from the call after the skipped ones', async () => {
+    let now = Date.parse('2026-12-04T10:00:00Z');
+    sim.faults.useClock(() => now);
+    try {
+      sim.faults.add({
+        method: 'POST',
+        path: '/accounts$',
+        kind: 'status',
+        status: 503,
+        skip: 1,
+        forMs: 120_000,
+        wholeService: true,
+      });
+      expect((await call(sim, 'accounts', { method: 'POST', body: { name: 'Before' } })).status).toBe(204);
+      expect((await call(sim, 'contacts')).status).toBe(200);
+      // The second create starts the outage: every call fails, with no Retry-After, until 2 minutes pass.
+      const start = await call(sim, 'accounts', { method: 'POST', body: { name: 'During' } });
+      expect(start.status).toBe(503);
+      expect(start.headers.get('retry-after')).toBeNull();
+      now += 119_999;
+      expect((await call(sim, 'contacts')).status).toBe(503);
+      expect((await call(sim, 'WhoAmI')).status).toBe(503);
+      now += 1;
+      expect((await call(sim, 'contacts')).status).toBe(200);
+      expect((await call(sim, 'accounts', { method: 'POST', body: { name: 'After' } })).status).toBe(204);
+      expect(sim.faults.list()).toEqual([]);
+    } finally {
+      sim.faults.useClock(Date.now);
+    }
   });
 
   it('shows up in dynamics-web-api as an error with the status and Retry-After header', async () => {

@@ -7,6 +7,7 @@ const {
   defineOrchestration,
   orchestrationRef,
 } = require('../../../../dist/lib/saga');
+const { ServiceUnavailableError } = require('../../../../dist/lib/errors/transient');
 
 const journal = (globalThis.__sagaJournal = globalThis.__sagaJournal ?? []);
 const attempts = new Map();
@@ -16,6 +17,8 @@ const doStep = defineActivity('doStep', (input) => {
   attempts.set(`${input.run}:${input.step}`, n);
   journal.push(`${input.run}: do ${input.step} (attempt ${n})`);
   if (input.failAlways || (input.failTimes ?? 0) >= n) throw new Error(`${input.step} broke`);
+  // A service that is down for the first busyTimes attempts.
+  if ((input.busyTimes ?? 0) >= n) throw new ServiceUnavailableError('Dataverse', `${input.step}: busy`);
   return { step: input.step, token: `${input.step}-done` };
 });
 
@@ -61,8 +64,9 @@ df.app.orchestration('sagaFlow', function* (context) {
           ...(s.sub
             ? { orchestration: doChild, instanceId: `${context.df.instanceId}:${s.name}` }
             : { activity: doStep }),
-          input: { run, step: s.name, failTimes: s.failTimes, failAlways: s.fail },
+          input: { run, step: s.name, failTimes: s.failTimes, failAlways: s.fail, busyTimes: s.busyTimes },
           retry: s.retry ? quickRetry : undefined,
+          transientRetry: s.noWait ? false : undefined,
           pivot: s.pivot,
           compensation: s.noUndo ? undefined : s.undoIf === false ? () => undefined : undo(s),
         }),

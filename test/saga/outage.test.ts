@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SagaStatus, StepStatus } from '../../lib/saga';
+import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+import { getStatus, startOrchestration } from '../support/durable';
+import { driveToEnd, type Driven } from '../support/virtualTime';
+
+/**
+ * A Dataverse outage in the middle of a change, on the host's virtual clock: the simulator measures
+ * the outage on that clock too, so "two minutes" is two minutes of the host's time. The client
+ * retries once inside an activity (DATAVERSE_RETRIES=1) to keep the test quick; the rest is the saga.
+ */
+let app: AppUnderTest;
+beforeAll(async () => {
+  app = await startAppWithDataverse({ virtualTime: 'manual', env: { DATAVERSE_RETRIES: '1' } });
+  app.sim.faults.useClock(() => app.host.clock.now());
+});
+afterAll(async () => app?.close());
+
+const TWO_MINUTES = 120_000;
+type Waiting = NonNullable<StepStatus['waiting']>;
+
+async function newContact(firstname: string, lastname: string): Promise<string> {
+  const res = await app.dataverse.create('contacts', { firstname, lastname });
+  return String(res.id);
+}
+
+async function count(table: string, filter: string): Promise<number> {
+  const rows: unknown[] = [];
+  for await (const row of app.dataverse.query(table, { filter })) rows.push(row);
+  return rows.length;
+}
+
+/**
+ * Counts the calls of a method on a path that the simulator served (a latency rule of 0 ms lets each
+ * through and counts it); queued after any outage rule, so a call the outage refused is not counted.
+ */
+function countServed(method: string, path: string): () => number {
+  const rule = app.sim.faults.add({ method, path, kind: 'latency', latencyMs: 0, count: 10_000 });
+  return () => 10_000 - (app.sim.faults.list().find((r) => r.id === rule.id)?.remaining ?? 10_000);
+}
+
+/** Every waiting state the saga published, in order, with the step (or undo) it was for. */
+function waitingStates(driven: Driven): (Waiting & { step: string; state: string })[] {
+  const out: (Waiting & { step: string; state: string })[] = [];
+  for (const pause of driven.pauses) {
+    const saga = pause.customStatus as SagaStatus | null;
+    for (const step of saga?.steps ?? [])
+      if (step.waiting) out.push({ ...step.waiting, step: step.name, state: step.state });
+  }
+  return out;
+}
+
+async function history(instanceId: string) {
+  return (await getStatus(app.host, instanceId, 'showHistory=true')).historyEvents as {
+    EventType: string;
+    Name?: string;
+  }[];
+}
+
+const scheduled = (events: { EventType: string; Name?: string }[], name: string): number =>
+  events.filter((e) => e.EventType === 'TaskScheduled' && e.Name === name).length;
+
+describe('a transient Dataverse outage during a change', () => {
+  it('pauses the change for two minutes of 503s without Retry-After, then applies all five operations once', async () => {
+    const x = await newContact('Xena', 'Before');
+    const y = await newContact('Yuri', 'Before');
+    // The third operation's create starts a two-minute outage of the whole service.
+    app.sim.faults.add({
+      method: 'POST',
+      path: '/contacts$',
+      kind: 'status',
+      status: 503,
+      forMs: TWO_MINUTES,
+      wholeService: true,
+    });
+    const posts = countServed('POST', '/(accounts|contacts)$');
+    const patches = countServed('PATCH', '/contacts\\(');
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      description: 'five operations through an outage',
+      operations: [
+        { op: 'create', table: 'accounts', data: { name: 'Outage Physio One' } },
+        { op: 'update', table: 'contacts', id: x, data: { lastname: 'After' } },
+        { op: 'create', table: 'contacts', data: { firstname: 'Mid', lastname: 'Outage' } },
+        { op: 'create', table: 'accounts', data: { name: 'Outage Physio Two' } },
+        { op: 'update', table: 'contacts', id: y, data: { lastname: 'After' } },
+      ],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    const served = { posts: posts(), patches: patches() };
+    app.sim.faults.clear();
+
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    const saga = driven.final.customStatus as SagaStatus;
+    expect(saga.phase).toBe('completed');
+    const results = (driven.final.output as { results: { index: number; action: string }[] }).results;
+    expect(results.map((r) => [r.index, r.action])).toEqual([
+      [0, 'created'],
+      [1, 'updated'],
+      [2, 'created'],
+      [3, 'created'],
+      [4, 'updated'],
+    ]);
+    // Applied exactly once: one record per create, and the simulator served one write per operation.
+    expect(await count('accounts', "name eq 'Outage Physio One'")).toBe(1);
+    expect(await count('accounts', "name eq 'Outage Physio Two'")).toBe(1);
+    expect(await count('contacts', "lastname eq 'Outage'")).toBe(1);
+    expect((await app.dataverse.retrieve('contacts', x)).lastname).toBe('After');
+    expect((await app.dataverse.retrieve('contacts', y)).lastname).toBe('After');
+    expect(served).toEqual({ posts: 3, patches: 2 });
+    // Nothing was compensated.
+    expect(scheduled(await history(instanceId), 'undo_action')).toBe(0);
+    expect(saga.steps.every((s) => s.state === 'completed' && s.waiting === undefined)).toBe(true);
+
+    // While Dataverse was down, the third operation's step said so: retry n, and when.
+    const waits = waitingStates(driven);
+    expect(waits.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(waits.map((w) => w.step))).toEqual(new Set(['create contacts #3']));
+    expect(waits.map((w) => w.attempt)).toEqual(waits.map((_, i) => i + 1));
+    for (const w of waits) {
+      expect(w).toMatchObject({ service: 'Dataverse', state: 'running' });
+      expect(w.error).toMatch(/failed with 503/);
+      expect(Number.isNaN(Date.parse(w.nextAttemptAt))).toBe(false);
+    }
+    // Backoff without Retry-After: 5 s, then doubling; the attempt after the outage goes through.
+    const gaps = waits
+      .slice(1)
+      .map((w, i) => Date.parse(w.nextAttemptAt) - Date.parse(waits[i].nextAttemptAt));
+    expect(gaps.slice(0, 3)).toEqual([10_000, 20_000, 40_000]);
+    const outageStart = Date.parse(waits[0].nextAttemptAt) - 5_000;
+    expect(Date.parse(waits.at(-1)?.nextAttemptAt ?? '')).toBeGreaterThanOrEqual(outageStart + TWO_MINUTES);
+  });
+
+  it('finishes a compensation that an outage interrupts once Dataverse is back', async () => {
+    const a = await newContact('Ann', 'Original');
+    const b = await newContact('Bob', 'Original');
+    const before = {
+      a: (await app.dataverse.retrieve('contacts', a)).lastname,
+      b: (await app.dataverse.retrieve('contacts', b)).lastname,
+    };
+    // The fourth operation is refused (permanent); the compensation's first delete starts an outage.
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${b}\\)`,
+      kind: 'status',
+      status: 400,
+      count: 1,
+    });
+    app.sim.faults.add({
+      method: 'DELETE',
+      path: '/contacts\\(',
+      kind: 'status',
+      status: 503,
+      forMs: TWO_MINUTES,
+      wholeService: true,
+    });
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [
+        { op: 'create', table: 'contacts', data: { firstname: 'Comp', lastname: 'One' } },
+        { op: 'update', table: 'contacts', id: a, data: { lastname: 'Changed' } },
+        { op: 'create', table: 'contacts', data: { firstname: 'Comp', lastname: 'Three' } },
+        { op: 'update', table: 'contacts', id: b, data: { lastname: 'Refused' } },
+      ],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    app.sim.faults.clear();
+
+    expect(driven.final.runtimeStatus).toBe('Failed');
+    expect(String(driven.final.output)).toContain('SAGA_COMPENSATED');
+    const saga = driven.final.customStatus as SagaStatus;
+    expect(saga.phase).toBe('compensated');
+    expect(saga.failure?.step).toBe('update contacts #4');
+    // Nothing left behind.
+    expect(await count('contacts', "firstname eq 'Comp'")).toBe(0);
+    expect((await app.dataverse.retrieve('contacts', a)).lastname).toBe(before.a);
+    expect((await app.dataverse.retrieve('contacts', b)).lastname).toBe(before.b);
+    // The undo of the third operation waited for Dataverse while it was compensating.
+    const waits = waitingStates(driven);
+    expect(waits.length).toBeGreaterThan(0);
+    expect(waits.every((w) => w.step === 'create contacts #3' && w.state === 'compensating')).toBe(true);
+    expect(waits[0]).toMatchObject({ service: 'Dataverse', attempt: 1 });
+    const undone = saga.steps.filter((s) => s.compensation?.state === 'completed').map((s) => s.name);
+    expect(undone).toEqual(['create contacts #1', 'update contacts #2', 'create contacts #3']);
+  });
+
+  it('compensates at once for a permanent failure, without waiting', async () => {
+    const c = await newContact('Cleo', 'Original');
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${c}\\)`,
+      kind: 'status',
+      status: 412,
+      count: 1,
+    });
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [
+        { op: 'create', table: 'contacts', data: { firstname: 'Perm', lastname: 'Anent' } },
+        { op: 'update', table: 'contacts', id: c, data: { lastname: 'Changed' } },
+      ],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Failed');
+    expect((driven.final.customStatus as SagaStatus).phase).toBe('compensated');
+    expect(waitingStates(driven)).toEqual([]);
+    // No durable timer at all: neither a wait for an outage nor a retry.
+    expect((await history(instanceId)).filter((e) => e.EventType === 'TimerCreated')).toEqual([]);
+    expect(await count('contacts', "firstname eq 'Perm'")).toBe(0);
+  });
+});
