@@ -12,11 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => host?.close());
 
-function invoke(
-  name: string,
-  body: unknown,
-  key: string | undefined = host.keys.masterKey,
-): Promise<Response> {
+function invoke(name: string, body: unknown, key: string | null = host.keys.masterKey): Promise<Response> {
   return fetch(`${host.url}/admin/functions/${name}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
