@@ -6,7 +6,7 @@
  */
 import { BlcError } from '../apiClient';
 import { COMMON_HELP, flag, jsonArg, parse, positionals, str, type Parsed } from '../args';
-import { fields, json, print, table } from '../output';
+import { fields, json, print, table, type Column } from '../output';
 import { asChangeOutput, dryRunText, wouldFailMessage } from '../format/change';
 import { outcomeLines, pointIdOf, rollbackPointText, stepState } from '../format/instance';
 import { failureOf, watch, type InstanceView, type StepView } from '../watch';
@@ -106,17 +106,16 @@ async function start(argv: string[]): Promise<number> {
 function stepsTable(view: InstanceView, steps: StepView[]): string {
   const pointId = pointIdOf(view);
   const failure = view.failure?.message ?? '';
-  return table(steps, [
+  const errorOf = (s: StepView): string | undefined => {
+    const message = s.compensation?.error?.message ?? s.error?.message;
+    return message && !failure.includes(message) ? message : undefined;
+  };
+  const columns: Column<StepView>[] = [
     { header: 'step', value: (s) => s.name },
     { header: 'state', value: (s) => stepState(s, { pointId }) },
-    {
-      header: 'error',
-      value: (s) => {
-        const message = s.compensation?.error?.message ?? s.error?.message;
-        return message && !failure.includes(message) ? message : undefined;
-      },
-    },
-  ]);
+  ];
+  if (steps.some(errorOf)) columns.push({ header: 'error', value: errorOf });
+  return table(steps, columns);
 }
 
 const STATUS_HELP = `Usage: blc status <instanceId> [--history]
