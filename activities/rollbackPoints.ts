@@ -6,7 +6,8 @@ import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
 import {
   RollbackError,
-  resourceKey,
+  planRollback,
+  type PreparedRollback,
   type RollbackPoint,
   type RollbackStatus,
   type TouchedResource,
@@ -47,86 +48,16 @@ export const recordRollbackPoint = defineActivity<RecordPointInput, RollbackPoin
   },
 );
 
-export interface RollbackStep {
-  pointId: string;
-  description: string;
-  plan: UndoAction[];
-}
-
-export interface FieldConflict {
-  table: string;
-  id: string;
-  deleted?: boolean;
-  fields: Record<string, { expected: unknown; actual: unknown }>;
-}
-
 /**
- * Decides what a rollback of `pointId` will do: the points to undo (later dependents first, when
- * cascading) and whether anyone edited the touched records since. Refuses with a RollbackError
- * naming the blocking points or the edited field values, unless cascade/force say otherwise.
+ * Decides what a rollback of `pointId` will do (lib/rollback/plan.ts: the same read the plan route
+ * makes), or refuses with a RollbackError naming the blocking points or the edited field values.
  */
 export const prepareRollback = defineActivity<
   { instanceId: string; pointId: string; cascade?: boolean; force?: boolean },
-  { steps: RollbackStep[]; conflicts: FieldConflict[] }
+  PreparedRollback
 >('rollback_prepare', async ({ instanceId, pointId, cascade, force }) => {
   const { rollbackPoints } = services();
-  const point = await rollbackPoints.require(pointId);
-  if (point.status === 'expired')
-    throw new RollbackError(
-      'ROLLBACK_POINT_EXPIRED',
-      `Rollback point '${pointId}' expired on ${point.expiresAt}.`,
-    );
-  if (point.status !== 'active')
-    throw new RollbackError('ROLLBACK_POINT_NOT_ACTIVE', `Rollback point '${pointId}' is ${point.status}.`);
-  const dependents = await rollbackPoints.laterDependents(point);
-  if (dependents.length && !cascade) {
-    throw new RollbackError(
-      'ROLLBACK_DEPENDENCY',
-      `Later changes touched the same records: ${dependents.map((d) => `${d.id} (${d.description})`).join(', ')}. Roll them back first, or ask for a cascade.`,
-      { dependents: dependents.map((d) => d.id) },
-    );
-  }
-  const points = [...dependents, point];
-  const conflicts: FieldConflict[] = [];
-  const client = services().dataverse(instanceId);
-  for (const [i, p] of points.entries()) {
-    // A record a later point in this cascade also touched is put back by that point's undo first.
-    const laterKeys = new Set(points.slice(0, i).flatMap((later) => later.resources.map(resourceKey)));
-    for (const r of p.resources) {
-      if (r.kind !== 'dataverse' || !r.etagAfter || laterKeys.has(resourceKey(r))) continue;
-      const current = await client.tryRetrieve(r.table, r.id);
-      if (current?.['@odata.etag'] === r.etagAfter) continue;
-      const fields: FieldConflict['fields'] = {};
-      for (const [f, expected] of Object.entries(r.fieldsAfter ?? {}))
-        fields[f] = { expected, actual: current?.[f] ?? null };
-      conflicts.push({ table: r.table, id: r.id, ...(current ? {} : { deleted: true }), fields });
-    }
-  }
-  if (conflicts.length && !force) {
-    const described = conflicts
-      .map((c) =>
-        c.deleted
-          ? `${c.table}(${c.id}) was deleted`
-          : `${c.table}(${c.id}): ${Object.entries(c.fields)
-              .map(
-                ([f, v]) =>
-                  `${f} is ${JSON.stringify(v.actual)} (the change set ${JSON.stringify(v.expected)})`,
-              )
-              .join(', ')}`,
-      )
-      .join('; ');
-    throw new RollbackError(
-      'ROLLBACK_CONFLICT',
-      `Records were edited after the change: ${described}. Use force to roll back anyway.`,
-      {
-        conflicts,
-      },
-    );
-  }
-  return {
-    steps: points.map((p) => ({ pointId: p.id, description: p.description, plan: p.plan })),
-    conflicts,
-  };
+  return planRollback(rollbackPoints, services().dataverse(instanceId), { pointId, cascade, force });
 });
 
 export const transitionPoint = defineActivity<

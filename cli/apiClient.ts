@@ -112,6 +112,15 @@ export class ApiClient {
     return url.toString();
   }
 
+  /** What a person can check when the app does not answer. */
+  private unreachableHint(): string {
+    const host = new URL(this.baseUrl).hostname;
+    const local = host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+    return local
+      ? 'is `npm start` running? (or give its address with --url or BLC_URL)'
+      : 'check the address (--url or BLC_URL) and that the app is running';
+  }
+
   /** Text as blc may print it: the key and secret-shaped parts (a `code=` value, `user:pw@`) replaced. */
   private redact(text: string): string {
     return redact(text, this.secrets);
@@ -143,7 +152,11 @@ export class ApiClient {
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new BlcError(3, 'UNREACHABLE', this.redact(`cannot reach ${this.shownUrl} (${why})`));
+      throw new BlcError(
+        3,
+        'UNREACHABLE',
+        this.redact(`cannot reach ${this.shownUrl} (${why}); ${this.unreachableHint()}`),
+      );
     }
     const text = await res.text();
     let parsed: unknown = undefined;

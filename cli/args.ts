@@ -7,10 +7,10 @@
  * environment is read here and nowhere else in `cli/`.
  */
 import fs from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiClient, BlcError } from './apiClient';
 import { noExtraPositionals, parseCommandLine, type Options } from './commandLine';
+import { parseJson, readText } from './jsonText';
 import { projectRoot } from './version';
 
 export const DEFAULT_URL = 'http://localhost:7071';
@@ -129,24 +129,15 @@ export function positionals(p: Parsed, names: string[], usage: string): string[]
   return p.positionals;
 }
 
-/** A JSON value given inline or as `@file` (`@-` reads stdin). Bad JSON is a usage error. */
+/**
+ * A JSON value given inline or as `@file` (`@-` reads stdin). A missing file or bad JSON is a usage
+ * error naming the file (or option), and for bad JSON the line and column.
+ */
 export async function jsonArg(raw: string, option: string): Promise<unknown> {
-  let text = raw;
-  if (raw.startsWith('@')) {
-    const file = raw.slice(1);
-    try {
-      text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-    } catch (err) {
-      throw BlcError.usage(
-        `${option}: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw BlcError.usage(`${option} is not valid JSON: ${(err as Error).message}`);
-  }
+  if (!raw.startsWith('@')) return parseJson(raw, option);
+  const file = raw.slice(1);
+  const text = file === '-' ? await readStdin() : await readText(file);
+  return parseJson(text, file === '-' ? `${option} (stdin)` : `${option} file ${file}`);
 }
 
 async function readStdin(): Promise<string> {

@@ -47,6 +47,17 @@ Exit codes: 0 ok, 1 failed, 2 usage error, 3 cannot reach the app.
 Run 'blc <command> --help' for a command's options.`;
 }
 
+/** What to do next, for refusals a blc option gets past (the app's message names its API option). */
+const HINTS: Record<string, string> = {
+  ROLLBACK_DEPENDENCY: 'add --cascade to undo those later changes too, newest first',
+  ROLLBACK_CONFLICT: 'add --force to roll back anyway (it overwrites those edits)',
+};
+
+function withHint(err: BlcError): string {
+  const hint = HINTS[err.code];
+  return hint ? `${err.message.replace(/\.?$/, '.')} In blc: ${hint}.` : err.message;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
@@ -60,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof BlcError) {
-      console.error(errorLine(err.code, err.message));
+      console.error(errorLine(err.code, withHint(err)));
       return err.exitCode;
     }
     console.error(errorLine('INTERNAL', err instanceof Error ? err.message : String(err)));

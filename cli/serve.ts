@@ -51,6 +51,12 @@ function serveOptions(argv: string[]): HostOptions | undefined {
   };
 }
 
+/** The host's refusal in blc's words: a taken port names the option that chooses another. */
+function startupMessage(err: HostStartupError): string {
+  if (err.code !== 'HOST_PORT_UNAVAILABLE') return err.message;
+  return `${err.message.replace(/;? ?(stop what uses it )?or choose another port\.?$/, '')}; stop what uses it, or choose another port with --port N (--port 0: any free port).`;
+}
+
 export async function serveCommand(argv: string[]): Promise<number> {
   let options;
   try {
@@ -68,7 +74,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   } catch (err) {
     // A setting or data file the host refused: its one line says which file and key, so no stack.
     if (!(err instanceof HostStartupError)) throw err;
-    console.error(errorLine(err.code, err.message));
+    console.error(errorLine(err.code, startupMessage(err)));
     return 1;
   }
   // Listen for signals before announcing readiness, so a supervisor that stops us at once is honoured.

@@ -1,12 +1,14 @@
 /**
  * The live progress view of `--wait`: polls GET /api/instances/{id} until the instance finishes and
  * shows the saga's phase and each step with its state. On a terminal it redraws the view in place;
- * otherwise (a pipe, a CI log) it prints one line per change. It ends with the output (exit 0) or
- * the failure (a BlcError, exit 1). With `quiet` (for --json) it only polls.
+ * otherwise (a pipe, a CI log) it prints one line per change (a step that waits for a service that
+ * is down shows when its next attempt is). It answers the final view; what it did and the failure
+ * are said once, by the caller. With `quiet` (for --json) it only polls.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { InstanceView, StepStatus } from '../lib/contracts/responses';
 import { BlcError, type ApiClient } from './apiClient';
+import { stepState } from './format/instance';
 
 /** An instance and its steps, as GET /api/instances/{id} answers (the app's own declaration). */
 export type { InstanceView, StepStatus as StepView } from '../lib/contracts/responses';
@@ -17,8 +19,9 @@ export function isFinal(runtimeStatus: string): boolean {
   return FINAL.includes(runtimeStatus);
 }
 
-export function stepState(step: StepStatus): string {
-  return step.compensation ? `${step.state} (compensation ${step.compensation.state})` : step.state;
+/** A step as the live view shows it: its state, and a wait for a service that is down. */
+function liveState(step: StepStatus): string {
+  return stepState(step, { live: true });
 }
 
 /** The failure of a finished instance that did not complete, as the error `blc` exits with. */
@@ -42,7 +45,7 @@ function render(view: InstanceView): string[] {
   const head = `${view.name} ${view.instanceId}: ${view.runtimeStatus}${view.phase ? ` (phase ${view.phase})` : ''}`;
   const steps = view.steps ?? [];
   const width = Math.max(0, ...steps.map((s) => s.name.length));
-  return [head, ...steps.map((s) => `  ${s.name.padEnd(width)}  ${stepState(s)}`)];
+  return [head, ...steps.map((s) => `  ${s.name.padEnd(width)}  ${liveState(s)}`)];
 }
 
 /** The lines to print for what changed between two views (for logs and pipes). */
@@ -50,9 +53,9 @@ export function changes(before: InstanceView | undefined, now: InstanceView): st
   const lines: string[] = [];
   if (before?.runtimeStatus !== now.runtimeStatus) lines.push(`status ${now.runtimeStatus}`);
   if (now.phase && before?.phase !== now.phase) lines.push(`phase ${now.phase}`);
-  const old = new Map((before?.steps ?? []).map((s) => [s.name, stepState(s)]));
+  const old = new Map((before?.steps ?? []).map((s) => [s.name, liveState(s)]));
   for (const step of now.steps ?? []) {
-    const state = stepState(step);
+    const state = liveState(step);
     if (old.get(step.name) !== state) lines.push(`step ${step.name}: ${state}`);
   }
   return lines;

@@ -1,7 +1,8 @@
 /**
  * Executing a rollback point, as an orchestration: it refuses when later changes depend on the same
  * records (unless cascading, then those are undone first, newest first) and when someone edited the
- * records since (unless forced); a dry run returns the plan. Each undo is an activity with retries;
+ * records since (unless forced); a dry run returns the plan. A point whose rollback failed can be
+ * rolled back again (lib/rollback/plan.ts says from which statuses). Each undo is an activity with retries;
  * a point whose undo fails is left `rollback-failed`, never half-hidden. An executed rollback is
  * recorded as a RollbackExecuted telemetry event (RollbackFailed when an undo failed), once.
  */
@@ -20,6 +21,7 @@ import { undoAction } from '../activities/undo';
 import { createRollbackPointInput } from '../lib/contracts/createRollbackPoint';
 import { parseInput } from '../lib/contracts/problems';
 import { rollbackInput } from '../lib/contracts/rollback';
+import { ROLLBACK_FROM } from '../lib/rollback';
 
 const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, backoffCoefficient: 2 };
 
@@ -42,7 +44,7 @@ export const rollback = defineOrchestration(rollbackFlow, function* (context: Or
     yield* saga.step({
       name: `start ${step.pointId}`,
       activity: transitionPoint,
-      input: { pointId: step.pointId, from: ['active'], to: 'rolling-back', instanceId, at: now() },
+      input: { pointId: step.pointId, from: [...ROLLBACK_FROM], to: 'rolling-back', instanceId, at: now() },
     });
     try {
       for (const [i, action] of step.plan.entries()) {

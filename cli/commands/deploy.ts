@@ -4,8 +4,8 @@
  * would change, without sending it; `--approve` approves it once it waits for approval; `--wait`
  * follows its state until it ends (exit 1 unless it succeeded). It never applies anything itself.
  */
-import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { parseJson, readText } from '../jsonText';
 import {
   ManifestValidationError,
   configChangeOf,
@@ -39,23 +39,10 @@ interface Deployment {
 }
 
 async function readManifest(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    if (file === '-') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      text = Buffer.concat(chunks).toString('utf8');
-    } else text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw BlcError.usage(
-      `cannot read the manifest '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw BlcError.usage(`the manifest '${file}' is not valid JSON: ${(err as Error).message}`);
-  }
+  if (file !== '-') return parseJson(await readText(file), `the manifest ${file}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return parseJson(Buffer.concat(chunks).toString('utf8'), 'the manifest (stdin)');
 }
 
 function validate(raw: unknown): DeploymentManifest {

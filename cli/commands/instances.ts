@@ -6,8 +6,10 @@
  */
 import { BlcError } from '../apiClient';
 import { COMMON_HELP, flag, jsonArg, parse, positionals, str, type Parsed } from '../args';
-import { fields, json, print, table } from '../output';
-import { failureOf, stepState, watch, type InstanceView, type StepView } from '../watch';
+import { fields, json, print, table, type Column } from '../output';
+import { asChangeOutput, dryRunText, wouldFailMessage } from '../format/change';
+import { outcomeLines, pointIdOf, rollbackPointText, stepState } from '../format/instance';
+import { failureOf, watch, type InstanceView, type StepView } from '../watch';
 import type { Command } from './types';
 
 const enc = encodeURIComponent;
@@ -25,13 +27,22 @@ function seconds(p: Parsed, name: string): number | undefined {
   return n * 1000;
 }
 
-/** Waits for an instance and ends as it ended: output and 0, or the failure (thrown, exit 1). */
+/**
+ * Waits for an instance and ends as it ended: the few lines of what it did and 0, or the failure
+ * (thrown: one line on stderr, exit 1). A dataverseChange dry run prints its plan, and exits 1 when
+ * the plan found problems. With --json: the final instance as JSON, and nothing else on stdout.
+ */
 export async function waitAndFinish(p: Parsed, id: string): Promise<number> {
   const view = await watch(p.client(), id, { quiet: p.json, timeoutMs: seconds(p, 'timeout') });
   if (p.json) print(json(view));
   const failure = failureOf(view);
   if (failure) throw failure;
-  if (!p.json) print(`output: ${json(view.output)}`);
+  const dryRun = view.name === 'dataverseChange' ? asChangeOutput(view.output) : undefined;
+  if (!p.json) {
+    const lines = dryRun?.dryRun ? dryRunText(dryRun) : outcomeLines(view);
+    if (lines.length) print(`\n${lines.join('\n')}`);
+  }
+  if (dryRun?.dryRun && dryRun.wouldFail) throw new BlcError(1, 'PLAN_INVALID', wouldFailMessage(dryRun));
   return 0;
 }
 
@@ -63,10 +74,23 @@ async function start(argv: string[]): Promise<number> {
   const input = raw === undefined ? undefined : await jsonArg(raw, '--input');
   const id = str(p, 'id');
   const idempotencyKey = str(p, 'idempotency-key');
-  const answer = await p.client().post(`orchestrators/${enc(name)}${id ? `/${enc(id)}` : ''}`, {
-    body: input,
-    headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
-  });
+  const answer = await p
+    .client()
+    .post(`orchestrators/${enc(name)}${id ? `/${enc(id)}` : ''}`, {
+      body: input,
+      headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
+    })
+    .catch((err: unknown) => {
+      // No input at all: say which option gives it, before what the app found missing.
+      if (input === undefined && err instanceof BlcError && err.code === 'INVALID_INPUT')
+        throw new BlcError(
+          err.exitCode,
+          err.code,
+          `${name} needs an input: give it with --input JSON or --input @file (${err.message})`,
+          err.status,
+        );
+      throw err;
+    });
   const instanceId = String(answer.body.id);
   const replayed = answer.headers.get('idempotent-replayed') === 'true';
   if (flag(p, 'wait')) {
@@ -78,17 +102,26 @@ async function start(argv: string[]): Promise<number> {
   return 0;
 }
 
-function stepsTable(steps: StepView[]): string {
-  return table(steps, [
+/** The steps; an error the failure line already says is not said again. */
+function stepsTable(view: InstanceView, steps: StepView[]): string {
+  const pointId = pointIdOf(view);
+  const failure = view.failure?.message ?? '';
+  const errorOf = (s: StepView): string | undefined => {
+    const message = s.compensation?.error?.message ?? s.error?.message;
+    return message && !failure.includes(message) ? message : undefined;
+  };
+  const columns: Column<StepView>[] = [
     { header: 'step', value: (s) => s.name },
-    { header: 'state', value: (s) => stepState(s) },
-    { header: 'error', value: (s) => s.error?.message },
-  ]);
+    { header: 'state', value: (s) => stepState(s, { pointId }) },
+  ];
+  if (steps.some(errorOf)) columns.push({ header: 'error', value: errorOf });
+  return table(steps, columns);
 }
 
 const STATUS_HELP = `Usage: blc status <instanceId> [--history]
 
-Shows an instance: status, saga phase and steps, input, output, and the failure if it failed.
+Shows an instance: status, saga phase and steps, what it changed, the rollback point it left, and the
+failure if it failed (--json: the whole instance, with its input and output).
   --history   Also list its history events`;
 
 async function status(argv: string[]): Promise<number> {
@@ -104,20 +137,24 @@ async function status(argv: string[]): Promise<number> {
     print(json(view));
     return 0;
   }
+  const description = (view.input as { description?: unknown } | null)?.description;
   print(
     fields([
       ['instance', view.instanceId],
       ['name', view.name],
+      ['description', typeof description === 'string' && description ? description : undefined],
       ['status', view.runtimeStatus],
       ['phase', view.phase],
       ['created', view.createdTime],
       ['updated', view.lastUpdatedTime],
       ['failure', view.failure ? `${view.failure.code ?? ''} ${view.failure.message}`.trim() : undefined],
-      ['input', view.input],
-      ['output', view.output],
+      ['rollback point', view.rollbackPoint ? rollbackPointText(view.rollbackPoint) : undefined],
     ]),
   );
-  if (view.steps?.length) print(`\n${stepsTable(view.steps)}`);
+  if (view.steps?.length) print(`\n${stepsTable(view, view.steps)}`);
+  const change = view.name === 'dataverseChange' ? asChangeOutput(view.output) : undefined;
+  const outcome = change?.dryRun ? dryRunText(change) : outcomeLines(view);
+  if (outcome.length) print(`\n${outcome.join('\n')}`);
   if (view.history) {
     print(
       `\n${table(view.history, [

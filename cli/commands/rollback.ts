@@ -1,43 +1,29 @@
 /**
  * `blc rollback list|show|plan|execute|create`: rollback points over the public API
- * (/api/rollback-points). `plan` is the app's dry run and changes nothing; `execute` starts the
- * `rollback` orchestration (`--wait` follows it); `--cascade` and `--force` are passed through for
- * the app to judge.
+ * (/api/rollback-points), records named as people know them. `plan` is a read and changes nothing;
+ * `execute` (or `run`) starts the `rollback` orchestration (`--wait` follows it), also again for a
+ * point whose rollback failed; `--cascade` and `--force` are passed through for the app to judge.
  */
-import type { RollbackPoint, RollbackPointListed, TouchedResource } from '../../lib/contracts/responses';
+import type { RollbackPlan, RollbackPoint, RollbackPointListed } from '../../lib/contracts/responses';
 import { BlcError } from '../apiClient';
 import { COMMON_HELP, flag, jsonArg, parse, positionals, str, type Parsed } from '../args';
+import { actionLines, planLines, rollbackText } from '../format/rollback';
+import { resourceText } from '../format/records';
 import { fields, json, print, table } from '../output';
 import { WAIT_OPTIONS, waitAndFinish } from './instances';
 import type { Command } from './types';
 
 const enc = encodeURIComponent;
 
-const resourceText = (r: TouchedResource): string =>
-  r.kind === 'dataverse' ? `${r.table}:${r.id}` : `${r.kind}:${r.name ?? ''}`;
-
-function actionsTable(plan: Record<string, unknown>[]): string {
-  return table(plan, [
-    { header: 'action', value: (a) => a.kind },
-    { header: 'target', value: (a) => [a.table, a.id ?? a.name].filter(Boolean).join(':') || undefined },
-    {
-      header: 'details',
-      value: (a) => {
-        const rest = Object.entries(a).filter(([k]) => !['kind', 'table', 'id', 'name'].includes(k));
-        return rest.length ? Object.fromEntries(rest) : undefined;
-      },
-    },
-  ]);
-}
-
 const HELP = `Usage: blc rollback <list|show|plan|execute|create> [options]
 
   list [--status S[,S]] [--resource dataverse:<table>:<id>|config:<name>]
   show <pointId>                     The point with its undo plan
   plan <pointId> [--cascade] [--force]
-                                     Dry run: what a rollback would do, or why it would be refused
+                                     What a rollback would do, or why it would be refused (changes nothing)
   execute <pointId> [--cascade] [--force] [--wait [--timeout S]]
-                                     Roll back (starts the rollback orchestration)
+                                     Roll back (starts the rollback orchestration); also retries a
+                                     point whose rollback failed, once the cause is fixed ('run' too)
   create [--description TEXT] [--record <table>:<id>]... [--include-config] [--retention-days N]
          [--input JSON|@file] [--wait]
                                      Make a rollback point by hand
@@ -83,12 +69,11 @@ async function show(p: Parsed): Promise<number> {
       ['created', point.createdAt],
       ['expires', point.expiresAt],
       ['saga', point.sagaInstanceId],
+      ['rollback', rollbackText(point)],
       ['resources', point.resources.map(resourceText).join(', ')],
-      ['rollback', point.rollback?.instanceId],
-      ['error', point.rollback?.error],
     ]),
   );
-  print(`\n${actionsTable(point.plan ?? [])}`);
+  print(`\nUndo plan (a rollback runs it in this order):\n${actionLines(point.plan ?? []).join('\n')}`);
   return 0;
 }
 
@@ -103,17 +88,7 @@ async function plan(p: Parsed): Promise<number> {
     print(json(answer.body));
     return 0;
   }
-  if (answer.status === 202) {
-    print(
-      `The dry run is still running as ${String(answer.body.id)}; see: blc status ${String(answer.body.id)}`,
-    );
-    return 0;
-  }
-  const steps = (answer.body.steps ?? []) as { pointId: string; plan: Record<string, unknown>[] }[];
-  const conflicts = (answer.body.conflicts ?? []) as Record<string, unknown>[];
-  print(`Rolling back ${id} would undo ${steps.length} point(s):`);
-  for (const step of steps) print(`\n${step.pointId}\n${actionsTable(step.plan)}`);
-  if (conflicts.length) print(`\nConflicts (overwritten with --force):\n${json(conflicts)}`);
+  print(planLines(answer.body as unknown as RollbackPlan).join('\n'));
   return 0;
 }
 
@@ -170,10 +145,17 @@ async function create(p: Parsed): Promise<number> {
   return 0;
 }
 
-const ACTIONS: Record<string, (p: Parsed) => Promise<number>> = { list, show, plan, execute, create };
+const ACTIONS: Record<string, (p: Parsed) => Promise<number>> = {
+  list,
+  show,
+  plan,
+  execute,
+  run: execute,
+  create,
+};
 
 export const rollbackCommand: Command = {
-  summary: 'Rollback points: list, show, plan, execute, create',
+  summary: 'Rollback points: list, show, plan, execute (or run), create',
   async run(argv) {
     const [action, ...rest] = argv;
     if (action === undefined || action === '--help' || action === '-h' || action === 'help') {

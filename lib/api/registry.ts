@@ -10,6 +10,7 @@ import {
   rollbackFlow,
 } from '../orchestrations';
 import type { TypedOrchestration } from '../saga/orchestration';
+import { closestName } from './closestName';
 import { ApiError } from './errors';
 import {
   validateConfigChange,
@@ -41,12 +42,14 @@ export function publicOrchestration(name: string): PublicOrchestration | undefin
   return publicOrchestrations.get(name);
 }
 
-/** The public orchestration named `name`, or a 404 that lists the public ones. */
+/** The public orchestration named `name`, or a 404 that suggests the nearest and lists the public ones. */
 export function requirePublicOrchestration(name: string): PublicOrchestration {
   const entry = publicOrchestrations.get(name);
-  if (!entry)
+  if (!entry) {
+    const meant = closestName(name, publicOrchestrations.keys());
     throw ApiError.notFound(
-      `No public orchestration named '${name}'. Public ones: ${[...publicOrchestrations.keys()].join(', ')}.`,
+      `No public orchestration named '${name}'.${meant ? ` Did you mean ${meant}?` : ''} Public ones: ${[...publicOrchestrations.keys()].join(', ')}.`,
     );
+  }
   return entry;
 }

@@ -178,11 +178,12 @@ export interface FieldConflict extends DataverseRecordRef {
   fields: Record<string, { expected: unknown; actual: unknown }>;
 }
 
-/** POST /api/rollback-points/{id}/plan: the points a rollback would undo, newest first. */
+/**
+ * POST /api/rollback-points/{id}/plan: the points a rollback would undo, newest first. Read in the
+ * HTTP function: no orchestration instance is started for it.
+ */
 export interface RollbackPlan {
   pointId: string;
-  /** The dry run's orchestration instance. */
-  instanceId: string;
   dryRun: true;
   steps: { pointId: string; description: string; plan: UndoAction[] }[];
   conflicts: FieldConflict[];

@@ -1,3 +1,4 @@
 /** Rollback points: their shape, their store, and the dependency rule between them. */
 export * from './types';
 export * from './store';
+export * from './plan';

@@ -14,6 +14,7 @@ export type RollbackErrorCode =
   | 'ROLLBACK_POINT_EXPIRED'
   | 'ROLLBACK_DEPENDENCY'
   | 'ROLLBACK_CONFLICT'
+  | 'ROLLBACK_IN_PROGRESS'
   | 'ROLLBACK_BUSY';
 
 export class RollbackError extends CodedError<RollbackErrorCode> {
@@ -78,9 +79,14 @@ export class RollbackPointStore {
     const stored = await this.blobs.get<RollbackPoint>(blobName(id));
     if (!stored) throw new RollbackError('ROLLBACK_POINT_NOT_FOUND', `No rollback point with id '${id}'.`);
     if (!from.includes(stored.value.status)) {
+      const status = stored.value.status;
       throw new RollbackError(
-        stored.value.status === 'expired' ? 'ROLLBACK_POINT_EXPIRED' : 'ROLLBACK_POINT_NOT_ACTIVE',
-        `Rollback point '${id}' is ${stored.value.status}.`,
+        status === 'expired'
+          ? 'ROLLBACK_POINT_EXPIRED'
+          : status === 'rolling-back'
+            ? 'ROLLBACK_IN_PROGRESS'
+            : 'ROLLBACK_POINT_NOT_ACTIVE',
+        `Rollback point '${id}' is ${status}.`,
       );
     }
     const next = change(structuredClone(stored.value));
@@ -98,10 +104,13 @@ export class RollbackPointStore {
     return next;
   }
 
-  /** Active points created after `point` that touched any of its resources, newest first. */
+  /**
+   * Points created after `point` that touched any of its resources and whose change may still be in
+   * place (active, or a rollback of it failed part-way), newest first.
+   */
   async laterDependents(point: RollbackPoint): Promise<RollbackPoint[]> {
     const keys = new Set(point.resources.map(resourceKey));
-    const active = await this.list({ status: ['active'] });
+    const active = await this.list({ status: ['active', 'rollback-failed'] });
     return active
       .filter((p) => p.id !== point.id && isLater(p, point))
       .filter((p) => p.resources.some((r) => keys.has(resourceKey(r))))

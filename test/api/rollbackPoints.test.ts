@@ -101,6 +101,7 @@ describe('planning and executing a rollback', () => {
 
     const plan = await api.call('POST', `rollback-points/${pointId}/plan`);
     expect(plan.status).toBe(200);
+    expect(plan.json).not.toHaveProperty('instanceId');
     expect(plan.json).toMatchObject({
       pointId,
       dryRun: true,
@@ -179,6 +180,140 @@ describe('planning and executing a rollback', () => {
     }
     expect((await api.call('GET', `rollback-points/${pointId}`)).json.status).toBe('active');
     expect(await jobtitle(id)).toBe('Checked');
+  });
+});
+
+/** Ids of the `rollback` instances the app has (of any status). */
+async function rollbackInstances(): Promise<string[]> {
+  const res = await api.call('GET', 'instances?name=rollback&top=1000');
+  expect(res.status).toBe(200);
+  return (res.json.instances as { instanceId: string }[]).map((i) => i.instanceId);
+}
+
+describe('a rollback plan is a read', () => {
+  it('starts no instance, and a refused plan leaves no Failed instance behind', async () => {
+    const id = await newContact();
+    const first = await change(id, { jobtitle: 'Planned 1' }, 'first');
+    await change(id, { jobtitle: 'Planned 2' }, 'second');
+    const before = await rollbackInstances();
+
+    const refused = await api.call('POST', `rollback-points/${first}/plan`);
+    expect(refused.status).toBe(409);
+    expect(refused.json.code).toBe('ROLLBACK_DEPENDENCY');
+    const planned = await api.call('POST', `rollback-points/${first}/plan`, { body: { cascade: true } });
+    expect(planned.status).toBe(200);
+    expect(planned.json).not.toHaveProperty('instanceId');
+
+    expect(await rollbackInstances()).toEqual(before);
+    const failed = await api.call('GET', 'instances?status=Failed&name=rollback&top=1000');
+    expect(failed.json.instances).toEqual([]);
+  });
+
+  it('refuses an execution the same way, before starting anything', async () => {
+    const id = await newContact();
+    const first = await change(id, { jobtitle: 'Kept 1' }, 'first');
+    await change(id, { jobtitle: 'Kept 2' }, 'second');
+    const before = await rollbackInstances();
+    const refused = await api.call('POST', `rollback-points/${first}/execute`);
+    expect(refused.status).toBe(409);
+    expect(refused.json.code).toBe('ROLLBACK_DEPENDENCY');
+    expect(await rollbackInstances()).toEqual(before);
+    expect(await jobtitle(id)).toBe('Kept 2');
+  });
+});
+
+describe('the rollback point an instance left', () => {
+  it('is part of the instance, with whether, when and by which instance it was rolled back', async () => {
+    const id = await newContact();
+    const res = await api.call('POST', 'orchestrators/dataverseChange', {
+      body: { operations: [{ op: 'update', table: 'contacts', id, data: { jobtitle: 'Linked' } }] },
+    });
+    const sagaId = String(res.json.id);
+    const done = await api.waitFor(sagaId);
+    const pointId = `rp-${sagaId}`;
+    expect(done.json.rollbackPoint).toEqual({ id: pointId, status: 'active' });
+
+    const run = await api.call('POST', `rollback-points/${pointId}/execute`);
+    const runId = String(run.json.id);
+    await api.waitFor(runId);
+    const after = await api.call('GET', `instances/${sagaId}`);
+    expect(after.json.rollbackPoint).toMatchObject({
+      id: pointId,
+      status: 'rolled-back',
+      rollback: { instanceId: runId, finishedAt: expect.any(String) },
+    });
+    // The rollback itself, a dry run and a failed change left none.
+    expect((await api.call('GET', `instances/${runId}`)).json).not.toHaveProperty('rollbackPoint');
+  });
+});
+
+describe('a rollback that failed', () => {
+  it('can be run again once the cause is fixed, and finishes what the first run left', async () => {
+    const a = await newContact();
+    const b = await newContact();
+    const res = await api.call('POST', 'orchestrators/dataverseChange', {
+      body: {
+        description: 'two job titles',
+        operations: [
+          { op: 'update', table: 'contacts', id: a, data: { jobtitle: 'Retry A' } },
+          { op: 'update', table: 'contacts', id: b, data: { jobtitle: 'Retry B' } },
+        ],
+      },
+    });
+    const done = await api.waitFor(String(res.json.id));
+    const pointId = String((done.json.output as { rollbackPointId: string }).rollbackPointId);
+    // Undo runs newest first: b is put back, then every write to a is refused (a cause to fix).
+    const fault = app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${a}\\)`,
+      kind: 'status',
+      status: 400,
+      count: 1000,
+    });
+    const first = await api.call('POST', `rollback-points/${pointId}/execute`);
+    expect((await api.waitFor(String(first.json.id))).json.runtimeStatus).toBe('Failed');
+    const failed = await api.call('GET', `rollback-points/${pointId}`);
+    expect(failed.json).toMatchObject({ status: 'rollback-failed', rollback: { instanceId: first.json.id } });
+    expect(await jobtitle(b)).toBeNull();
+    expect(await jobtitle(a)).toBe('Retry A');
+
+    // b, already put back, is no conflict: the plan of the retry is the whole point again.
+    const plan = await api.call('POST', `rollback-points/${pointId}/plan`);
+    expect(plan.status, plan.text).toBe(200);
+    expect(plan.json.conflicts).toEqual([]);
+
+    app.sim.faults.clear();
+    expect(app.sim.faults.list().map((f) => f.id)).not.toContain(fault.id);
+    const retry = await api.call('POST', `rollback-points/${pointId}/execute`);
+    expect(retry.status).toBe(202);
+    expect((await api.waitFor(String(retry.json.id))).json.runtimeStatus).toBe('Completed');
+    expect(await jobtitle(a)).toBeNull();
+    expect(await jobtitle(b)).toBeNull();
+    expect((await api.call('GET', `rollback-points/${pointId}`)).json).toMatchObject({
+      status: 'rolled-back',
+      rollback: { instanceId: retry.json.id },
+    });
+    const again = await api.call('POST', `rollback-points/${pointId}/execute`);
+    expect(again.status).toBe(409);
+    expect(again.json.code).toBe('ROLLBACK_POINT_NOT_ACTIVE');
+  });
+
+  it('is refused while another rollback of the point runs', async () => {
+    const id = await newContact();
+    const pointId = await change(id, { jobtitle: 'Slow undo' });
+    app.sim.faults.add({ method: 'PATCH', path: `contacts\\(${id}\\)`, kind: 'latency', latencyMs: 3000 });
+    const run = await api.call('POST', `rollback-points/${pointId}/execute`);
+    for (let i = 0; i < 200; i++) {
+      if ((await api.call('GET', `rollback-points/${pointId}`)).json.status === 'rolling-back') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const action of ['plan', 'execute']) {
+      const busy = await api.call('POST', `rollback-points/${pointId}/${action}`);
+      expect(busy.status, action).toBe(409);
+      expect(busy.json.code).toBe('ROLLBACK_IN_PROGRESS');
+      expect(busy.json.message).toContain(String(run.json.id));
+    }
+    expect((await api.waitFor(String(run.json.id))).json.runtimeStatus).toBe('Completed');
   });
 });
 

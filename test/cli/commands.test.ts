@@ -123,7 +123,7 @@ describe('blc version and auth test', () => {
 });
 
 describe('blc start and status', () => {
-  it('starts a saga and waits, printing one line per step change, then the output', async () => {
+  it('starts a saga and waits, printing one line per step change, then what changed (no JSON)', async () => {
     const id = await newContact();
     const res = await blc(
       'start',
@@ -138,8 +138,12 @@ describe('blc start and status', () => {
     expect(res.out).toMatch(/^Started dataverseChange as cli-start-1$/m);
     expect(res.out).toMatch(/^status Completed$/m);
     expect(res.out).toMatch(/^phase completed$/m);
-    expect(res.out).toMatch(/^step update contacts #1: completed/m);
-    expect(res.out).toMatch(/^output: \{/m);
+    expect(res.out).toMatch(/^step update contacts #1: completed$/m);
+    expect(res.out).toMatch(
+      new RegExp(`^Updated contacts? (${id}|"[^"]+" \\(${id.slice(0, 8)}…\\)): jobtitle → Started\\.$`, 'm'),
+    );
+    expect(res.out).toMatch(/^Rollback point rp-cli-start-1 \(active\): blc rollback plan rp-cli-start-1$/m);
+    expect(res.out).not.toContain('{');
     expect(res.err).toBe('');
     expect((await app.dataverse.retrieve('contacts', id)).jobtitle).toBe('Started');
   });
@@ -150,9 +154,16 @@ describe('blc start and status', () => {
     fs.writeFileSync(file, changeInput(id, 'From file'));
     const res = await blc('start', 'dataverseChange', '--input', `@${file}`, '--wait', '--json');
     expect(res.code, res.err).toBe(0);
-    const view = JSON.parse(res.out) as { runtimeStatus: string; output: { rollbackPointId: string } };
+    // Nothing but the JSON on stdout: the whole of it parses.
+    const view = JSON.parse(res.out) as {
+      runtimeStatus: string;
+      output: { rollbackPointId: string; results: { id: string }[] };
+      rollbackPoint: { id: string; status: string };
+    };
     expect(view.runtimeStatus).toBe('Completed');
     expect(view.output.rollbackPointId).toMatch(/\S/);
+    expect(view.output.results[0].id).toBe(id);
+    expect(view.rollbackPoint).toEqual({ id: view.output.rollbackPointId, status: 'active' });
   });
 
   it('answers a repeated Idempotency-Key with the first instance', async () => {
@@ -198,6 +209,11 @@ describe('blc start and status', () => {
     expect(res.out).toMatch(/^status:\s+Completed$/m);
     expect(res.out).toMatch(/^phase:\s+completed$/m);
     expect(res.out).toMatch(/^STEP\s+STATE/m);
+    expect(res.out).toMatch(
+      /^update contacts #1\s+completed \(compensation available through rollback point rp-cli-start-1\)$/m,
+    );
+    expect(res.out).toMatch(/^rollback point:\s+rp-cli-start-1 \(active\)$/m);
+    expect(res.out).not.toMatch(/^(input|output):/m);
     const view = JSON.parse((await blc('status', 'cli-start-1', '--json')).out) as { name: string };
     expect(view.name).toBe('dataverseChange');
     const history = await blc('status', 'cli-start-1', '--history');
@@ -324,7 +340,12 @@ describe('blc rollback', () => {
     const show = await blc('rollback', 'show', point);
     expect(show.code, show.err).toBe(0);
     expect(show.out).toMatch(/^status:\s+active$/m);
-    expect(show.out).toMatch(new RegExp(`^dataverse-restore-fields\\s+contacts:${contact}\\s+`, 'm'));
+    expect(show.out).toMatch(
+      new RegExp(
+        `^ {2}1\\. restore contacts? (${contact}|"[^"]+" \\(${contact.slice(0, 8)}…\\)): jobtitle → \\(empty\\)$`,
+        'm',
+      ),
+    );
 
     const plan = await blc('rollback', 'plan', point);
     expect(plan.code, plan.err).toBe(0);
@@ -334,6 +355,11 @@ describe('blc rollback', () => {
     const run = await blc('rollback', 'execute', point, '--wait');
     expect(run.code, run.err).toBe(0);
     expect(run.out).toMatch(/^status Completed$/m);
+    expect(run.out).toMatch(new RegExp(`^Rolled back ${point}\\.$`, 'm'));
+    const saga = await blc('status', point.replace(/^rp-/, ''));
+    expect(saga.out).toMatch(
+      new RegExp(`^rollback point:\\s+${point} rolled back at \\S+ by instance \\S+$`, 'm'),
+    );
     expect((await app.dataverse.retrieve('contacts', contact)).jobtitle ?? null).toBeNull();
 
     const again = await blc('rollback', 'execute', point);
@@ -347,7 +373,13 @@ describe('blc rollback', () => {
     expect(res.code, res.err).toBe(0);
     const refused = await blc('rollback', 'plan', first);
     expect(refused.code).toBe(1);
-    expect(refused.err).toMatch(/^blc: ROLLBACK_DEPENDENCY: /);
+    expect(refused.err.trim()).toMatch(
+      /^blc: ROLLBACK_DEPENDENCY: .* In blc: add --cascade to undo those later changes too, newest first\.$/,
+    );
+    const execute = await blc('rollback', 'execute', first, '--wait');
+    expect(execute.code).toBe(1);
+    expect(execute.err).toMatch(/^blc: ROLLBACK_DEPENDENCY: .*--cascade/);
+    expect(execute.out).toBe('');
     const cascade = await blc('rollback', 'plan', first, '--cascade', '--json');
     expect(cascade.code, cascade.err).toBe(0);
     expect((JSON.parse(cascade.out) as { steps: unknown[] }).steps).toHaveLength(2);
@@ -358,7 +390,9 @@ describe('blc rollback', () => {
     await app.dataverse.update('contacts', contact, { jobtitle: 'Edited by hand' });
     const refused = await blc('rollback', 'plan', point);
     expect(refused.code).toBe(1);
-    expect(refused.err.trim().split('\n')).toEqual([expect.stringMatching(/^blc: ROLLBACK_CONFLICT: /)]);
+    expect(refused.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^blc: ROLLBACK_CONFLICT: .*--force/),
+    ]);
     expect((await app.dataverse.retrieve('contacts', contact)).jobtitle).toBe('Edited by hand');
     const forced = await blc('rollback', 'execute', point, '--force', '--wait');
     expect(forced.code, forced.err).toBe(0);
@@ -392,6 +426,29 @@ describe('blc rollback', () => {
     expect(bad.err).toMatch(/^blc: USAGE: --record must be <table>:<id>/);
   });
 
+  it('runs a rollback that failed again once its cause is fixed', async () => {
+    const { contact, point } = await changeWithPoint('Undo fails');
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${contact}\\)`,
+      kind: 'status',
+      status: 400,
+      count: 1000,
+    });
+    const failed = await blc('rollback', 'execute', point, '--wait');
+    expect(failed.code).toBe(1);
+    expect(failed.err.trim().split('\n')).toHaveLength(1);
+    const shown = await blc('rollback', 'show', point);
+    expect(shown.out).toMatch(/^status:\s+rollback-failed$/m);
+    expect(shown.out).toMatch(/^rollback:\s+failed at \S+ \(instance \S+\): .*400/m);
+    app.sim.faults.clear();
+    const retried = await blc('rollback', 'run', point, '--wait');
+    expect(retried.code, retried.err).toBe(0);
+    expect(retried.out).toMatch(new RegExp(`^Rolled back ${point}\\.$`, 'm'));
+    expect((await app.dataverse.retrieve('contacts', contact)).jobtitle ?? null).toBeNull();
+    expect((await blc('rollback', 'show', point)).out).toMatch(/^status:\s+rolled-back$/m);
+  });
+
   it('explains a missing point and an unknown action', async () => {
     const missing = await blc('rollback', 'show', 'rp-none');
     expect(missing.code).toBe(1);
@@ -399,6 +456,64 @@ describe('blc rollback', () => {
     const unknown = await blc('rollback', 'undo', 'rp-none');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^blc: USAGE: unknown rollback action 'undo'/);
+  });
+});
+
+describe('a dry run of a change', () => {
+  it('prints the plan field by field, and no JSON', async () => {
+    const id = await newContact();
+    const input = JSON.stringify({
+      dryRun: true,
+      operations: [{ op: 'update', table: 'contacts', id, data: { jobtitle: 'Planned' } }],
+    });
+    const res = await blc('start', 'dataverseChange', '--input', input, '--wait');
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/^Plan \(dry run, nothing was written\): 1 operation\(s\)$/m);
+    expect(res.out).toMatch(/^ {2}#1 update contacts? .*: would update$/m);
+    expect(res.out).toMatch(/^ {7}jobtitle: \(empty\) → Planned$/m);
+    expect(res.out).toMatch(/^No problems found: the change can run\.$/m);
+    expect(res.out).not.toContain('{');
+    expect((await app.dataverse.retrieve('contacts', id)).jobtitle ?? null).toBeNull();
+  });
+
+  it('exits 1 with one line when the plan fails', async () => {
+    const input = JSON.stringify({
+      dryRun: true,
+      operations: [{ op: 'create', table: 'nosuchtables', data: { name: 'x' } }],
+    });
+    const res = await blc('start', 'dataverseChange', '--input', input, '--wait');
+    expect(res.code).toBe(1);
+    expect(res.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^blc: UNKNOWN_TABLE: .*nosuchtables/),
+    ]);
+  });
+});
+
+describe('errors a person can act on', () => {
+  it('names a missing input file, and places bad JSON by file, line and column', async () => {
+    const missing = await blc('start', 'dataverseChange', '--input', `@${path.join(tmp, 'nowhere.json')}`);
+    expect(missing.code).toBe(2);
+    expect(missing.err.trim()).toBe(`blc: USAGE: file not found: ${path.join(tmp, 'nowhere.json')}`);
+    const file = path.join(tmp, 'broken.json');
+    fs.writeFileSync(file, '{\n  "operations": [\n    { "op": "update", }\n  ]\n}\n');
+    const broken = await blc('start', 'dataverseChange', '--input', `@${file}`);
+    expect(broken.code).toBe(2);
+    expect(broken.err.trim()).toBe(
+      `blc: USAGE: --input file ${file} is not valid JSON: line 3, column 23: unexpected "}"`,
+    );
+  });
+
+  it('says an orchestration needs --input, and which one a typo meant', async () => {
+    const none = await blc('start', 'dataverseChange');
+    expect(none.code).toBe(1);
+    expect(none.err.trim()).toMatch(
+      /^blc: INVALID_INPUT: dataverseChange needs an input: give it with --input JSON or --input @file \(.+\)$/,
+    );
+    const typo = await blc('start', 'dataverseChnage');
+    expect(typo.code).toBe(1);
+    expect(typo.err).toMatch(
+      /^blc: NOT_FOUND: No public orchestration named 'dataverseChnage'\. Did you mean dataverseChange\?/,
+    );
   });
 });
 
@@ -450,10 +565,12 @@ describe('blc deploy --dry-run', () => {
     fs.writeFileSync(notJson, '{version');
     const parse = await blc('deploy', notJson, '--dry-run');
     expect(parse.code).toBe(2);
-    expect(parse.err).toMatch(/^blc: USAGE: the manifest '.*not\.json' is not valid JSON/);
+    expect(parse.err.trim()).toMatch(
+      /^blc: USAGE: the manifest .*not\.json is not valid JSON: line 1, column 2: unexpected "v"$/,
+    );
     const missing = await blc('deploy', path.join(tmp, 'nowhere.json'), '--dry-run');
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^blc: USAGE: cannot read the manifest '.*nowhere\.json': ENOENT/);
+    expect(missing.err.trim()).toMatch(/^blc: USAGE: file not found: .*nowhere\.json$/);
   });
 });
 
@@ -474,7 +591,7 @@ describe('errors and exit codes', () => {
     const res = await blcRaw(['list', '--url', `http://127.0.0.1:${await freePort()}`, '--key', 'k']);
     expect(res.code).toBe(3);
     expect(res.err.trim()).toMatch(
-      /^blc: UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)$/,
+      /^blc: UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\); is `npm start` running\? \(or give its address with --url or BLC_URL\)$/,
     );
   });
 

@@ -119,6 +119,7 @@ describe('blc serve refuses a port it cannot listen on', () => {
       const port = (taken.address() as AddressInfo).port;
       const line = refusedLine(await blc(['serve', '--app', app(), '--memory', '--port', String(port)]));
       expect(line).toMatch(new RegExp(`HOST_PORT_UNAVAILABLE: .*127\\.0\\.0\\.1:${port}`));
+      expect(line).toMatch(/choose another port with --port N \(--port 0: any free port\)\.$/);
     } finally {
       taken.close();
     }

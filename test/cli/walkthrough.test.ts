@@ -80,9 +80,34 @@ interface Run {
   err: string;
 }
 
+/** Everything the walkthrough's commands printed on stdout, to hold the README's samples against. */
+let printed = '';
+
 /** One README command, run where a user runs it; only the URL is told (the port is a free one). */
-function run(args: string[]): Promise<Run> {
-  return runBlc(args, { cwd: work, env: cleanEnv({ BLC_URL: apiUrl }) });
+async function run(args: string[]): Promise<Run> {
+  const result = await runBlc(args, { cwd: work, env: cleanEnv({ BLC_URL: apiUrl }) });
+  printed += result.out;
+  return result;
+}
+
+/** The output samples (```text blocks) under "## Try it", line by line. */
+function readmeSamples(): string[] {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Try it');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  return [...section.matchAll(/```text\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).filter(Boolean);
+}
+
+/**
+ * A record as the README shows it (`account "Lindqvist Physio" (672e4d65…)`) or as blc prints one
+ * whose output carries no names (`accounts <GUID>`), replaced by one placeholder: the GUIDs differ
+ * from run to run.
+ */
+function sameRecords(text: string): string {
+  return text.replace(
+    /\b[a-z_]+ (?:"[^"]*" \([0-9a-f]{8}…\)|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})/g,
+    '<record>',
+  );
 }
 
 /** A record of the simulator by alternate key, or undefined when there is none. */
@@ -107,8 +132,9 @@ const daan = (): Promise<Record<string, unknown> | undefined> =>
 const account = (number: string): Promise<Record<string, unknown> | undefined> =>
   record('accounts', `accountnumber='${number}'`, 'name,address1_city,telephone1');
 
+/** The steps table of `status`: step name → state (the table ends at the first empty line). */
 function steps(out: string): Record<string, string> {
-  const rows = out.slice(out.indexOf('\nSTEP')).trim().split('\n').slice(1);
+  const rows = out.slice(out.indexOf('\nSTEP')).trim().split('\n\n')[0].split('\n').slice(1);
   return Object.fromEntries(
     rows.map((row) => {
       const [name, state] = row.split(/\s{2,}/);
@@ -153,8 +179,15 @@ describe("the README's walkthrough", () => {
     const completed = await run(commands[0]);
     expect(completed.code, completed.err).toBe(0);
     expect(completed.out).toMatch(/^Started dataverseChange as try-new-organisation$/m);
-    expect(completed.out).toMatch(/^step update contacts #3: completed \(compensation available\)$/m);
-    expect(completed.out).toContain('"rollbackPointId": "rp-try-new-organisation"');
+    expect(completed.out).toMatch(/^step update contacts #3: completed$/m);
+    // Then what changed, records by name (by GUID for a result that carries no names), and no JSON.
+    expect(completed.out).toMatch(
+      /^Created accounts? (\S+|"Lindqvist Physio" \(\w{8}…\)), accounts? (\S+|"Lindqvist Physio – Zeist" \(\w{8}…\)); updated contacts? (\S+|"Emma Visser" \(\w{8}…\)): jobtitle → Practice manager, Lindqvist Physio\.$/m,
+    );
+    expect(completed.out).toMatch(
+      /^Rollback point rp-try-new-organisation \(active\): blc rollback plan rp-try-new-organisation$/m,
+    );
+    expect(completed.out).not.toContain('{');
     expect(await account('ACC-2001')).toMatchObject({ name: 'Lindqvist Physio', address1_city: 'Utrecht' });
     expect(await account('ACC-2002')).toMatchObject({ address1_city: 'Zeist' });
     expect(await emma()).toMatchObject({ jobtitle: 'Practice manager, Lindqvist Physio' });
@@ -163,6 +196,10 @@ describe("the README's walkthrough", () => {
     expect(status.out).toMatch(/^status:\s+Completed$/m);
     expect(status.out).toMatch(/^phase:\s+completed$/m);
     expect(steps(status.out)['record rollback point']).toBe('completed');
+    expect(steps(status.out)['update contacts #3']).toBe(
+      'completed (compensation available through rollback point rp-try-new-organisation)',
+    );
+    expect(status.out).toMatch(/^rollback point:\s+rp-try-new-organisation \(active\)$/m);
 
     // 2. A saga fails at its third operation and undoes the first two: Dataverse is as before.
     const failed = await run(commands[2]);
@@ -180,8 +217,8 @@ describe("the README's walkthrough", () => {
       /^failure:\s+SAGA_COMPENSATED Saga 'dataverseChange' failed at step 'update accounts #3'/m,
     );
     expect(steps(failedStatus.out)).toMatchObject({
-      'update contacts #1': 'compensated (compensation completed)',
-      'upsert accounts #2': 'compensated (compensation completed)',
+      'update contacts #1': 'compensated',
+      'upsert accounts #2': 'compensated',
       'update accounts #3': 'failed',
     });
     expect(await daan()).toEqual(daanBefore);
@@ -195,17 +232,26 @@ describe("the README's walkthrough", () => {
     expect(list.out).not.toContain('try-failing-change');
     const plan = await run(commands[5]);
     expect(plan.code, plan.err).toBe(0);
-    expect(plan.out.match(/^dataverse-delete\s+accounts:/gm)).toHaveLength(2);
-    expect(plan.out).toMatch(/^dataverse-restore-fields\s+contacts:\S+\s+\{"fields":\{"jobtitle":null\}\}$/m);
+    // Newest change first: Emma's job title, then the two organisations.
+    expect(plan.out).toMatch(/^ {2}1\. restore contacts? .*: jobtitle → \(empty\)$/m);
+    expect(plan.out.match(/^ {2}[23]\. delete accounts? /gm)).toHaveLength(2);
     expect(await account('ACC-2001')).toBeDefined(); // a plan changes nothing
     const executed = await run(commands[6]);
     expect(executed.code, executed.err).toBe(0);
     expect(executed.out).toMatch(/^step undo 3\/3 of rp-try-new-organisation: completed$/m);
+    expect(executed.out).toMatch(/^Rolled back rp-try-new-organisation\.$/m);
     expect(await account('ACC-2001')).toBeUndefined();
     expect(await account('ACC-2002')).toBeUndefined();
     expect(await emma()).toEqual(emmaBefore);
     const shown = await run(commands[7]);
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toMatch(/^status:\s+rolled-back$/m);
+    expect(shown.out).toMatch(/^rollback:\s+rolled back at \S+ by instance \S+$/m);
+
+    // 4. What the README shows blc printing, it printed (records compared by place, not by GUID).
+    const samples = readmeSamples();
+    expect(samples.length).toBeGreaterThan(0);
+    const lines = sameRecords(printed).split('\n');
+    for (const sample of samples) expect(lines).toContain(sameRecords(sample));
   }, 180_000);
 });

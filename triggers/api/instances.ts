@@ -1,6 +1,6 @@
 /**
  * Seeing and steering work: list instances, show one (status, saga phase and steps, input, output,
- * optionally history), terminate, suspend, resume, raise an event, purge. Works on every instance
+ * the rollback point it left, optionally history), terminate, suspend, resume, raise an event, purge. Works on every instance
  * of the app, public or not; starting work is only through the public registry. Answers are
  * redacted: a secret that reached an instance's input, output or status is not shown back.
  */
@@ -20,6 +20,7 @@ import {
   readObjectBody,
 } from '../../lib/api/request';
 import { instanceView, isFinal, pageOf, type RawStatus } from '../../lib/api/status';
+import { rollbackPointOf } from '../../lib/api/instancePoint';
 import { appRedactor } from '../../lib/telemetry';
 
 const RUNTIME_STATUSES = [
@@ -89,7 +90,9 @@ export async function instance(request: HttpRequest, context: InvocationContext)
     return { status: 200, jsonBody: { instanceId: id, instancesDeleted: result.instancesDeleted } };
   }
   const status = await requireInstance(client, id, { history: queryFlag(request, 'history') });
-  const view = appRedactor().value(instanceView(status));
+  const raw = instanceView(status);
+  const point = await rollbackPointOf(services().rollbackPoints, raw);
+  const view = appRedactor().value(point ? { ...raw, rollbackPoint: point } : raw);
   // Like the durable status endpoint: 202 while it runs (poll again), 200 once it has finished.
   return isFinal(view.runtimeStatus)
     ? { status: 200, jsonBody: view }

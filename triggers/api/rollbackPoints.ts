@@ -1,20 +1,29 @@
 /**
- * Rollback points over HTTP: list (by status and resource), show one, plan (a dry run of the
- * `rollback` orchestration, answered with its plan), execute (starts `rollback`, answered with the
- * check-status payload) and create by hand (starts `createRollbackPoint`). Points hold the user's
+ * Rollback points over HTTP: list (by status and resource), show one, plan (read here, through
+ * lib/rollback/plan.ts, never as an orchestration: a plan leaves no instance behind), execute (the
+ * same checks, then starts `rollback`, answered with the check-status payload) and create by hand
+ * (starts `createRollbackPoint`). Points hold the user's
  * own data; no settings or secrets are ever part of an answer.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { setTimeout as delay } from 'node:timers/promises';
 import { services } from '../../lib/config/services';
-import { isLater, resourceKey, type RollbackPoint, type RollbackStatus } from '../../lib/rollback';
+import {
+  RollbackError,
+  isLater,
+  planRollback,
+  resourceKey,
+  type RecordReader,
+  type RollbackPoint,
+  type RollbackStatus,
+} from '../../lib/rollback';
 import { ApiError, answering } from '../../lib/api/errors';
-import { apiBase, checkStatusResponse, findInstance } from '../../lib/api/durable';
-import { queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
+import { findInstance } from '../../lib/api/durable';
+import { instanceIdForIdempotencyKey, queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
 import { createRollbackPointFlow, rollbackFlow } from '../../lib/orchestrations';
-import { startAndAnswer, startPublic } from '../../lib/api/start';
-import { errorCodeOf, isFinal } from '../../lib/api/status';
+import { startAndAnswer } from '../../lib/api/start';
+import { errorCodeOf } from '../../lib/api/status';
+import type { RollbackOptions } from '../../lib/contracts/rollback';
 import { validateRollbackOptions } from '../../lib/api/validators';
 import type { RollbackPlan, RollbackPointListed } from '../../lib/contracts/responses';
 import { parseId } from '../../lib/ids';
@@ -26,9 +35,6 @@ const STATUSES: readonly RollbackStatus[] = [
   'rollback-failed',
   'expired',
 ];
-
-/** How long POST .../plan waits for the dry run before answering with check-status instead. */
-const PLAN_WAIT_MS = 25_000;
 
 function pointListed(p: RollbackPoint, dependsOn: string[]): RollbackPointListed {
   const { id, origin, description, createdAt, expiresAt, status, sagaInstanceId, resources, rollback } = p;
@@ -119,18 +125,35 @@ export async function showPoint(request: HttpRequest): Promise<HttpResponseInit>
   return { status: 200, jsonBody: await requirePoint(pointIdFrom(request)) };
 }
 
-function failureAnswer(output: unknown): ApiError {
-  const { code, message } = errorCodeOf(typeof output === 'string' ? output : JSON.stringify(output));
-  if (code === 'ROLLBACK_POINT_NOT_FOUND') return ApiError.notFound(message);
-  if (code === 'INVALID_INPUT') return new ApiError(400, code, message);
-  if (code?.startsWith('ROLLBACK_')) return new ApiError(409, code, message);
-  return new ApiError(500, 'ROLLBACK_PLAN_FAILED', `The dry run failed: ${message}`);
+/** A refusal of the plan (lib/rollback/plan.ts) as the API answers it: 404 for no point, else 409. */
+function refusalAnswer(err: unknown): unknown {
+  if (!(err instanceof RollbackError)) return err;
+  const { message } = errorCodeOf(err.message);
+  return err.code === 'ROLLBACK_POINT_NOT_FOUND'
+    ? ApiError.notFound(message)
+    : new ApiError(409, err.code, message);
+}
+
+/** The plan of a rollback, read in this function; a refusal is thrown as its API answer. */
+async function readPlan(pointId: string, options: RollbackOptions): Promise<RollbackPlan> {
+  const app = services();
+  // Created on first use: a point of configuration only reads no record (and needs no Dataverse).
+  const records: RecordReader = {
+    tryRetrieve: (table, id) => app.dataverse(`plan:${pointId}`).tryRetrieve(table, id),
+  };
+  try {
+    const { steps, conflicts } = await planRollback(app.rollbackPoints, records, { pointId, ...options });
+    return { pointId, dryRun: true, steps, conflicts };
+  } catch (err) {
+    throw refusalAnswer(err);
+  }
 }
 
 /**
- * POST /api/rollback-points/{id}/plan (body `{cascade?, force?}`): runs `rollback` as a dry run and
- * answers with its plan (200), or 409 with the code that would stop the rollback.
- * POST /api/rollback-points/{id}/execute (same body): starts `rollback` (202 check-status).
+ * POST /api/rollback-points/{id}/plan (body `{cascade?, force?}`): what a rollback would undo (200),
+ * or 409 with the code that would stop it. A read: no instance is started, nothing is written.
+ * POST /api/rollback-points/{id}/execute (same body): the same checks, then starts `rollback` (202
+ * check-status); a request repeated with its Idempotency-Key is answered with the first instance.
  */
 export async function pointAction(
   request: HttpRequest,
@@ -140,44 +163,19 @@ export async function pointAction(
   const action = request.params.action;
   if (action !== 'plan' && action !== 'execute')
     throw ApiError.notFound(`No rollback point action '${action}'. Use plan or execute.`);
-  const options = await readObjectBody(request, services().settings.maxBodyBytes);
-  const problems = validateRollbackOptions(options);
+  const body = await readObjectBody(request, services().settings.maxBodyBytes);
+  const problems = validateRollbackOptions(body);
   if (problems.length) throw ApiError.invalidInput(problems);
-  const point = await requirePoint(id);
+  const options = body as RollbackOptions;
+  await requirePoint(id);
+  if (action === 'plan') return { status: 200, jsonBody: await readPlan(id, options) };
   const client = df.getClient(context);
   const input = { pointId: id, ...options };
-  if (action === 'execute') {
-    if (point.status !== 'active')
-      throw new ApiError(
-        409,
-        point.status === 'expired' ? 'ROLLBACK_POINT_EXPIRED' : 'ROLLBACK_POINT_NOT_ACTIVE',
-        `Rollback point '${id}' is ${point.status}; only active points can be rolled back.`,
-      );
-    return startAndAnswer(client, request, { name: rollbackFlow.name, input, routeRoot: 'rollback-points' });
-  }
-  const started = await startPublic(client, request, {
-    name: rollbackFlow.name,
-    input: { ...input, dryRun: true },
-    routeRoot: 'rollback-points',
-  });
-  const deadline = Date.now() + PLAN_WAIT_MS;
-  while (Date.now() < deadline) {
-    const status = await findInstance(client, started.instanceId);
-    if (status && isFinal(status.runtimeStatus)) {
-      if (status.runtimeStatus !== 'Completed') throw failureAnswer(status.output);
-      const { steps, conflicts } = status.output as Pick<RollbackPlan, 'steps' | 'conflicts'>;
-      const plan: RollbackPlan = {
-        pointId: id,
-        instanceId: started.instanceId,
-        dryRun: true,
-        steps,
-        conflicts,
-      };
-      return { status: 200, jsonBody: plan };
-    }
-    await delay(50);
-  }
-  return checkStatusResponse(client, apiBase(request, 'rollback-points'), started);
+  const keyed = instanceIdForIdempotencyKey(request);
+  // The repeat of a request that started the rollback: answered with it, whatever the point is now.
+  const replay = keyed !== undefined && (await findInstance(client, keyed)) !== undefined;
+  if (!replay) await readPlan(id, options);
+  return startAndAnswer(client, request, { name: rollbackFlow.name, input, routeRoot: 'rollback-points' });
 }
 
 /** POST /api/rollback-points (body `{description?, records?, includeConfig?, retentionDays?}`). */
