@@ -12,6 +12,7 @@
  */
 import type { FieldConflict, RollbackPoint, RollbackStatus, UndoAction } from '../contracts/responses';
 import { RollbackError, type RollbackPointStore } from './store';
+import { diffFields } from '../dataverse/changes';
 import { resourceKey } from './types';
 
 /** The statuses a rollback may start from. */
@@ -86,6 +87,7 @@ function describe(conflicts: FieldConflict[]): string {
   return conflicts
     .map((c) => {
       const target = `${c.entity ?? c.table}${c.name ? ` "${c.name}"` : ''} (${c.id})`;
+      if (!c.deleted && Object.keys(c.fields).length === 0) return `${target} was edited in other columns`;
       return c.deleted
         ? `${target} was deleted`
         : `${target}: ${Object.entries(c.fields)
@@ -133,9 +135,14 @@ export async function planRollback(
           a.kind !== 'config-activate' && a.table === r.table && a.id.toLowerCase() === r.id.toLowerCase(),
       );
       if (alreadyUndone(undo, current)) continue;
+      // A new etag alone is no conflict for an undo that puts fields back: only a field the change
+      // wrote that now holds something else is. Deleting a record the change created would also lose
+      // edits to other columns, so there the new etag counts by itself.
       const fields: FieldConflict['fields'] = {};
-      for (const [f, expected] of Object.entries(r.fieldsAfter ?? {}))
-        fields[f] = { expected, actual: current?.[f] ?? null };
+      for (const [f, c] of Object.entries(diffFields(current, r.fieldsAfter ?? {})))
+        fields[f] = { expected: c.after, actual: c.before };
+      const deletesRecord = undo.some((a) => a.kind === 'dataverse-delete');
+      if (current && !deletesRecord && Object.keys(fields).length === 0) continue;
       conflicts.push({
         table: r.table,
         id: r.id,

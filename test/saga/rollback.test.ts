@@ -118,6 +118,27 @@ describe('rollback points', () => {
     expect((await contacts())[id]).toEqual(original);
   });
 
+  it('is not stopped by an edit to columns the change did not write, unless it would delete the record', async () => {
+    const id = await newContact('Elsewhere', 'rb-elsewhere@example.com');
+    const pointId = await change([
+      { op: 'update', table: 'contacts', id, data: { jobtitle: 'By the saga' } },
+    ]);
+    // A new etag, but the column the change wrote still holds what it wrote: putting it back loses nothing.
+    await app.dataverse.update('contacts', id, { telephone1: '+31 30 123 4567' });
+    const rolledBack = await orchestrate('rollback', { pointId });
+    expect(rolledBack.runtimeStatus, String(rolledBack.output)).toBe('Completed');
+    expect((await contacts())[id]).toMatchObject({ jobtitle: null, telephone1: '+31 30 123 4567' });
+
+    const createdPoint = await change([
+      { op: 'create', table: 'contacts', data: { firstname: 'Fresh', lastname: 'Test' } },
+    ]);
+    const created = (await point(createdPoint)).resources[0] as { id: string };
+    await app.dataverse.update('contacts', created.id, { telephone1: '+31 30 765 4321' });
+    const blocked = await orchestrate('rollback', { pointId: createdPoint });
+    expect(blocked.runtimeStatus).toBe('Failed');
+    expect(String(blocked.output)).toMatch(/ROLLBACK_CONFLICT.*was edited in other columns/);
+  });
+
   it('expires points past their retention and refuses to roll them back', async () => {
     const id = await newContact('Old', 'rb-old@example.com');
     const status = await orchestrate('dataverseChange', {
