@@ -264,6 +264,38 @@ describe('records and points as people read them', () => {
     await page.context().close();
   });
 
+  it('offers a point whose rollback failed to be rolled back again, and the retry finishes it', async () => {
+    const z = String(
+      (await app.dataverse.create('contacts', { firstname: 'Zora', lastname: 'Ui', jobtitle: 'Original' }))
+        .id,
+    );
+    const pointId = await change(z, 'Changed', 'change of Zora');
+    // Every write to Zora is refused while the fault lasts: the rollback fails.
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `contacts\\(${z}\\)`,
+      kind: 'status',
+      status: 400,
+      count: 1000,
+    });
+    const first = await api.call('POST', `rollback-points/${pointId}/execute`);
+    expect((await api.waitFor(String(first.json.id))).json.runtimeStatus).toBe('Failed');
+    expect(await pointStatus(pointId)).toBe('rollback-failed');
+    app.sim.faults.clear();
+
+    const page = await openDashboard(browser, app, { hash: `#/rollback-points/${pointId}` });
+    await poll(() => page.getByTestId('point-status').textContent()).toBe('rollback-failed');
+    await page.getByTestId('retry-hint').waitFor();
+    await page.getByTestId('plan-rollback').click();
+    await page.getByTestId('execute-rollback').click();
+    const link = page.getByTestId('rollback-instance-link');
+    await link.waitFor();
+    expect((await api.waitFor(String(await link.textContent()))).json.runtimeStatus).toBe('Completed');
+    expect(await jobtitle(z)).toBe('Original');
+    expect(await pointStatus(pointId)).toBe('rolled-back');
+    await page.close();
+  });
+
   it('lists every point by its whole id, the same ids in the graph, each status on one line', async () => {
     const page = await openDashboard(browser, app, { hash: '#/rollback-points' });
     await poll(() => texts(page, '[data-testid=point-link]')).toEqual(

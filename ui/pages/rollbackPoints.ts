@@ -250,10 +250,19 @@ function rollbackForm(point: RollbackPoint, reload: () => void): HTMLElement {
   cascade.addEventListener('change', invalidate);
   force.addEventListener('change', invalidate);
 
+  const retrying = point.status === 'rollback-failed';
   return h(
     'section',
     { class: 'card', 'aria-label': 'Roll back' },
-    h('h2', {}, 'Roll back'),
+    h('h2', {}, retrying ? 'Retry the rollback' : 'Roll back'),
+    retrying
+      ? h(
+          'p',
+          { class: 'muted', 'data-testid': 'retry-hint' },
+          'The last rollback of this point failed. Once its cause is fixed, plan and execute it again: ' +
+            'what the failed run already undid is not undone twice.',
+        )
+      : null,
     h(
       'label',
       { class: 'check' },
@@ -321,9 +330,12 @@ export function rollbackPointPage(main: HTMLElement, id: string): void {
       if (withForm)
         fill(
           form,
-          p.status === 'active'
+          p.status === 'active' || p.status === 'rollback-failed'
             ? rollbackForm(p, () => void load(false))
-            : notice('info', `This point is ${p.status}; only active points can be rolled back.`),
+            : notice(
+                'info',
+                `This point is ${p.status}; only active points (or ones whose rollback failed) can be rolled back.`,
+              ),
         );
     } catch (err) {
       fill(message, notice('error', (err as Error).message));
