@@ -41,6 +41,8 @@ export interface RequestOptions {
   /** Statuses at or above 400 that are answers here, not errors (e.g. 503 from auth/test). */
   accept?: number[];
   abortSignal?: AbortSignal;
+  /** The host's own routes (`admin/...`) are not under the app's `/api` prefix. */
+  hostRoute?: boolean;
 }
 
 export interface ApiClientOptions {
@@ -105,8 +107,8 @@ export class ApiClient {
       .replace(/\/api$/, '');
   }
 
-  url(path: string, query?: Record<string, string | undefined>): string {
-    const url = new URL(`${this.baseUrl}/api/${path}`);
+  url(path: string, query?: Record<string, string | undefined>, hostRoute = false): string {
+    const url = new URL(`${this.baseUrl}${hostRoute ? '' : '/api'}/${path}`);
     for (const [k, v] of this.baseQuery) url.searchParams.append(k, v);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     return url.toString();
@@ -143,7 +145,7 @@ export class ApiClient {
     if (options.abortSignal) signals.push(options.abortSignal);
     let res: Response;
     try {
-      res = await fetch(this.url(path, options.query), {
+      res = await fetch(this.url(path, options.query, options.hostRoute), {
         method,
         headers,
         body,

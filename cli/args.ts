@@ -38,6 +38,8 @@ export interface Parsed {
   help: boolean;
   /** The client for --url/--key (or the environment); built on first use. */
   client(): ApiClient;
+  /** A client holding the master key (--key, else BLC_MASTER_KEY, else the local host's own). */
+  adminClient(): ApiClient;
 }
 
 export function parse(argv: string[], options: Options = {}): Parsed {
@@ -57,6 +59,12 @@ export function parse(argv: string[], options: Options = {}): Parsed {
       const key = given || (isLoopback(url) && !hasCode(url) ? localKey() : undefined);
       client ??= new ApiClient(url, { key: key || undefined, timeoutMs: 60_000 });
       return client;
+    },
+    adminClient() {
+      const url = (values.url as string | undefined) ?? process.env.BLC_URL ?? DEFAULT_URL;
+      const given = (values.key as string | undefined) ?? masterKeyFromEnvironment();
+      const key = given || (isLoopback(url) ? localMasterKey() : undefined);
+      return new ApiClient(url, { key: key || undefined, timeoutMs: 60_000 });
     },
   };
 }
@@ -86,6 +94,20 @@ function isLoopback(url: string): boolean {
  * project. Only ever sent to a loopback address, so the key never leaves the machine.
  */
 export function localKey(dirs: string[] = [process.cwd(), projectRoot()]): string | undefined {
+  return discoveredKey(dirs, 'function');
+}
+
+/** The local host's master key, found where localKey finds the function key (for `blc invoke`). */
+export function localMasterKey(dirs: string[] = [process.cwd(), projectRoot()]): string | undefined {
+  return discoveredKey(dirs, 'master');
+}
+
+/** A master key given by the environment (BLC_MASTER_KEY): the admin API takes no function key. */
+export function masterKeyFromEnvironment(): string | undefined {
+  return process.env.BLC_MASTER_KEY || undefined;
+}
+
+function discoveredKey(dirs: string[], kind: 'function' | 'master'): string | undefined {
   const read = (file: string): Record<string, unknown> | undefined => {
     try {
       return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -95,12 +117,14 @@ export function localKey(dirs: string[] = [process.cwd(), projectRoot()]): strin
   };
   for (const dir of [...new Set(dirs.map((d) => path.resolve(d)))]) {
     const keys = read(path.join(dir, 'local.settings.json'))?.Keys as Record<string, unknown> | undefined;
-    const candidates = [
-      keys?.default,
-      keys?.function,
-      read(path.join(dir, '.data', 'host', 'keys.json'))?.default,
-      read(path.join(dir, '.data', 'keys.json'))?.default,
+    const stored = [
+      read(path.join(dir, '.data', 'host', 'keys.json')),
+      read(path.join(dir, '.data', 'keys.json')),
     ];
+    const candidates =
+      kind === 'master'
+        ? [keys?.master, ...stored.map((k) => k?.master)]
+        : [keys?.default, keys?.function, ...stored.map((k) => k?.default)];
     const found = candidates.find((k) => typeof k === 'string' && k !== '');
     if (found) return found as string;
   }

@@ -8,6 +8,7 @@ import { BlcError } from './apiClient';
 import { authCommand, versionCommand } from './commands/app';
 import { deployCommand } from './commands/deploy';
 import { instanceCommands } from './commands/instances';
+import { invokeCommand } from './commands/invoke';
 import { replayCheckCommand } from './commands/replayCheck';
 import { rollbackCommand } from './commands/rollback';
 import type { Command } from './commands/types';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   ...instanceCommands,
   rollback: rollbackCommand,
   deploy: deployCommand,
+  invoke: invokeCommand,
   'replay-check': replayCheckCommand,
 };
 

@@ -1,6 +1,6 @@
 /**
  * Runs `blc` as a child process, as a person or a script would, and answers what it printed and how
- * it exited. BLC_URL and BLC_KEY of the test's own environment never leak in unless a test passes them.
+ * it exited. BLC_URL, BLC_KEY and BLC_MASTER_KEY of the test's own environment never leak in unless a test passes them.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -14,11 +14,12 @@ export interface BlcRun {
   err: string;
 }
 
-/** This process's environment without BLC_URL/BLC_KEY, plus `extra`. */
+/** This process's environment without BLC_URL/BLC_KEY/BLC_MASTER_KEY, plus `extra`. */
 export function blcEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.BLC_URL;
   delete env.BLC_KEY;
+  delete env.BLC_MASTER_KEY;
   return { ...env, ...extra };
 }
 
