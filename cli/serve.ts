@@ -3,6 +3,7 @@
  * the way `func start` does, and shuts down cleanly on SIGINT/SIGTERM.
  */
 import { startHost, type HostOptions } from '../host/host';
+import { recoveredLine } from '../host/recovery';
 import { HostStartupError } from '../host/startupError';
 import { noExtraPositionals, parseCommandLine, portOption, usageExit } from './commandLine';
 import { errorLine } from './output';
@@ -89,6 +90,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   console.log(`\nFunctions:\n`);
   for (const line of host.describeFunctions()) console.log(`\t${line}\n`);
   console.log(extendedSessionsLine(host.engine.liveSessions.enabled));
+  // Before the ready line, so `blc up` (which waits for that line) has it to repeat.
+  const recovered = recoveredLine(host.recovered);
+  if (recovered) console.log(recovered);
   console.log(`Host started on ${host.url} (admin: ${host.url}/admin/host/status)`);
   await stopped;
   await host.close();

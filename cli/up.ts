@@ -127,6 +127,8 @@ function functionKey(root: string, hostDataDir: string): string | undefined {
 interface ChildApp {
   child: ChildProcess;
   url: string;
+  /** The host's line about the orchestrations it resumed, when it resumed any. */
+  recovered?: string;
   exited: Promise<number | null>;
 }
 
@@ -152,7 +154,8 @@ function startApp(root: string, args: string[], env: NodeJS.ProcessEnv, verbose:
       if (match) {
         ready = true;
         if (verbose) process.stdout.write(early);
-        resolve({ child, url: match[1], exited });
+        const recovered = /^(Resumed .*|No orchestration was left running.*)$/m.exec(early)?.[1];
+        resolve({ child, url: match[1], exited, ...(recovered ? { recovered } : {}) });
       }
     };
     child.stdout?.on('data', onOut(process.stdout));
@@ -338,6 +341,8 @@ export async function upCommand(argv: string[]): Promise<number> {
         secret,
       });
 
+    // Before the banner, whose last line is what a reader (and a script) waits for.
+    if (app.recovered) console.log(app.recovered);
     console.log(
       banner({
         appUrl: app.url,

@@ -17,6 +17,7 @@ import { redactUrlSecrets, secretRedactor } from './http/redact';
 import { HostHttpServer } from './http/server';
 import { loadOrCreateKeys } from './keysFile';
 import { openStore } from './openStore';
+import { countRecovered, type Recovered } from './recovery';
 import { readHostConfig, readLocalSettings } from './settings';
 import { HostStartupError, reason } from './startupError';
 import { TimerTriggerScheduler, type TimerInfo } from './timers/scheduler';
@@ -52,6 +53,8 @@ export interface RunningHost {
   systemKey: string;
   /** The private rpc endpoint's base URL (token included): for code in this process only. */
   rpcBaseUrl: string;
+  /** What the last run left unfinished, found at startup (see recovery.ts). */
+  recovered: Recovered;
   functions: IndexedFunction[];
   /** Runs a timer-triggered function now, exactly as its schedule would. */
   runTimer(name: string, timerInfo: TimerInfo): Promise<void>;
@@ -194,6 +197,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 
   warnUnsupportedBindings(index.all(), log);
+  // Counted before the engine takes work, so the count is what the last run left, not what ran since.
+  const recovered = countRecovered(store);
   engine.start();
   timers.start();
 
@@ -229,6 +234,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     keys,
     systemKey,
     rpcBaseUrl: server.rpcBaseUrl,
+    recovered,
     functions,
     runTimer,
     describeFunctions,

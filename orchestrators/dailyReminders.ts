@@ -18,8 +18,6 @@ export interface ReminderResult {
   client?: string;
   status: MailOutcome['status'];
   error?: string;
-  /** Sent again after an interrupted attempt (the client may have it twice). */
-  resent?: boolean;
 }
 
 export interface RemindersOutput {
@@ -53,7 +51,7 @@ function summaryText(day: string, results: ReminderResult[], timeZone: string, s
   for (const s of sessions) {
     const r = results.find((x) => x.sessionId === s.id);
     lines.push(
-      `- ${s.start ? localTime(s.start, timeZone) : '--:--'} ${s.name} with ${s.client?.name ?? 'no client'}: ${r?.status ?? 'not sent'}${r?.resent ? ' (again, after an interrupted attempt; it may have arrived twice)' : ''}`,
+      `- ${s.start ? localTime(s.start, timeZone) : '--:--'} ${s.name} with ${s.client?.name ?? 'no client'}: ${r?.status ?? 'not sent'}`,
     );
   }
   if (problems.length) {
@@ -123,7 +121,6 @@ export const dailyReminders = defineOrchestration(
         client: session.client?.name,
         status: outcome.status,
         error: outcome.error,
-        ...(outcome.resent ? { resent: true } : {}),
       });
     });
     const ordered = sessions.map((s) => results.find((r) => r.sessionId === s.id) as ReminderResult);

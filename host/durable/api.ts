@@ -238,6 +238,10 @@ export class DurableApi {
     return { status: 202, headers: { Location: req.url, 'Retry-After': '5' }, body };
   }
 
+  /**
+   * One page of the instance listing, read from the store as one bounded query. The extension leaves
+   * the order to its storage provider; this host answers newest first, as an operator reads a list.
+   */
   private query(req: ApiRequest): ApiResponse {
     const q = req.query;
     const top = Number(q.get('top') ?? '0');
@@ -247,6 +251,7 @@ export class DurableApi {
       statuses: parseStatuses(q.get('runtimeStatus')),
       instanceIdPrefix: q.get('instanceIdPrefix') ?? undefined,
       top: Number.isFinite(top) && top > 0 ? top : 100,
+      newestFirst: true,
       continuation: req.continuationToken ?? q.get('continuationToken') ?? undefined,
     });
     // The extension's list shows inputs unless told not to (OrchestrationStatusQueryCondition.ShowInput = true).

@@ -79,7 +79,9 @@ export interface InstanceQuery {
   statuses?: RuntimeStatus[];
   instanceIdPrefix?: string;
   top?: number;
-  /** Opaque continuation token from a previous page. */
+  /** Newest first (created time, then instance id, both descending); default oldest first. */
+  newestFirst?: boolean;
+  /** Opaque continuation token from a previous page of the same order. */
   continuation?: string;
 }
 
@@ -180,6 +182,8 @@ export interface BackendStats {
   /** Group commits, and the writes (episode outcomes, starts, result batches) they carried. */
   groupCommits: number;
   groupWrites: number;
+  /** Instance rows the listing (queryInstances) has read: a page costs its size, not the store's. */
+  instanceRowsRead: number;
 }
 
 /** What can be read without changing anything: the status API, the replay check, tests. */
@@ -189,7 +193,7 @@ export interface ReadOnlyBackend {
   historyLength(instanceId: string): number;
   queryInstances(q: InstanceQuery): InstancePage;
   /** How many instances a query selects (no paging). */
-  countInstances(q: Omit<InstanceQuery, 'top' | 'continuation'>): number;
+  countInstances(q: Omit<InstanceQuery, 'top' | 'continuation' | 'newestFirst'>): number;
   entitiesNamed(name: string): EntityRow[];
   getEntity(entityId: string): EntityRow | undefined;
   /** Messages of an instance visible at `now`, oldest first. */
@@ -249,7 +253,7 @@ export interface Backend extends ReadOnlyBackend {
   /** Removes an instance with its history, inbox and pending work; true when it existed. */
   purge(instanceId: string): boolean;
   /** Purges every finished instance the query selects, in one step; returns the ids purged. */
-  purgeWhere(q: Omit<InstanceQuery, 'top' | 'continuation'>): string[];
+  purgeWhere(q: Omit<InstanceQuery, 'top' | 'continuation' | 'newestFirst'>): string[];
 }
 
 export class InvalidContinuationError extends Error {

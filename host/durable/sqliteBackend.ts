@@ -55,7 +55,7 @@ export class SqliteBackend implements Backend {
   private readonly db: Database.Database;
   private readonly stmts: Statements;
   private readonly group: GroupCommit;
-  private readonly counters = { transactions: 0, msInTransactions: 0 };
+  private readonly counters = { transactions: 0, msInTransactions: 0, instanceRowsRead: 0 };
   private checkpointer: WalCheckpointer | undefined;
   /** One wrapper for every transaction: better-sqlite3 turns nested calls into savepoints. */
   private txWrapper: ((fn: () => unknown) => unknown) | undefined;
@@ -196,13 +196,14 @@ export class SqliteBackend implements Backend {
   queryInstances(q: InstanceQuery): InstancePage {
     const { sql, args, limit } = instanceQuerySql(q);
     const rows = (this.prepared(sql).all(...args) as InstanceDbRow[]).map(toInstance);
+    this.counters.instanceRowsRead += rows.length;
     if (rows.length <= limit) return { rows };
     rows.length = limit;
     const last = rows[rows.length - 1];
-    return { rows, continuation: encodeContinuation(last.createdAt, last.instanceId) };
+    return { rows, continuation: encodeContinuation(last.createdAt, last.instanceId, q.newestFirst) };
   }
 
-  countInstances(q: Omit<InstanceQuery, 'top' | 'continuation'>): number {
+  countInstances(q: Omit<InstanceQuery, 'top' | 'continuation' | 'newestFirst'>): number {
     const { sql, args } = instanceQuerySql(q, 'count');
     return this.prepared(sql)
       .pluck()
@@ -323,7 +324,7 @@ export class SqliteBackend implements Backend {
     return this.transaction(() => this.purgeRows(instanceId));
   }
 
-  purgeWhere(q: Omit<InstanceQuery, 'top' | 'continuation'>): string[] {
+  purgeWhere(q: Omit<InstanceQuery, 'top' | 'continuation' | 'newestFirst'>): string[] {
     return this.transaction(() => {
       const purged: string[] = [];
       let continuation: string | undefined;

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS instances (
   updated_at INTEGER NOT NULL,
   runtime TEXT
 );
-CREATE INDEX IF NOT EXISTS instances_created ON instances(created_at);
+DROP INDEX IF EXISTS instances_created;
+CREATE INDEX IF NOT EXISTS instances_page ON instances(created_at, instance_id);
 CREATE TABLE IF NOT EXISTS history (
   instance_id TEXT NOT NULL,
   seq INTEGER NOT NULL,

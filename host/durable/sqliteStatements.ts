@@ -86,17 +86,22 @@ export function instanceQuerySql(
     where.push('substr(instance_id, 1, ?) = ?');
     args.push(q.instanceIdPrefix.length, q.instanceIdPrefix);
   }
-  // Keyset paging on (created_at, instance_id): stable while instances are added or purged.
+  // Keyset paging on (created_at, instance_id), which the instances_page index holds in order: a
+  // page walks the index from the token's position and stops after `limit + 1` rows, and instances
+  // added or purged meanwhile never shift a page.
+  const newest = q.newestFirst === true;
   if (q.continuation) {
-    const [created, id] = decodeContinuation(q.continuation);
-    where.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
+    const [created, id] = decodeContinuation(q.continuation, newest);
+    const cmp = newest ? '<' : '>';
+    where.push(`(created_at ${cmp} ? OR (created_at = ? AND instance_id ${cmp} ?))`);
     args.push(created, created, id);
   }
   where.push("instance_id NOT LIKE '@%'");
   if (select === 'count')
     return { sql: `SELECT COUNT(*) FROM instances WHERE ${where.join(' AND ')}`, args, limit: 0 };
   const limit = q.top && q.top > 0 ? q.top : 1000;
-  const sql = `SELECT * FROM instances WHERE ${where.join(' AND ')} ORDER BY created_at, instance_id LIMIT ?`;
+  const order = newest ? 'created_at DESC, instance_id DESC' : 'created_at, instance_id';
+  const sql = `SELECT * FROM instances WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
   return { sql, args: [...args, limit + 1], limit };
 }
 
@@ -113,14 +118,18 @@ function prefixUpperBound(prefix: string): string | undefined {
   return chars.join('') + String.fromCodePoint(next);
 }
 
-export function encodeContinuation(createdAt: number, instanceId: string): string {
-  return Buffer.from(JSON.stringify([createdAt, instanceId])).toString('base64url');
+/** A page's end, and its order: a token of one order is refused by the other. */
+export function encodeContinuation(createdAt: number, instanceId: string, newestFirst = false): string {
+  const position: (number | string)[] = [createdAt, instanceId];
+  if (newestFirst) position.push('desc');
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-function decodeContinuation(token: string): [number, string] {
+function decodeContinuation(token: string, newestFirst: boolean): [number, string] {
   try {
-    const [created, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [number, string];
+    const [created, id, order] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
     if (typeof created !== 'number' || typeof id !== 'string') throw new Error('shape');
+    if ((order === 'desc') !== newestFirst) throw new Error('order');
     return [created, id];
   } catch {
     throw new InvalidContinuationError('The continuation token is not one this host issued.');

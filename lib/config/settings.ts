@@ -24,6 +24,11 @@ export interface AppSettings {
     | { kind: 'managedIdentity'; clientId?: string };
   /** Mailbox (UPN or id) the app sends mail as, and the practice owner who gets notes and summaries. */
   mailSender?: string;
+  /**
+   * How long an attempt holds a mail key while it sends (MAIL_LEASE_SECONDS, default 60): another
+   * attempt takes the key over only after that, so two never send at once.
+   */
+  mailLeaseSeconds: number;
   ownerEmail?: string;
   /** The Dataverse systemuserid of the app's own application user (the webhook loop guard). */
   appUserId?: string;
@@ -210,6 +215,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     graphUrl: (env.GRAPH_URL || 'https://graph.microsoft.com').replace(/\/+$/, ''),
     graphAuth,
     mailSender: env.MAIL_SENDER || undefined,
+    mailLeaseSeconds: positiveInt(env.MAIL_LEASE_SECONDS, 'MAIL_LEASE_SECONDS', 60),
     ownerEmail: env.PRACTICE_OWNER_EMAIL || undefined,
     appUserId: env.DATAVERSE_APP_USER_ID || undefined,
     webhookAuth,

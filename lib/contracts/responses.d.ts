@@ -228,3 +228,9 @@ export interface DeploymentSummary {
   /** For a deployment not yet final: its orchestration's runtime status (`NotFound` when gone). */
   runtimeStatus?: string;
 }
+
+/** GET /api/deployments: newest request first, with a token for the next page when there is one. */
+export interface DeploymentPage {
+  deployments: DeploymentSummary[];
+  continuationToken?: string;
+}

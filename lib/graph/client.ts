@@ -18,7 +18,7 @@ import {
 import { retryAfterMs } from '../errors/transient';
 import { recordDependency } from '../telemetry';
 import { GraphServiceError } from './errors';
-import type { GraphUser, MailMessage, Organization } from './types';
+import type { GraphUser, MailMessage, MailboxMessage, Organization } from './types';
 
 /** The resource tokens are requested for, whatever the base URL (a national cloud or a stand-in). */
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -126,6 +126,54 @@ export class GraphClient {
     );
   }
 
+  /**
+   * Creates `message` as a draft in the Drafts folder of `from` (Graph answers 201 with it). Nothing
+   * goes out until sendDraft; the draft's id is what makes a later send of it happen at most once.
+   */
+  async createDraft(from: string, message: MailMessage, options: CallOptions = {}): Promise<MailboxMessage> {
+    return this.call(
+      'POST',
+      `/users/${encodeURIComponent(from)}/messages`,
+      options,
+      (r) => r.post(message) as Promise<MailboxMessage>,
+    );
+  }
+
+  /** A message of the mailbox `from`, or undefined when it holds none with that id. */
+  async tryGetMessage(
+    from: string,
+    id: string,
+    options: CallOptions & { select?: string[] } = {},
+  ): Promise<MailboxMessage | undefined> {
+    try {
+      return await this.call(
+        'GET',
+        `/users/${encodeURIComponent(from)}/messages/${encodeURIComponent(id)}`,
+        options,
+        (r) => {
+          if (options.select?.length) r.select(options.select);
+          return r.get() as Promise<MailboxMessage>;
+        },
+      );
+    } catch (err) {
+      if (err instanceof GraphServiceError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a draft (202). Graph then removes the draft and keeps a copy with a new id in Sent Items,
+   * so sending the same id again fails with 404 ErrorItemNotFound instead of sending it twice.
+   */
+  async sendDraft(from: string, id: string, options: CallOptions = {}): Promise<void> {
+    await this.call(
+      'POST',
+      `/users/${encodeURIComponent(from)}/messages/${encodeURIComponent(id)}/send`,
+      options,
+      (r) => r.post(undefined),
+    );
+  }
+
   async getUser(idOrUpn: string, options: CallOptions & { select?: string[] } = {}): Promise<GraphUser> {
     return this.call('GET', `/users/${encodeURIComponent(idOrUpn)}`, options, (r) => {
       if (options.select?.length) r.select(options.select);
@@ -211,8 +259,8 @@ export class GraphClient {
       });
     try {
       const result = await send(request);
-      // The library hides the status of a success; Graph answers 202 to sendMail, 200 otherwise.
-      record(path.endsWith('/sendMail') ? 202 : 200, true);
+      // The library hides the status of a success; Graph answers 202 to a send, 201 to a create.
+      record(successStatus(method, path), true);
       return result;
     } catch (err) {
       const failure = toServiceError(err, method, path);
@@ -220,6 +268,12 @@ export class GraphClient {
       throw failure;
     }
   }
+}
+
+function successStatus(method: string, path: string): number {
+  if (method !== 'POST') return 200;
+  if (path.endsWith('/sendMail') || path.endsWith('/send')) return 202;
+  return path.endsWith('/messages') ? 201 : 200;
 }
 
 function toServiceError(err: unknown, method: string, path: string): Error {

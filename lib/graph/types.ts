@@ -19,6 +19,15 @@ export interface MailMessage {
   importance?: 'low' | 'normal' | 'high';
 }
 
+/** A message in a mailbox, as far as the app reads it back (a draft it created, say). */
+export interface MailboxMessage {
+  id: string;
+  /** True until the message is sent; a sent draft's copy in Sent Items has a new id and false here. */
+  isDraft: boolean;
+  internetMessageId?: string | null;
+  [property: string]: unknown;
+}
+
 export interface GraphUser {
   id: string;
   displayName: string | null;

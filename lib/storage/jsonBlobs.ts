@@ -18,8 +18,16 @@ export class BlobConflictError extends Error {
   readonly code = 'BLOB_CONFLICT';
 }
 
+/** One page of blob names and the service's marker for the next page (absent on the last one). */
+export interface NamePage {
+  names: string[];
+  continuationToken?: string;
+}
+
 export class JsonBlobs {
   private ensured?: Promise<unknown>;
+  /** Documents read and names listed, so a caller (or a test) can see what a read cost. */
+  readonly reads = { documents: 0, names: 0 };
 
   constructor(readonly container: ContainerClient) {}
 
@@ -59,6 +67,7 @@ export class JsonBlobs {
   async get<T>(name: string): Promise<StoredJson<T> | undefined> {
     checkBlobName(name);
     await this.ensure();
+    this.reads.documents++;
     try {
       // Body and etag from one response: reading them separately races with writers.
       const res = await this.observed(
@@ -128,7 +137,29 @@ export class JsonBlobs {
       async () => {
         const names: string[] = [];
         for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
+        this.reads.names += names.length;
         return names;
+      },
+      () => 200,
+    );
+  }
+
+  /**
+   * One page of the names under `prefix`, in name order, at most `maxPageSize` of them, from where
+   * `continuationToken` (the service's marker from the page before) left off.
+   */
+  async listPage(prefix: string, maxPageSize: number, continuationToken?: string): Promise<NamePage> {
+    await this.ensure();
+    return this.observed(
+      'GET',
+      undefined,
+      async () => {
+        const pages = this.container.listBlobsFlat({ prefix }).byPage({ maxPageSize, continuationToken });
+        const { value, done } = await pages.next();
+        if (done || !value) return { names: [] };
+        const names = value.segment.blobItems.map((b) => b.name);
+        this.reads.names += names.length;
+        return value.continuationToken ? { names, continuationToken: value.continuationToken } : { names };
       },
       () => 200,
     );

@@ -142,6 +142,12 @@ export const graphErrors = {
       'ErrorInvalidRecipients',
       `At least one recipient isn't valid., Recipient '${address}' isn't resolved. All recipients must be resolved before a message can be submitted.`,
     ),
+  /** A message id the mailbox does not hold, e.g. a draft's id once the draft was sent (its sent copy has a new id). */
+  itemNotFound: (): GraphFault =>
+    new GraphFault(404, 'ErrorItemNotFound', 'The specified object was not found in the store.'),
+  /** Sending a message that is no draft (the simulator's reading: only a draft can be sent). */
+  notADraft: (): GraphFault =>
+    new GraphFault(400, 'ErrorInvalidOperation', 'Only a draft message can be sent.'),
   internal: (): GraphFault => new GraphFault(500, 'generalException', 'An unspecified error has occurred.'),
 };
 

@@ -1,6 +1,6 @@
 /**
- * The shapes the Graph simulator stores and serves: users, the organization and the mail that
- * sendMail accepted. Property names are Graph v1.0's own, so a stored record can be served as is.
+ * The shapes the Graph simulator stores and serves: users, the organization, the messages in each
+ * mailbox's Drafts and Sent Items, and the mail that went out (sendMail, or a draft's send). Property names are Graph v1.0's own, so a stored record can be served as is.
  * Must never hold anything Graph would not return (no simulator bookkeeping inside a resource).
  */
 
@@ -130,3 +130,51 @@ export interface SentMail {
   saveToSentItems: boolean;
   message: MailMessage;
 }
+
+/**
+ * A message in a mailbox (Drafts or Sent Items), with Graph's property names. A draft's send makes a
+ * new message in Sent Items with an id of its own and removes the draft, as Exchange does.
+ */
+export interface MailboxMessage {
+  id: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  sentDateTime: string | null;
+  subject: string;
+  body: ItemBody;
+  toRecipients: Recipient[];
+  ccRecipients: Recipient[];
+  bccRecipients: Recipient[];
+  replyTo: Recipient[];
+  importance: 'low' | 'normal' | 'high';
+  isDraft: boolean;
+  internetMessageId: string;
+  conversationId: string;
+  parentFolderId: string;
+  from: Recipient | null;
+}
+
+/** What GET on a message returns without $select (a subset of Graph's default set). */
+export const DEFAULT_MESSAGE_PROPERTIES = [
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'sentDateTime',
+  'subject',
+  'body',
+  'importance',
+  'isDraft',
+  'internetMessageId',
+  'conversationId',
+  'parentFolderId',
+  'from',
+  'toRecipients',
+  'ccRecipients',
+  'bccRecipients',
+  'replyTo',
+] as const;
+
+export const KNOWN_MESSAGE_PROPERTIES: ReadonlySet<string> = new Set(DEFAULT_MESSAGE_PROPERTIES);
+
+/** The well-known mail folders the simulator keeps (Graph's well-known folder names). */
+export type WellKnownFolder = 'drafts' | 'sentitems';

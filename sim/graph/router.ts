@@ -7,6 +7,7 @@
 import { graphErrors } from './errors';
 import type { GraphCall, GraphReply } from './routes/call';
 import { getOrganization, listOrganization } from './routes/organization';
+import { createDraft, getMessage, listFolder, sendDraft } from './routes/messages';
 import { sendMail } from './routes/sendMail';
 import { getUser, listUsers } from './routes/users';
 
@@ -52,6 +53,9 @@ function pick(method: string, segments: string[]): RouteHandler {
       if (rest.length === 0 && ['sendmail', 'microsoft.graph.sendmail'].includes(action.toLowerCase())) {
         return only('POST', (call) => sendMail(call, key));
       }
+      if (action.toLowerCase() === 'messages') return messageRoute(method, key, rest);
+      if (action.toLowerCase() === 'mailfolders' && rest.length === 2 && rest[1].toLowerCase() === 'messages')
+        return only('GET', (call) => listFolder(call, key, rest[0]));
       throw graphErrors.unknownSegment(action);
     case 'organization':
       if (key === undefined) return only('GET', listOrganization);
@@ -60,6 +64,19 @@ function pick(method: string, segments: string[]): RouteHandler {
     default:
       throw graphErrors.unknownSegment(resource);
   }
+}
+
+function messageRoute(method: string, key: string, rest: string[]): RouteHandler {
+  const [id, operation, ...more] = rest;
+  const only = (allowed: string, handler: RouteHandler): RouteHandler => {
+    if (method !== allowed) throw graphErrors.methodNotAllowed();
+    return handler;
+  };
+  if (id === undefined) return only('POST', (call) => createDraft(call, key));
+  if (operation === undefined) return only('GET', (call) => getMessage(call, key, id));
+  if (more.length === 0 && ['send', 'microsoft.graph.send'].includes(operation.toLowerCase()))
+    return only('POST', (call) => sendDraft(call, key, id));
+  throw graphErrors.unknownSegment(operation);
 }
 
 function serviceDocument(call: GraphCall): GraphReply {

@@ -1,18 +1,36 @@
 /**
- * The Graph simulator's state: the directory (organization and users) and the outbox of accepted
- * mail, in memory and, when given a data file, written through to JSON after every change so a
+ * The Graph simulator's state: the directory (organization and users), each mailbox's messages
+ * (Drafts and Sent Items) and the outbox of mail that went out, in memory and, when given a data file, written through to JSON after every change so a
  * restarted simulator carries on where it stopped. Must never hand out its own records for
  * mutation (callers get copies) and never start from a data file it could not fully read.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { GraphUser, Organization, SentMail } from './model';
+import { createHash, randomUUID } from 'node:crypto';
+import type { GraphUser, MailboxMessage, Organization, SentMail, WellKnownFolder } from './model';
 import { demoDirectory, emptyDirectory, type GraphSeedName } from './seed';
+
+/** A message with the mailbox (user id) it lives in: the mailbox is the simulator's, not the resource's. */
+interface StoredMessage {
+  mailbox: string;
+  message: MailboxMessage;
+}
 
 interface GraphData {
   organization: Organization;
   users: GraphUser[];
   outbox: SentMail[];
+  messages: StoredMessage[];
+}
+
+/** A mailbox folder's id: opaque and stable, as Graph's are, and never the same for two mailboxes. */
+export function folderId(mailbox: string, folder: WellKnownFolder): string {
+  return `AAMkF${createHash('sha256').update(`${mailbox}/${folder}`).digest('base64url').slice(0, 32)}`;
+}
+
+/** A new message id: opaque, as Exchange's are. */
+function messageId(): string {
+  return `AAMkM${Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url')}`;
 }
 
 export class GraphDataFileError extends Error {
@@ -34,7 +52,7 @@ export class GraphStore {
     const { dataFile, seed } = options;
     if (dataFile && existsSync(dataFile)) return new GraphStore(readDataFile(dataFile), dataFile);
     const directory = seed === 'demo' ? demoDirectory() : emptyDirectory();
-    const store = new GraphStore({ ...directory, outbox: [] }, dataFile);
+    const store = new GraphStore({ ...directory, outbox: [], messages: [] }, dataFile);
     store.persist();
     return store;
   }
@@ -59,6 +77,88 @@ export class GraphStore {
   recordMail(mail: SentMail): void {
     this.data.outbox.push(structuredClone(mail));
     this.persist();
+  }
+
+  /** Creates a draft in the mailbox's Drafts folder; returns it. */
+  createDraft(
+    mailbox: string,
+    fields: Pick<
+      MailboxMessage,
+      | 'subject'
+      | 'body'
+      | 'toRecipients'
+      | 'ccRecipients'
+      | 'bccRecipients'
+      | 'replyTo'
+      | 'importance'
+      | 'from'
+    >,
+  ): MailboxMessage {
+    const now = new Date().toISOString();
+    const message: MailboxMessage = {
+      id: messageId(),
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      sentDateTime: null,
+      ...fields,
+      isDraft: true,
+      internetMessageId: `<${randomUUID()}@graph-sim.local>`,
+      conversationId: `AAQk${randomUUID()}`,
+      parentFolderId: folderId(mailbox, 'drafts'),
+    };
+    this.data.messages.push({ mailbox, message: structuredClone(message) });
+    this.persist();
+    return message;
+  }
+
+  /** A message of the mailbox by id, in any folder. */
+  findMessage(mailbox: string, id: string): MailboxMessage | undefined {
+    const found = this.data.messages.find((m) => m.mailbox === mailbox && m.message.id === id);
+    return found && structuredClone(found.message);
+  }
+
+  /** The messages in one of the mailbox's folders, oldest first. */
+  folderMessages(mailbox: string, folder: WellKnownFolder): MailboxMessage[] {
+    const parent = folderId(mailbox, folder);
+    return structuredClone(
+      this.data.messages.filter((m) => m.mailbox === mailbox && m.message.parentFolderId === parent),
+    ).map((m) => m.message);
+  }
+
+  /**
+   * Sends a draft: removes it, puts a copy with a new id into Sent Items (isDraft false) and the mail
+   * into the outbox, in one step. Returns the sent copy.
+   */
+  sendDraft(mailbox: string, draftId: string, sender: SentMail['sender']): MailboxMessage {
+    const index = this.data.messages.findIndex((m) => m.mailbox === mailbox && m.message.id === draftId);
+    const draft = this.data.messages[index].message;
+    const now = new Date().toISOString();
+    const sent: MailboxMessage = {
+      ...structuredClone(draft),
+      id: messageId(),
+      lastModifiedDateTime: now,
+      sentDateTime: now,
+      isDraft: false,
+      parentFolderId: folderId(mailbox, 'sentitems'),
+    };
+    this.data.messages.splice(index, 1, { mailbox, message: sent });
+    this.data.outbox.push({
+      id: randomUUID(),
+      sentDateTime: now,
+      sender,
+      saveToSentItems: true,
+      message: {
+        subject: draft.subject,
+        body: draft.body,
+        toRecipients: draft.toRecipients,
+        ccRecipients: draft.ccRecipients,
+        bccRecipients: draft.bccRecipients,
+        replyTo: draft.replyTo,
+        importance: draft.importance,
+      },
+    });
+    this.persist();
+    return structuredClone(sent);
   }
 
   outbox(): SentMail[] {
@@ -102,9 +202,12 @@ function readDataFile(path: string): GraphData {
   if (!Array.isArray(parsed.users)) return fail("'users' must be an array");
   const users = parsed.users.map((u, i) => readUser(u, `users[${i}]`, fail));
   const outbox = parsed.outbox === undefined ? [] : parsed.outbox;
-  // The outbox is only ever written by the simulator itself, so its shape is trusted once it is a list.
+  // The outbox and the messages are only ever written by the simulator itself, so their shape is
+  // trusted once they are lists.
   if (!Array.isArray(outbox)) return fail("'outbox' must be an array when present");
-  return { organization, users, outbox: outbox as SentMail[] };
+  const messages = parsed.messages === undefined ? [] : parsed.messages;
+  if (!Array.isArray(messages)) return fail("'messages' must be an array when present");
+  return { organization, users, outbox: outbox as SentMail[], messages: messages as StoredMessage[] };
 }
 
 type Fail = (what: string) => never;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppUnderTest } from '../support/appHost';
 import { startAppWithDataverse } from '../support/appHost';
+import { newInstance } from '../../host/durable/instanceRecords';
 import { apiOf, type Api } from './client';
 
 let app: AppUnderTest;
@@ -271,5 +272,66 @@ describe('GET /api/instances', () => {
       }
     }
     expect((await api.call('GET', 'instances/show-1')).status).toBe(200);
+  });
+});
+
+describe('GET /api/instances on a store with many instances', () => {
+  it('reads one page from the store per page, newest first, with no gaps or repeats while instances start', async () => {
+    const store = app.host.engine.store;
+    const base = Date.parse('2020-03-01T00:00:00Z');
+    const bulk = (i: number, at: number) =>
+      newInstance({
+        instanceId: `bulk-${String(i).padStart(3, '0')}`,
+        name: 'bulkListed',
+        input: null,
+        version: null,
+        now: at,
+      });
+    // Three instances per second of created time: the id orders those.
+    for (let i = 0; i < 400; i++) store.createInstance(bulk(i, base + Math.floor(i / 3) * 1000));
+    // Older instances of another orchestration, which the name filter below has to read past.
+    for (let i = 0; i < 60; i++)
+      store.createInstance(
+        newInstance({
+          instanceId: `other-${i}`,
+          name: 'otherListed',
+          input: null,
+          version: null,
+          now: base - 1000 * (i + 1),
+        }),
+      );
+    const expected = Array.from({ length: 400 }, (_, i) => `bulk-${String(399 - i).padStart(3, '0')}`);
+
+    const seen: string[] = [];
+    let token: string | undefined;
+    let added = 400;
+    do {
+      const before = store.stats.instanceRowsRead;
+      const page = await api.call(
+        'GET',
+        `instances?createdFrom=2020-03-01T00:00:00Z&createdTo=2020-06-01T00:00:00Z&top=25${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      expect(store.stats.instanceRowsRead - before).toBeLessThanOrEqual(26);
+      seen.push(...(page.json.instances as { instanceId: string }[]).map((i) => i.instanceId));
+      token = page.json.continuationToken as string | undefined;
+      // A newer instance between pages must not shift the pages still to come.
+      store.createInstance(bulk(added++, base + 86_400_000));
+    } while (token);
+    expect(seen).toEqual(expected);
+
+    // The name filter reads past the other orchestration's instances, still without gaps.
+    const named: string[] = [];
+    token = undefined;
+    do {
+      const page = await api.call(
+        'GET',
+        `instances?name=bulkListed&createdTo=2020-06-01T00:00:00Z&top=150${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`,
+      );
+      named.push(...(page.json.instances as { instanceId: string }[]).map((i) => i.instanceId));
+      token = page.json.continuationToken as string | undefined;
+    } while (token);
+    const late = Array.from({ length: added - 400 }, (_, i) => `bulk-${added - 1 - i}`);
+    expect(named).toEqual([...late, ...expected]);
   });
 });

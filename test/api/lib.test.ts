@@ -4,43 +4,11 @@ import { ContainerClient } from '@azure/storage-blob';
 import { BlobStartClaims, STALE_MS } from '../../lib/api/claims';
 import { publicOrchestrations, requirePublicOrchestration } from '../../lib/api/registry';
 import { instanceIdForIdempotencyKey, readJsonBody } from '../../lib/api/request';
-import { errorCodeOf, instanceView, pageOf, type RawStatus } from '../../lib/api/status';
+import { errorCodeOf, instanceView, type RawStatus } from '../../lib/api/status';
 
 function status(instanceId: string, createdTime: string, name = 'configChange'): RawStatus {
   return { instanceId, name, runtimeStatus: 'Completed', createdTime, lastUpdatedTime: createdTime };
 }
-
-describe('paging instances', () => {
-  const statuses = [
-    status('b', '2026-11-01T10:00:00Z'),
-    status('a', '2026-11-01T10:00:00Z'),
-    status('c', '2026-11-02T10:00:00Z'),
-    status('d', '2026-10-30T10:00:00Z', 'rollback'),
-  ];
-
-  it('lists newest first, the instance id breaking ties, and pages without gaps or repeats', () => {
-    const seen: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = pageOf(statuses, { top: 2, continuationToken: token });
-      seen.push(...page.items.map((i) => i.instanceId));
-      token = page.continuationToken;
-    } while (token);
-    expect(seen).toEqual(['c', 'b', 'a', 'd']);
-  });
-
-  it('keeps its place when a newer instance starts between pages', () => {
-    const first = pageOf(statuses, { top: 2 });
-    const more = [...statuses, status('e', '2026-11-05T00:00:00Z')];
-    const second = pageOf(more, { top: 10, continuationToken: first.continuationToken });
-    expect(second.items.map((i) => i.instanceId)).toEqual(['a', 'd']);
-  });
-
-  it('filters by name, and refuses a token it did not hand out', () => {
-    expect(pageOf(statuses, { top: 10, names: ['rollback'] }).items.map((i) => i.instanceId)).toEqual(['d']);
-    expect(() => pageOf(statuses, { top: 10, continuationToken: 'bm9wZQ' })).toThrow(/continuationToken/);
-  });
-});
 
 describe('instance views', () => {
   it('lifts the saga phase and steps out of the custom status, and the code out of a failure', () => {

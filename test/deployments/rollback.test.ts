@@ -80,6 +80,28 @@ describe('a deployment whose health check fails', () => {
       deployments: { id: string; state: string }[];
     };
     expect(list.deployments).toContainEqual(expect.objectContaining({ id, state: 'rolled-back' }));
+    // Paged, a token leading to the rest: paging one at a time reaches it, each deployment once.
+    const paged: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = (await (
+        await app.api(
+          'GET',
+          `deployments?top=1${token ? `&continuationToken=${encodeURIComponent(token)}` : ''}`,
+        )
+      ).json()) as { deployments: { id: string }[]; continuationToken?: string };
+      expect(page.deployments.length).toBeLessThanOrEqual(1);
+      paged.push(...page.deployments.map((d) => d.id));
+      token = page.continuationToken;
+    } while (token && !paged.includes(id));
+    expect(paged).toContain(id);
+    expect(new Set(paged).size).toBe(paged.length);
+    const bad = await app.api('GET', 'deployments?continuationToken=garbage');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      code: 'INVALID_INPUT',
+      details: [{ field: 'continuationToken' }],
+    });
   });
 
   it('rolls back when a post-condition from the manifest does not hold', async () => {

@@ -215,6 +215,31 @@ describe('blc up', () => {
       'Your session has moved: Intake',
     ]);
 
+    // A deployment waiting for approval is left running at the stop; nothing else is.
+    expect(up.output()).not.toMatch(/Resumed \d+ orchestration/);
+    const pending = await fetch(`${up.urls.api}/api/deployments`, {
+      method: 'POST',
+      headers: { 'x-functions-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: 'up-restart-1',
+        requireApproval: true,
+        config: { patch: { greeting: 'hi' } },
+      }),
+    });
+    expect(pending.status).toBe(202);
+    await eventually(
+      'only the deployment is left unfinished',
+      async () => {
+        const res = await fetch(`${up.urls.api}/api/instances?status=Pending,Running,ContinuedAsNew`, {
+          headers: { 'x-functions-key': key },
+        });
+        return ((await res.json()) as { instances: { instanceId: string }[] }).instances.map(
+          (i) => i.instanceId,
+        );
+      },
+      (ids) => ids.length === 1 && ids[0] === 'deploy-up-restart-1',
+    );
+
     const sent = (await outbox(up)).length;
     const first = await stop(up);
     expect(first.code).toBe(0);
@@ -222,6 +247,7 @@ describe('blc up', () => {
 
     // Again on the same data: the client, the mail and one webhook registration, now at the new URL.
     const again = await startUp(data);
+    expect(again.output()).toContain('Resumed 1 orchestration left running at the last stop.');
     expect(
       (await (await dv(again, `contacts(${contactid})?$select=fullname`)).json()) as object,
     ).toMatchObject({

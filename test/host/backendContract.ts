@@ -391,6 +391,31 @@ export function describeBackendContract(name: string, open: () => Backend): void
       );
     });
 
+    it('lists newest first in pages that stay put while instances are added, reading only a page each', () => {
+      const b = fresh();
+      // Two instances share each created time: the id breaks the tie.
+      for (let i = 0; i < 12; i++)
+        b.createInstance(start(`n${String(i).padStart(2, '0')}`, T0 + Math.floor(i / 2)));
+      const seen: string[] = [];
+      let continuation: string | undefined;
+      let pages = 0;
+      do {
+        const before = b.stats.instanceRowsRead;
+        const page = b.queryInstances({ newestFirst: true, top: 5, continuation });
+        expect(b.stats.instanceRowsRead - before).toBeLessThanOrEqual(6);
+        seen.push(...page.rows.map((r) => r.instanceId));
+        continuation = page.continuation;
+        // Started between pages: newer than every page's position, so in no later page.
+        b.createInstance(start(`late${pages++}`, T0 + 100 + pages));
+      } while (continuation);
+      expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => `n${String(11 - i).padStart(2, '0')}`));
+      expect(pages).toBe(3);
+      const oldestFirst = b.queryInstances({ top: 2 }).continuation;
+      expect(() => b.queryInstances({ newestFirst: true, continuation: oldestFirst })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CONTINUATION_TOKEN' }),
+      );
+    });
+
     it('counts its transactions and group commits', async () => {
       const b = fresh();
       const before = { ...b.stats };

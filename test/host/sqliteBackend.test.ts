@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { newInstance } from '../../host/durable/instanceRecords';
 import { SqliteBackend } from '../../host/durable/sqliteBackend';
 import { openDatabase } from '../../host/durable/sqliteSchema';
-import { instanceQuerySql } from '../../host/durable/sqliteStatements';
+import { encodeContinuation, instanceQuerySql } from '../../host/durable/sqliteStatements';
 import { describeBackendContract } from './backendContract';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lc-sqlite-backend-'));
@@ -97,6 +97,33 @@ describe('instance listings by id prefix in SQLite', () => {
         .all(...args)
         .map((r) => (r as { detail: string }).detail);
       expect(plan.join('; ')).toMatch(/SEARCH instances USING .*\(instance_id>\? AND instance_id<\?\)/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('instance listing pages in SQLite', () => {
+  it('walk the paging index from the token and stop after a page, with no sort of every row', () => {
+    const db = openDatabase(':memory:', false);
+    try {
+      const token = encodeContinuation(1, 'x', true);
+      for (const q of [
+        { top: 50, newestFirst: true },
+        { top: 50, newestFirst: true, continuation: token, statuses: ['Running' as const] },
+        { top: 50 },
+      ]) {
+        const { sql, args } = instanceQuerySql(q);
+        const plan = db
+          .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...args)
+          .map((r) => (r as { detail: string }).detail)
+          .join('; ');
+        expect(plan).toMatch(/instances USING INDEX instances_page/);
+        expect(plan).not.toMatch(/TEMP B-TREE/);
+        expect(sql).toMatch(/LIMIT \?$/);
+        expect(args[args.length - 1]).toBe(51);
+      }
     } finally {
       db.close();
     }

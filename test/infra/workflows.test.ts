@@ -96,6 +96,24 @@ describe('ci.yml', () => {
     expect(Object.keys(wf.on).sort()).toEqual(['pull_request', 'push']);
   });
 
+  it('tests every Node.js version the README names, which recommends the one deployments default to', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const stated = /\*\*Node\.js versions: (\d+) is recommended; (\d+) works\.\*\*/.exec(readme);
+    expect(stated, 'the README states the supported Node.js versions').not.toBeNull();
+    const [recommended, works] = [Number(stated?.[1]), Number(stated?.[2])];
+    expect(wf.jobs.test.strategy?.matrix?.node).toEqual(expect.arrayContaining([recommended, works]));
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(/^ARG NODE_VERSION=(\d+)$/m.exec(dockerfile)?.[1]).toBe(String(recommended));
+    const bicep = fs.readFileSync(path.join(ROOT, 'infra', 'main.bicep'), 'utf8');
+    expect(/param nodeVersion string = '(\d+)'/.exec(bicep)?.[1]).toBe(String(recommended));
+    const engines = (
+      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        engines: { node: string };
+      }
+    ).engines.node;
+    expect(engines).toBe(`>=${Math.min(recommended, works)}`);
+  });
+
   it('tests on Node.js 20 and 22 with coverage, with Chromium for the browser tests', () => {
     const test = wf.jobs.test;
     expect(test.strategy?.matrix?.node).toEqual([20, 22]);

@@ -165,7 +165,13 @@ describe('the client onboarding saga', () => {
   it('removes the follow-up task again when the welcome mail cannot be sent', async () => {
     const graph = app.graph;
     if (!graph) throw new Error('graph simulator missing');
-    await graph.queueFault({ method: 'POST', path: '/sendMail$', kind: 'status', status: 500, count: 4 });
+    await graph.queueFault({
+      method: 'POST',
+      path: '/messages/[^/]+/send$',
+      kind: 'status',
+      status: 500,
+      count: 4,
+    });
     steps.push(await registerWebhook(app, { message: 'Create', entity: 'contact' }));
     const id = await newContact('Unlucky', 'unlucky@mail.example');
     const [instance] = await eventually(

@@ -93,11 +93,11 @@ describe('a transient Graph outage', () => {
       emailaddress1: 'gwen@mail.example',
     });
     const clientId = String(created.id);
-    // Graph refuses mail with 503 (no Retry-After) for a minute from the first sendMail on: the
+    // Graph refuses to send the drafted mail with 503 (no Retry-After) for a minute from the first send on: the
     // step's own retry policy (2, 4, 8, 16 s) runs out within it, then the saga waits.
     app.graph?.sim.faults.add({
       method: 'POST',
-      path: '/sendMail$',
+      path: '/messages/[^/]+/send$',
       kind: 'status',
       status: 503,
       forMs: 60_000,

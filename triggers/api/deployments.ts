@@ -4,7 +4,8 @@
  *   version (409 if another manifest used it) and starts the `deployment` saga as `deploy-<version>`;
  *   it answers 202 with the Durable status URLs. Sending the same manifest again is a retry: it
  *   answers for the existing deployment (and starts it, if it was reserved but never started).
- * - `GET /api/deployments` lists deployments with their state (`?state=` filters);
+ * - `GET /api/deployments` lists deployments with their state, newest request first, a page at a time
+ *   (`?state=` filters, `?top=` (default 50) and `?continuationToken=` page);
  *   `GET /api/deployments/{id}` shows one in full.
  * - `POST /api/deployments/{id}/approve` and `/reject` pass a person's decision to a waiting saga.
  * - `POST /api/deployments/{id}/rollback` (`{"force": true}` optional) rolls a succeeded deployment
@@ -18,9 +19,9 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from 'durable-functions';
 import { apiBase, checkStatusResponse, findInstance, runsOrchestration } from '../../lib/api/durable';
 import { ApiError, answering } from '../../lib/api/errors';
-import { readJsonBody, readObjectBody } from '../../lib/api/request';
+import { queryInt, queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
 import type { RawStatus } from '../../lib/api/status';
-import type { DeploymentSummary } from '../../lib/contracts/responses';
+import type { DeploymentPage, DeploymentSummary } from '../../lib/contracts/responses';
 import { services } from '../../lib/config/services';
 import { parseId } from '../../lib/ids';
 import { deploymentRollbackInstanceId } from '../../lib/instanceIds';
@@ -175,12 +176,26 @@ export async function listDeployments(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const states = (request.query.get('state') ?? '').split(',').filter(Boolean) as DeploymentState[];
-  const records = await deploymentStore().list();
-  const shown = states.length ? records.filter((r) => states.includes(r.state)) : records;
+  const states = queryList(request, 'state') as DeploymentState[];
+  const top = queryInt(request, 'top', 1, 1000, 50);
+  const continuationToken = request.query.get('continuationToken') || undefined;
+  let page;
+  try {
+    // One page read from the store, not every deployment.
+    page = await deploymentStore().listPage({ top, continuationToken, states });
+  } catch (err) {
+    if (err instanceof DeploymentError && err.code === 'INVALID_CONTINUATION_TOKEN')
+      throw ApiError.invalidInput([
+        { field: 'continuationToken', message: 'is not a token this API handed out' },
+      ]);
+    throw err;
+  }
   const client = df.getClient(context);
-  const deployments = await Promise.all(shown.map((r) => withRuntimeStatus(client, r, summary(r))));
-  return { jsonBody: { deployments } };
+  const body: DeploymentPage = {
+    deployments: await Promise.all(page.records.map((r) => withRuntimeStatus(client, r, summary(r)))),
+    ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}),
+  };
+  return { jsonBody: body };
 }
 
 export async function getDeployment(

@@ -19,8 +19,9 @@ import {
   readJsonBody,
   readObjectBody,
 } from '../../lib/api/request';
-import { instanceView, isFinal, pageOf, type RawStatus } from '../../lib/api/status';
 import { rollbackPointOf } from '../../lib/api/instancePoint';
+import { listInstancePage } from '../../lib/api/instancePages';
+import { instanceView, isFinal } from '../../lib/api/status';
 import { appRedactor } from '../../lib/telemetry';
 
 const RUNTIME_STATUSES = [
@@ -57,13 +58,13 @@ export async function listInstances(
     throw ApiError.invalidInput([{ field: 'createdFrom', message: 'must not be after createdTo' }]);
   const top = queryInt(request, 'top', 1, 1000, 50);
   const continuationToken = request.query.get('continuationToken') || undefined;
-  const client = df.getClient(context);
-  const all = (await client.getStatusBy({
-    createdTimeFrom,
-    createdTimeTo,
-    runtimeStatus: statuses.length ? (statuses as df.OrchestrationRuntimeStatus[]) : undefined,
-  })) as unknown as RawStatus[];
-  const page = pageOf(all, { names: queryList(request, 'name'), top, continuationToken });
+  // One page read from the store (not every instance, then a slice of them).
+  const page = await listInstancePage(df.getClient(context), {
+    filter: { createdTimeFrom, createdTimeTo, runtimeStatus: statuses },
+    names: queryList(request, 'name'),
+    top,
+    continuationToken,
+  });
   return {
     status: 200,
     jsonBody: appRedactor().value({

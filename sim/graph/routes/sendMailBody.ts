@@ -27,6 +27,13 @@ export function readSendMailRequest(payload: unknown): SendMailRequest {
   if (!isRecord(payload)) throw graphErrors.unreadableJson();
   const message = field(payload, 'message');
   if (!isRecord(message)) throw graphErrors.missingMessage();
+  const parsed = readMessage(message);
+  if (!hasRecipients(parsed)) throw graphErrors.noRecipients();
+  return { message: parsed, saveToSentItems: readSaveToSentItems(field(payload, 'saveToSentItems')) };
+}
+
+/** A message's fields as Graph reads them (a draft may have no recipients yet; sending needs one). */
+export function readMessage(message: Record<string, unknown>): MailMessage {
   const parsed: MailMessage = {
     subject: optionalText(message, 'subject') ?? '',
     body: readItemBody(field(message, 'body')),
@@ -37,10 +44,17 @@ export function readSendMailRequest(payload: unknown): SendMailRequest {
   };
   const importance = readImportance(field(message, 'importance'));
   if (importance) parsed.importance = importance;
-  if (parsed.toRecipients.length + parsed.ccRecipients.length + parsed.bccRecipients.length === 0) {
-    throw graphErrors.noRecipients();
-  }
-  return { message: parsed, saveToSentItems: readSaveToSentItems(field(payload, 'saveToSentItems')) };
+  return parsed;
+}
+
+export function hasRecipients(
+  message: Pick<MailMessage, 'toRecipients' | 'ccRecipients' | 'bccRecipients'>,
+): boolean {
+  return message.toRecipients.length + message.ccRecipients.length + message.bccRecipients.length > 0;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readItemBody(raw: unknown): ItemBody {
@@ -107,8 +121,4 @@ function field(record: Record<string, unknown>, name: string): unknown {
   const lower = name.toLowerCase();
   const key = Object.keys(record).find((k) => k.toLowerCase() === lower);
   return key === undefined ? undefined : record[key];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
