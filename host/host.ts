@@ -113,7 +113,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const clock: Clock = options.virtualTime ? new VirtualClock() : new SystemClock();
   // Storage bindings, before any invocation can happen. The app's settings are in process.env by now.
   const connections = new StorageConnections(process.env);
-  core.invocationBindings = new StorageBindings({ connections, settings: process.env, now: () => clock.now() });
+  core.invocationBindings = new StorageBindings({
+    connections,
+    settings: process.env,
+    now: () => clock.now(),
+  });
   const engine = new Engine({
     store,
     core,
@@ -195,10 +199,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const type = String(fn.trigger.type).toLowerCase();
     if (type === 'timertrigger')
       return runTimer(fn.name, { schedule: { adjustForDST: true }, isPastDue: false });
-    if (type === 'queuetrigger') return runQueue(fn, { text: input ?? '', id: randomUUID(), dequeueCount: 0 });
+    if (type === 'queuetrigger')
+      return runQueue(fn, { text: input ?? '', id: randomUUID(), dequeueCount: 0 });
     if (type === 'blobtrigger') {
       const listener = blobListeners.find((l) => l.fn === fn);
-      if (!listener) throw new Error(`The blob trigger of '${fn.name}' could not be set up; see the start log.`);
+      if (!listener)
+        throw new Error(`The blob trigger of '${fn.name}' could not be set up; see the start log.`);
       return runBlob(fn, await listener.item(input ?? ''));
     }
     return invokeWithInput(fn, input);
@@ -249,7 +255,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
   for (const fn of index.byType('blobTrigger')) {
     try {
-      blobListeners.push(new BlobTriggerListener(fn, { ...listenerOptions, receipts, run: runBlob, log: logLine }));
+      blobListeners.push(
+        new BlobTriggerListener(fn, { ...listenerOptions, receipts, run: runBlob, log: logLine }),
+      );
     } catch (err) {
       log('error', `Function '${fn.name}': its blob trigger cannot be set up: ${reason(err)}`);
     }

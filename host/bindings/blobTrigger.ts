@@ -104,7 +104,9 @@ export class BlobTriggerListener {
     const name = path.startsWith(prefix) ? path.slice(prefix.length) : path;
     const captures = this.pattern.match(name);
     if (!captures)
-      throw new Error(`The blob '${path}' does not match the trigger path '${String(this.fn.trigger.path)}'.`);
+      throw new Error(
+        `The blob '${path}' does not match the trigger path '${String(this.fn.trigger.path)}'.`,
+      );
     return this.read(container, name, captures);
   }
 
@@ -119,7 +121,8 @@ export class BlobTriggerListener {
   }
 
   private containerClient(): ContainerClient {
-    const connection = typeof this.fn.trigger.connection === 'string' ? this.fn.trigger.connection : undefined;
+    const connection =
+      typeof this.fn.trigger.connection === 'string' ? this.fn.trigger.connection : undefined;
     return this.options.connections.blobService(connection).getContainerClient(this.pattern.container);
   }
 
@@ -137,10 +140,13 @@ export class BlobTriggerListener {
       } catch (err) {
         if (statusOf(err) !== 404) throw err; // no container yet: nothing to run
       }
-      if (this.failing) this.options.log('information', `Container '${this.pattern.container}' is reachable again.`);
+      if (this.failing)
+        this.options.log('information', `Container '${this.pattern.container}' is reachable again.`);
       this.failing = false;
       for (let i = 0; i < due.length && !this.stopped; i += this.options.config.batchSize)
-        await Promise.all(due.slice(i, i + this.options.config.batchSize).map((b) => this.runOne(container, b)));
+        await Promise.all(
+          due.slice(i, i + this.options.config.batchSize).map((b) => this.runOne(container, b)),
+        );
     } catch (err) {
       if (!this.failing)
         this.options.log(

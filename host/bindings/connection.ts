@@ -40,7 +40,10 @@ export class StorageConnectionError extends Error {
 }
 
 /** Reads the settings behind a binding's `connection` (case-insensitive, as app settings are). */
-export function connectionTarget(connection: string | undefined, settings: StorageSettings): ConnectionTarget {
+export function connectionTarget(
+  connection: string | undefined,
+  settings: StorageSettings,
+): ConnectionTarget {
   const name = connection?.trim() || DEFAULT_CONNECTION;
   const lookup = caseInsensitive(settings);
   for (const candidate of [name, `AzureWebJobs${name}`]) {

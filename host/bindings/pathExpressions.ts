@@ -54,7 +54,8 @@ export function lookup(data: Record<string, unknown>, path: string): unknown {
   for (const part of path.split('.')) {
     if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
     const record = current as Record<string, unknown>;
-    const key = part in record ? part : Object.keys(record).find((k) => k.toLowerCase() === part.toLowerCase());
+    const key =
+      part in record ? part : Object.keys(record).find((k) => k.toLowerCase() === part.toLowerCase());
     if (key === undefined) return undefined;
     current = record[key];
   }

@@ -48,7 +48,11 @@ export function queueInvocationData(message: QueueTriggerMessage): {
   const triggerMetadata: Record<string, RpcTypedData> = {};
   for (const [k, v] of Object.entries(meta)) triggerMetadata[k] = toTypedData(v);
   // A JSON message's properties are binding data too; the host's own names win a clash.
-  return { data: { string: message.text }, triggerMetadata, bindingData: { ...jsonProperties(message.text), ...meta } };
+  return {
+    data: { string: message.text },
+    triggerMetadata,
+    bindingData: { ...jsonProperties(message.text), ...meta },
+  };
 }
 
 export interface QueueTriggerOptions {
@@ -102,8 +106,10 @@ export class QueueTriggerListener {
   }
 
   private client(name = this.queueName): QueueClient {
-    const connection = typeof this.fn.trigger.connection === 'string' ? this.fn.trigger.connection : undefined;
-    if (name !== this.queueName) return this.options.connections.queueService(connection).getQueueClient(name);
+    const connection =
+      typeof this.fn.trigger.connection === 'string' ? this.fn.trigger.connection : undefined;
+    if (name !== this.queueName)
+      return this.options.connections.queueService(connection).getQueueClient(name);
     this.queue ??= this.options.connections.queueService(connection).getQueueClient(name);
     return this.queue;
   }
@@ -124,7 +130,10 @@ export class QueueTriggerListener {
         );
       this.failing = true;
     }
-    this.delay = found > 0 ? 0 : Math.min(Math.max(this.delay * 2, MIN_DELAY_MS), this.options.config.maxPollingIntervalMs);
+    this.delay =
+      found > 0
+        ? 0
+        : Math.min(Math.max(this.delay * 2, MIN_DELAY_MS), this.options.config.maxPollingIntervalMs);
     this.schedule(this.delay);
   }
 

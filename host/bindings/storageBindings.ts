@@ -23,34 +23,74 @@ export interface StorageBindingsOptions {
 
 const RETURN = '$return';
 
+interface Served {
+  inputs: [string, RpcBindingInfo][];
+  outputs: [string, RpcBindingInfo][];
+}
+
 export class StorageBindings implements InvocationBindings {
+  private readonly byFunction = new WeakMap<RegisteredFunction, Served>();
+
   constructor(private readonly options: StorageBindingsOptions) {}
 
-  async inputs(fn: RegisteredFunction, input: InvocationInput): Promise<{ name: string; data: RpcTypedData }[]> {
-    const blobs = Object.entries(fn.metadata.bindings).filter(
-      ([, b]) => b.direction === 'in' && typeOf(b) === 'blob',
-    );
-    if (blobs.length === 0) return [];
+  inputs(
+    fn: RegisteredFunction,
+    input: InvocationInput,
+  ): Promise<{ name: string; data: RpcTypedData }[]> | undefined {
+    const blobs = this.served(fn).inputs;
+    return blobs.length === 0 ? undefined : this.readInputs(blobs, fn, input);
+  }
+
+  outputs(
+    fn: RegisteredFunction,
+    input: InvocationInput,
+    response: { returnValue?: RpcTypedData | null; outputData: unknown[] },
+  ): Promise<void> | undefined {
+    const outs = this.served(fn).outputs;
+    return outs.length === 0 ? undefined : this.writeOutputs(outs, fn, input, response);
+  }
+
+  /** The function's blob inputs and blob/queue outputs, found once per registration. */
+  private served(fn: RegisteredFunction): Served {
+    let found = this.byFunction.get(fn);
+    if (!found) {
+      const all = Object.entries(fn.metadata.bindings);
+      found = {
+        inputs: all.filter(([, b]) => b.direction === 'in' && typeOf(b) === 'blob'),
+        outputs: all.filter(
+          ([, b]) => b.direction === 'out' && (typeOf(b) === 'blob' || typeOf(b) === 'queue'),
+        ),
+      };
+      this.byFunction.set(fn, found);
+    }
+    return found;
+  }
+
+  private async readInputs(
+    blobs: [string, RpcBindingInfo][],
+    fn: RegisteredFunction,
+    input: InvocationInput,
+  ): Promise<{ name: string; data: RpcTypedData }[]> {
     const data = bindingDataOf(fn, input);
     const out: { name: string; data: RpcTypedData }[] = [];
     for (const [name, binding] of blobs) {
       const target = this.path(binding, data);
       const bytes = await readBlob(this.options.connections, connectionOf(binding), target);
       if (bytes === undefined) continue;
-      out.push({ name, data: binding.dataType === 'string' ? { string: bytes.toString('utf8') } : { bytes } });
+      out.push({
+        name,
+        data: binding.dataType === 'string' ? { string: bytes.toString('utf8') } : { bytes },
+      });
     }
     return out;
   }
 
-  async outputs(
+  private async writeOutputs(
+    outs: [string, RpcBindingInfo][],
     fn: RegisteredFunction,
     input: InvocationInput,
     response: { returnValue?: RpcTypedData | null; outputData: unknown[] },
   ): Promise<void> {
-    const outs = Object.entries(fn.metadata.bindings).filter(
-      ([, b]) => b.direction === 'out' && (typeOf(b) === 'blob' || typeOf(b) === 'queue'),
-    );
-    if (outs.length === 0) return;
     const data = bindingDataOf(fn, input);
     const given = new Map<string, RpcTypedData>();
     for (const o of response.outputData as { name?: string; data?: RpcTypedData | null }[])
@@ -105,7 +145,11 @@ export function bindingDataOf(fn: RegisteredFunction, input: InvocationInput): R
     const body = trigger.http.body;
     const text =
       body?.string ?? body?.json ?? (body?.bytes ? Buffer.from(body.bytes).toString('utf8') : undefined);
-    return { ...jsonProperties(text ?? undefined), query: trigger.http.query ?? {}, ...(trigger.http.params ?? {}) };
+    return {
+      ...jsonProperties(text ?? undefined),
+      query: trigger.http.query ?? {},
+      ...(trigger.http.params ?? {}),
+    };
   }
   return jsonProperties(trigger.json ?? trigger.string ?? undefined);
 }

@@ -38,7 +38,8 @@ export function readStorageTriggerConfig(appDir: string): StorageTriggerConfig {
     ...DEFAULT_STORAGE_TRIGGERS,
     batchSize: queues.wholeNumber('batchSize', 1, 32) ?? DEFAULT_STORAGE_TRIGGERS.batchSize,
     maxDequeueCount: queues.wholeNumber('maxDequeueCount', 1) ?? DEFAULT_STORAGE_TRIGGERS.maxDequeueCount,
-    visibilityTimeoutMs: timeSpan(queues, 'visibilityTimeout', 0) ?? DEFAULT_STORAGE_TRIGGERS.visibilityTimeoutMs,
+    visibilityTimeoutMs:
+      timeSpan(queues, 'visibilityTimeout', 0) ?? DEFAULT_STORAGE_TRIGGERS.visibilityTimeoutMs,
     maxPollingIntervalMs:
       timeSpan(queues, 'maxPollingInterval', 100) ?? DEFAULT_STORAGE_TRIGGERS.maxPollingIntervalMs,
   };

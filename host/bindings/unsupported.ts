@@ -21,11 +21,15 @@ export function unsupportedBindingsWarning(functions: IndexedFunction[]): string
   const items: string[] = [];
   for (const f of functions) {
     if (!SUPPORTED_TRIGGERS.has(String(f.trigger.type).toLowerCase()))
-      items.push(`'${f.name}' trigger ${String(f.trigger.type)} (runs only through POST /admin/functions/${f.name})`);
+      items.push(
+        `'${f.name}' trigger ${String(f.trigger.type)} (runs only through POST /admin/functions/${f.name})`,
+      );
     for (const [key, binding] of Object.entries(f.fn.metadata.bindings)) {
       if (key === f.triggerKey) continue;
       if (!SUPPORTED_BINDINGS.has(String(binding.type ?? '').toLowerCase()))
-        items.push(`'${f.name}' ${binding.direction ?? ''} binding '${key}' of type ${String(binding.type)} (ignored)`);
+        items.push(
+          `'${f.name}' ${binding.direction ?? ''} binding '${key}' of type ${String(binding.type)} (ignored)`,
+        );
     }
   }
   if (items.length === 0) return undefined;

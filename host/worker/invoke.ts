@@ -24,14 +24,20 @@ export interface InvocationInput {
 
 /** Bindings the host serves around an invocation (the Functions host's side of storage bindings). */
 export interface InvocationBindings {
-  /** Typed data for the function's input bindings the host reads (e.g. blobs). */
-  inputs(fn: RegisteredFunction, input: InvocationInput): Promise<{ name: string; data: RpcTypedData }[]>;
-  /** Writes the function's output bindings; a failure fails the invocation, as on Azure. */
+  /**
+   * Typed data for the function's input bindings the host reads (e.g. blobs); undefined, without
+   * a promise, when it has none (most invocations: the durable engine's path stays as it was).
+   */
+  inputs(
+    fn: RegisteredFunction,
+    input: InvocationInput,
+  ): Promise<{ name: string; data: RpcTypedData }[]> | undefined;
+  /** Writes the function's output bindings (undefined when it has none); a failure fails the invocation, as on Azure. */
   outputs(
     fn: RegisteredFunction,
     input: InvocationInput,
     response: { returnValue?: RpcTypedData | null; outputData: unknown[] },
-  ): Promise<void>;
+  ): Promise<void> | undefined;
 }
 
 export interface InvocationResult {
@@ -50,7 +56,8 @@ export async function invokeFunction(
 ): Promise<InvocationResult> {
   const invocationId = input.invocationId ?? randomUUID();
   const bindings = core.invocationBindings;
-  const inputData = bindings ? [...input.inputData, ...(await bindings.inputs(fn, input))] : input.inputData;
+  const reading = bindings?.inputs(fn, input);
+  const inputData = reading ? [...input.inputData, ...(await reading)] : input.inputData;
   const current: { context?: unknown } = {};
   const coreContext: CoreInvocationContext = {
     invocationId,
@@ -108,7 +115,8 @@ export async function invokeFunction(
 
   const response = await model.getResponse(context, result);
   const outputData = response.outputData ?? [];
-  if (bindings) await bindings.outputs(fn, input, { returnValue: response.returnValue, outputData });
+  const writing = bindings?.outputs(fn, input, { returnValue: response.returnValue, outputData });
+  if (writing) await writing;
   return { returnValue: response.returnValue, outputData, context, coreContext };
 }
 

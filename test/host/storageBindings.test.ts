@@ -40,7 +40,11 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -52,7 +56,9 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 
 async function blobText(container: string, name: string): Promise<string | undefined> {
   try {
-    return (await blobs.getContainerClient(container).getBlobClient(name).downloadToBuffer()).toString('utf8');
+    return (await blobs.getContainerClient(container).getBlobClient(name).downloadToBuffer()).toString(
+      'utf8',
+    );
   } catch {
     return undefined;
   }
@@ -106,7 +112,8 @@ describe('blob output from a fanned-out orchestration (the cloud backup sample)'
     });
     expect(status.runtimeStatus).toBe('Completed');
     expect(status.output).toBe(Object.values(files).reduce((n, c) => n + Buffer.byteLength(c), 0));
-    for (const [name, content] of Object.entries(files)) expect(await blobText('backups', name)).toBe(content);
+    for (const [name, content] of Object.entries(files))
+      expect(await blobText('backups', name)).toBe(content);
   });
 });
 
@@ -126,7 +133,8 @@ describe('queue trigger with a blob input and queue output', () => {
     ]);
     // {rand-guid} makes a new name each run: find the one receipt by its prefix.
     const receipts: string[] = [];
-    for await (const b of blobs.getContainerClient('receipts').listBlobsFlat({ prefix: 'o-1-' })) receipts.push(b.name);
+    for await (const b of blobs.getContainerClient('receipts').listBlobsFlat({ prefix: 'o-1-' }))
+      receipts.push(b.name);
     expect(receipts).toHaveLength(1);
     expect(receipts[0]).toMatch(/^o-1-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.txt$/);
     expect(await blobText('receipts', receipts[0] as string)).toBe('order o-1 for Ada');
@@ -159,13 +167,18 @@ describe('a message whose function always fails', () => {
       .map(Number);
     expect(runs).toEqual([1, 2, 3]);
     expect(await peek('fragile')).toEqual([]);
-    expect(lines.some((l) => l.level === 'warning' && /moved to queue 'fragile-poison'/.test(l.message))).toBe(true);
+    expect(
+      lines.some((l) => l.level === 'warning' && /moved to queue 'fragile-poison'/.test(l.message)),
+    ).toBe(true);
   });
 });
 
 describe('POST /admin/functions/{name} on storage triggers', () => {
   it('hands a queue-triggered function the input as its message', async () => {
-    const res = await invokeByAdmin('processOrder', JSON.stringify({ orderId: 'o-admin', customerId: 'c-42' }));
+    const res = await invokeByAdmin(
+      'processOrder',
+      JSON.stringify({ orderId: 'o-admin', customerId: 'c-42' }),
+    );
     expect(res.status).toBe(202);
     const answer = await eventually('the admin-run confirmation', async () => {
       const found = (await peek('confirmations')).map((t) => JSON.parse(t) as { orderId: string });
@@ -182,7 +195,9 @@ describe('POST /admin/functions/{name} on storage triggers', () => {
     // The poller may run it too; the admin call must run it regardless, so count the events.
     const res = await invokeByAdmin('onUpload', 'uploads/by-hand.txt');
     expect(res.status).toBe(202);
-    expect(await eventually('the processed blob', () => blobText('processed', 'by-hand.txt'))).toBe('MADE BY HAND');
+    expect(await eventually('the processed blob', () => blobText('processed', 'by-hand.txt'))).toBe(
+      'MADE BY HAND',
+    );
     const events = await eventually('an upload event', async () => {
       const found = (await peek('upload-events')).filter((t) => t.includes('by-hand'));
       return found.length > 0 ? found : undefined;

@@ -2,8 +2,14 @@
 // and answers on another queue (its return value) and in a blob (an extra output).
 const { app, input, output } = require('@azure/functions');
 
-const customer = input.storageBlob({ path: 'customers/{customerId}.json', connection: 'AzureWebJobsStorage' });
-const receipt = output.storageBlob({ path: 'receipts/{orderId}-{rand-guid}.txt', connection: 'AzureWebJobsStorage' });
+const customer = input.storageBlob({
+  path: 'customers/{customerId}.json',
+  connection: 'AzureWebJobsStorage',
+});
+const receipt = output.storageBlob({
+  path: 'receipts/{orderId}-{rand-guid}.txt',
+  connection: 'AzureWebJobsStorage',
+});
 
 app.storageQueue('processOrder', {
   queueName: 'orders',

@@ -11,6 +11,9 @@ app.storageBlob('onUpload', {
   extraOutputs: [processed, events],
   handler: async (blob, context) => {
     context.extraOutputs.set(processed, blob.toString('utf8').toUpperCase());
-    context.extraOutputs.set(events, { name: context.triggerMetadata.name, path: context.triggerMetadata.blobTrigger });
+    context.extraOutputs.set(events, {
+      name: context.triggerMetadata.name,
+      path: context.triggerMetadata.blobTrigger,
+    });
   },
 });
