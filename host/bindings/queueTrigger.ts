@@ -121,7 +121,17 @@ export class QueueTriggerListener {
       found = messages.length;
       if (this.failing) this.options.log('information', `Queue '${this.queueName}' is reachable again.`);
       this.failing = false;
-      await Promise.all(messages.map((m) => this.process(m)));
+      // A message whose delete or update fails reappears after its lease: say so, keep polling.
+      await Promise.all(
+        messages.map((m) =>
+          this.process(m).catch((err: unknown) =>
+            this.options.log(
+              'error',
+              `Queue '${this.queueName}', message '${m.messageId}': ${describe(err)}; it will be taken again once its lease ends.`,
+            ),
+          ),
+        ),
+      );
     } catch (err) {
       if (!this.failing)
         this.options.log(
