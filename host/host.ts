@@ -1,9 +1,16 @@
 /**
  * Assembles the local host for one app directory: settings, the worker shim, the durable engine on
- * SQLite, timer triggers and the HTTP server. `startHost` is what `blc serve`, the tests and the
+ * SQLite, timer triggers, storage (blob and queue) bindings and triggers, and the HTTP server. `startHost` is what `blc serve`, the tests and the
  * benchmarks run; it knows nothing about any particular app.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { BlobTriggerListener, blobInvocationData, type BlobTriggerItem } from './bindings/blobTrigger';
+import { StorageConnections } from './bindings/connection';
+import { QueueTriggerListener, queueInvocationData, type QueueTriggerMessage } from './bindings/queueTrigger';
+import { readStorageTriggerConfig } from './bindings/storageConfig';
+import { StorageBindings } from './bindings/storageBindings';
+import { unsupportedBindingsWarning } from './bindings/unsupported';
 import { Clock, SystemClock, VirtualClock } from './clock';
 import { DurableApi, clientBindingValue } from './durable/api';
 import { Engine } from './durable/engine';
@@ -83,6 +90,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const settings = readLocalSettings(appDir);
   const config = readHostConfig(appDir);
   const liveSessions = readLiveSessionSettings(appDir);
+  const storageTriggers = readStorageTriggerConfig(appDir);
   for (const [k, v] of Object.entries(settings.Values ?? {}))
     if (process.env[k] === undefined) process.env[k] = String(v);
   const limits = readHttpLimits(process.env, path.join(appDir, 'local.settings.json'));
@@ -106,6 +114,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   store.checkpointInBackground();
 
   const clock: Clock = options.virtualTime ? new VirtualClock() : new SystemClock();
+  // Storage bindings, before any invocation can happen. The app's settings are in process.env by now.
+  const connections = new StorageConnections(process.env);
+  core.invocationBindings = new StorageBindings({
+    connections,
+    settings: process.env,
+    now: () => clock.now(),
+  });
   const engine = new Engine({
     store,
     core,
@@ -130,10 +145,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     ...limits,
     adminInvoker: {
       find: (name) => index.all().find((f) => f.name.toLowerCase() === name.toLowerCase()),
-      run: (fn, input) =>
-        String(fn.trigger.type).toLowerCase() === 'timertrigger'
-          ? runTimer(fn.name, { schedule: { adjustForDST: true }, isPastDue: false })
-          : invokeWithInput(fn, input),
+      run: (fn, input) => runByAdmin(fn, input),
       log: (level, message) => log(level, message),
     },
     log: (level, message) => (level === 'debug' ? options.debug?.(message) : log(level, message)),
@@ -181,6 +193,79 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     });
   };
 
+  /**
+   * The admin API's input is what the trigger would carry, as on Azure: a timer runs as its schedule
+   * would, a queue trigger gets the input as the message text (no real message behind it, so
+   * DequeueCount 0), a blob trigger the blob at the input path, any other trigger the text itself.
+   */
+  const runByAdmin = async (fn: IndexedFunction, input: string | undefined): Promise<void> => {
+    const type = String(fn.trigger.type).toLowerCase();
+    if (type === 'timertrigger')
+      return runTimer(fn.name, { schedule: { adjustForDST: true }, isPastDue: false });
+    if (type === 'queuetrigger')
+      return runQueue(fn, { text: input ?? '', id: randomUUID(), dequeueCount: 0 });
+    if (type === 'blobtrigger') {
+      const listener = blobListeners.find((l) => l.fn === fn);
+      if (!listener)
+        throw new Error(`The blob trigger of '${fn.name}' could not be set up; see the start log.`);
+      return runBlob(fn, await listener.item(input ?? ''));
+    }
+    return invokeWithInput(fn, input);
+  };
+
+  const runQueue = async (fn: IndexedFunction, message: QueueTriggerMessage): Promise<void> => {
+    const { data, triggerMetadata, bindingData } = queueInvocationData(message);
+    await invokeFunction(core, fn.fn, {
+      inputData: [
+        { name: fn.triggerKey, data },
+        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
+      ],
+      triggerMetadata,
+      bindingData,
+    });
+  };
+
+  const runBlob = async (fn: IndexedFunction, item: BlobTriggerItem): Promise<void> => {
+    const { data, triggerMetadata, bindingData } = blobInvocationData(item, fn.trigger.dataType);
+    await invokeFunction(core, fn.fn, {
+      inputData: [
+        { name: fn.triggerKey, data },
+        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
+      ],
+      triggerMetadata,
+      bindingData,
+    });
+  };
+
+  // Storage triggers (the bindings were set up before anything could run).
+  // Polling asks real time even under --virtual-time: the queues and containers are real services,
+  // and a virtual clock only moves for durable work.
+  const pollClock = new SystemClock();
+  const listenerOptions = { connections, settings: process.env, config: storageTriggers, clock: pollClock };
+  const logLine = (level: 'information' | 'warning' | 'error', message: string): void => log(level, message);
+  const queueListeners: QueueTriggerListener[] = [];
+  for (const fn of index.byType('queueTrigger')) {
+    try {
+      queueListeners.push(new QueueTriggerListener(fn, { ...listenerOptions, run: runQueue, log: logLine }));
+    } catch (err) {
+      log('error', `Function '${fn.name}': its queue trigger cannot be set up: ${reason(err)}`);
+    }
+  }
+  const blobListeners: BlobTriggerListener[] = [];
+  const receipts = {
+    get: (fnName: string, blob: string) => store.getBlobReceipt(fnName, blob),
+    put: (fnName: string, blob: string, etag: string) => store.putBlobReceipt(fnName, blob, etag),
+  };
+  for (const fn of index.byType('blobTrigger')) {
+    try {
+      blobListeners.push(
+        new BlobTriggerListener(fn, { ...listenerOptions, receipts, run: runBlob, log: logLine }),
+      );
+    } catch (err) {
+      log('error', `Function '${fn.name}': its blob trigger cannot be set up: ${reason(err)}`);
+    }
+  }
+
   const timers = new TimerTriggerScheduler({
     clock,
     timeZone: process.env.WEBSITE_TIME_ZONE || process.env.TZ || 'UTC',
@@ -196,11 +281,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     timers.add(t.name, schedule, t.trigger.runOnStartup === true);
   }
 
-  warnUnsupportedBindings(index.all(), log);
+  const unsupported = unsupportedBindingsWarning(index.all());
+  if (unsupported) log('warning', unsupported);
   // Counted before the engine takes work, so the count is what the last run left, not what ran since.
   const recovered = countRecovered(store);
   engine.start();
   timers.start();
+  for (const l of queueListeners) l.start();
+  for (const l of blobListeners) l.start();
 
   let autoAdvance: NodeJS.Timeout | undefined;
   if (options.virtualTime === 'auto') {
@@ -243,48 +331,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       closed = true;
       if (autoAdvance) clearInterval(autoAdvance);
       await server.close();
+      await Promise.all([...queueListeners, ...blobListeners].map((l) => l.stop()));
       await timers.stop();
       await engine.stop();
       await core.runHooks('appTerminate', { hookData: core.appHookData });
       store.close();
     },
   };
-}
-
-const SUPPORTED_BINDINGS = new Set(['http', 'durableclient', 'orchestrationclient']);
-
-/** The host runs triggers and durable bindings only; say so instead of dropping data silently. */
-function warnUnsupportedBindings(
-  functions: IndexedFunction[],
-  log: (level: 'information' | 'warning' | 'error', message: string) => void,
-): void {
-  for (const f of functions) {
-    for (const [key, binding] of Object.entries(f.fn.metadata.bindings)) {
-      if (key === f.triggerKey) continue;
-      const type = String(binding.type ?? '').toLowerCase();
-      if (!SUPPORTED_BINDINGS.has(type)) {
-        log(
-          'warning',
-          `Function '${f.name}': the ${binding.direction ?? ''} binding '${key}' of type '${binding.type}' is not supported by the local host; its values are ignored.`,
-        );
-      }
-    }
-  }
-  const triggers = new Set([
-    'httptrigger',
-    'timertrigger',
-    'orchestrationtrigger',
-    'activitytrigger',
-    'entitytrigger',
-  ]);
-  for (const f of functions) {
-    if (!triggers.has(String(f.trigger.type).toLowerCase())) {
-      log(
-        'warning',
-        `Function '${f.name}': trigger type '${f.trigger.type}' is not supported by the local host; it runs only when invoked by hand (POST /admin/functions/${f.name}).`,
-      );
-    }
-  }
 }
 
 let guarded = false;

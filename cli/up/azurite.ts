@@ -1,6 +1,7 @@
 /**
- * Runs Azurite's blob service for `blc up` from this project's node_modules, keeping its data in a
- * folder so blobs survive restarts. It only starts and stops the process; it never touches the data.
+ * Runs Azurite's blob service (or its queue service) for `blc up` and the tests from this project's
+ * node_modules, keeping its data in a folder so blobs survive restarts. It only starts and stops the
+ * process; it never touches the data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,8 +40,11 @@ export async function startLocalAzurite(options: {
   location?: string;
   /** 0: any free port, chosen by the OS when Azurite binds (read back from what Azurite prints). */
   port: number;
+  /** Which Azurite service to run (default blob); the connection string names its endpoint only. */
+  service?: 'blob' | 'queue';
 }): Promise<LocalAzurite> {
-  const bin = path.join(options.projectRoot, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
+  const service = options.service ?? 'blob';
+  const bin = path.join(options.projectRoot, 'node_modules', 'azurite', 'dist', 'src', service, 'main.js');
   if (!fs.existsSync(bin))
     throw new AzuriteStartError(
       'AZURITE_START_FAILED',
@@ -51,9 +55,9 @@ export async function startLocalAzurite(options: {
     process.execPath,
     [
       bin,
-      '--blobHost',
+      `--${service}Host`,
       '127.0.0.1',
-      '--blobPort',
+      `--${service}Port`,
       String(options.port),
       ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
       '--skipApiVersionCheck',
@@ -74,7 +78,7 @@ export async function startLocalAzurite(options: {
   return {
     pid: child.pid ?? -1,
     port,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};${service === 'queue' ? 'Queue' : 'Blob'}Endpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);

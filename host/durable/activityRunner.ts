@@ -126,8 +126,17 @@ export class ActivityRunner {
       throw new Error(
         `The function '${work.name}' doesn't exist, is disabled, or is not an activity function.`,
       );
+    // Binding data as on Azure: a JSON object input's properties (the official backup sample writes
+    // to 'backups/{backupPath}'), instanceId, and the input as `data` and under the trigger's name.
+    const input = parseInput(work.input);
     const result = await invokeFunction(this.options.core, fn.fn, {
       inputData: [{ name: fn.triggerKey, data: work.input === null ? {} : { string: work.input } }],
+      bindingData: {
+        ...(input !== null && typeof input === 'object' && !Array.isArray(input) ? input : {}),
+        instanceId: work.instanceId,
+        data: input,
+        [fn.triggerKey]: input,
+      },
     });
     return fromTypedData(result.returnValue);
   }
@@ -190,6 +199,15 @@ export class ActivityRunner {
         setTimeout(() => this.commit(batch), 100).unref();
       },
     );
+  }
+}
+
+function parseInput(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 

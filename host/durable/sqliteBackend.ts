@@ -231,6 +231,16 @@ export class SqliteBackend implements Backend {
     this.stmts.putTimer.run(name, s.last, s.next, s.lastUpdated);
   }
 
+  /** The ETag of the blob version a blob-triggered function last ran for (its receipt). */
+  getBlobReceipt(functionName: string, blob: string): string | undefined {
+    const r = this.stmts.getBlobReceipt.get(functionName, blob) as { etag: string } | undefined;
+    return r?.etag;
+  }
+
+  putBlobReceipt(functionName: string, blob: string, etag: string): void {
+    this.stmts.putBlobReceipt.run(functionName, blob, etag);
+  }
+
   // ---------------------------------------------------------------- instances and events
 
   createInstance(start: NewInstance): CreateResult {

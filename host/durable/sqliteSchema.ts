@@ -1,7 +1,7 @@
 /**
  * The SQLite backend's schema and its rows: instances, their history (instance + sequence number),
- * the inbox of each orchestration or entity, pending activity work, entity state and timer-trigger
- * schedules, and opening a file with it. Only the SQLite backend uses it; nothing else knows a
+ * the inbox of each orchestration or entity, pending activity work, entity state, timer-trigger
+ * schedules and blob-trigger receipts, and opening a file with it. Only the SQLite backend uses it; nothing else knows a
  * table or column name.
  */
 import Database from 'better-sqlite3';
@@ -64,6 +64,12 @@ CREATE TABLE IF NOT EXISTS timer_triggers (
   next INTEGER NOT NULL,
   last_updated INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS blob_receipts (
+  function_name TEXT NOT NULL,
+  blob TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  PRIMARY KEY (function_name, blob)
+) WITHOUT ROWID;
 `;
 
 /** Tables a file must have to be read as a durable store. */

@@ -55,6 +55,9 @@ export function prepareStatements(db: Database.Database) {
     getTimer: db.prepare('SELECT * FROM timer_triggers WHERE name = ?'),
     putTimer: db.prepare(`INSERT INTO timer_triggers (name, last, next, last_updated) VALUES (?, ?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET last = excluded.last, next = excluded.next, last_updated = excluded.last_updated`),
+    getBlobReceipt: db.prepare('SELECT etag FROM blob_receipts WHERE function_name = ? AND blob = ?'),
+    putBlobReceipt: db.prepare(`INSERT INTO blob_receipts (function_name, blob, etag) VALUES (?, ?, ?)
+      ON CONFLICT(function_name, blob) DO UPDATE SET etag = excluded.etag`),
   };
 }
 

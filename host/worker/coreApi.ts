@@ -3,6 +3,7 @@
  * (metadata + handler), the programming model, and the app/invocation hooks. `@azure/functions`
  * calls into this object exactly as it calls the real worker; nothing here may depend on the app.
  */
+import type { InvocationBindings } from './invoke';
 
 export type RpcTypedData = {
   string?: string | null;
@@ -95,6 +96,8 @@ export class WorkerCore {
   readonly appHookData: Record<string, unknown> = {};
   private model: ProgrammingModel | undefined;
   private readonly hooks = new Map<HookName, HookCallback[]>();
+  /** The host's storage bindings, once it has set them up (invocations before that have none). */
+  invocationBindings: InvocationBindings | undefined;
   /** Where `log()` output goes; the host replaces it once its logger exists. */
   logSink: (level: LogLevel, category: LogCategory, message: string) => void = (
     level,

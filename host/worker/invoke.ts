@@ -1,7 +1,9 @@
 /**
  * Invokes a registered function the way the Node worker does: through the app's programming model
  * (getInvocationModel → getArguments → hooks → invokeFunction → hooks → getResponse), so the app
- * sees the same InvocationContext, bindings and conversions as on Azure.
+ * sees the same InvocationContext, bindings and conversions as on Azure. Input and output bindings
+ * the host itself serves (storage) go through `core.invocationBindings`, when the host set one:
+ * inputs are read before the function runs, outputs written only after it succeeded.
  */
 import { randomUUID } from 'node:crypto';
 import type { CoreInvocationContext, RegisteredFunction, RpcTypedData, WorkerCore } from './coreApi';
@@ -13,6 +15,29 @@ export interface InvocationInput {
   invocationId?: string;
   /** Told of the invocation's core context as soon as it exists (the durable engine routes logs). */
   onCoreContext?: (coreContext: CoreInvocationContext) => void;
+  /**
+   * The trigger's binding data (what `{name}` expressions in other bindings resolve from), when the
+   * caller knows it better than the trigger data alone says (queue and blob triggers, activities).
+   */
+  bindingData?: Record<string, unknown>;
+}
+
+/** Bindings the host serves around an invocation (the Functions host's side of storage bindings). */
+export interface InvocationBindings {
+  /**
+   * Typed data for the function's input bindings the host reads (e.g. blobs); undefined, without
+   * a promise, when it has none (most invocations: the durable engine's path stays as it was).
+   */
+  inputs(
+    fn: RegisteredFunction,
+    input: InvocationInput,
+  ): Promise<{ name: string; data: RpcTypedData }[]> | undefined;
+  /** Writes the function's output bindings (undefined when it has none); a failure fails the invocation, as on Azure. */
+  outputs(
+    fn: RegisteredFunction,
+    input: InvocationInput,
+    response: { returnValue?: RpcTypedData | null; outputData: unknown[] },
+  ): Promise<void> | undefined;
 }
 
 export interface InvocationResult {
@@ -30,11 +55,14 @@ export async function invokeFunction(
   input: InvocationInput,
 ): Promise<InvocationResult> {
   const invocationId = input.invocationId ?? randomUUID();
+  const bindings = core.invocationBindings;
+  const reading = bindings?.inputs(fn, input);
+  const inputData = reading ? [...input.inputData, ...(await reading)] : input.inputData;
   const current: { context?: unknown } = {};
   const coreContext: CoreInvocationContext = {
     invocationId,
     metadata: fn.metadata,
-    request: { invocationId, inputData: input.inputData, triggerMetadata: input.triggerMetadata },
+    request: { invocationId, inputData, triggerMetadata: input.triggerMetadata },
     log: (level, category, message) => core.log(level, category, message, current.context),
   };
   input.onCoreContext?.(coreContext);
@@ -86,7 +114,10 @@ export async function invokeFunction(
   if (error !== undefined && error !== null) throw error;
 
   const response = await model.getResponse(context, result);
-  return { returnValue: response.returnValue, outputData: response.outputData ?? [], context, coreContext };
+  const outputData = response.outputData ?? [];
+  const writing = bindings?.outputs(fn, input, { returnValue: response.returnValue, outputData });
+  if (writing) await writing;
+  return { returnValue: response.returnValue, outputData, context, coreContext };
 }
 
 /** Turns an RPC return value back into a JS value (the inverse of the library's toRpcTypedData). */
