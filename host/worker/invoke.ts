@@ -22,6 +22,8 @@ export interface InvocationResult {
   context?: unknown;
   /** The core context that InvocationContext logs through. */
   coreContext?: CoreInvocationContext;
+  /** What the function returned, after the postInvocation hooks had their say. */
+  returned?: unknown;
 }
 
 export async function invokeFunction(
@@ -86,7 +88,13 @@ export async function invokeFunction(
   if (error !== undefined && error !== null) throw error;
 
   const response = await model.getResponse(context, result);
-  return { returnValue: response.returnValue, outputData: response.outputData ?? [], context, coreContext };
+  return {
+    returnValue: response.returnValue,
+    outputData: response.outputData ?? [],
+    context,
+    coreContext,
+    returned: result,
+  };
 }
 
 /** Turns an RPC return value back into a JS value (the inverse of the library's toRpcTypedData). */
