@@ -50,7 +50,9 @@ function gaveResponse(fn: RegisteredFunction, result: InvocationResult): boolean
   for (const [key, binding] of Object.entries(fn.metadata.bindings)) {
     if (binding.direction !== 'out' || String(binding.type).toLowerCase() !== 'http') continue;
     const value =
-      key === '$return' ? result.returned : (result.context as OutputsLike | undefined)?.extraOutputs?.get(key);
+      key === '$return'
+        ? result.returned
+        : (result.context as OutputsLike | undefined)?.extraOutputs?.get(key);
     if (value !== undefined && value !== null) return true;
   }
   return false;

@@ -41,7 +41,9 @@ const local = (): string => `127.0.0.1:${host.port}`;
 function within<T>(ms: number, what: string, wait: Promise<T>): Promise<T> {
   return Promise.race([
     wait,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: nothing in ${ms} ms`)), ms)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: nothing in ${ms} ms`)), ms),
+    ),
   ]);
 }
 
@@ -182,6 +184,31 @@ describe('an app with HTTP streams', () => {
     expect(res.bytesSentBeforeAnswer).toBeLessThan(16 * MiB);
     // The function never ran: nothing reached the app's server.
     expect((await seen()).invocations.count ?? 0).toBe(before);
+  });
+
+  it('tells the function when the client hangs up mid-body, and goes on serving', async () => {
+    const req = http.request(`${host.url}/api/count`, {
+      method: 'POST',
+      headers: { 'x-functions-key': key },
+    });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1 * MiB));
+    // This call's record (an earlier test left one over 1 MiB): some of the body, none of the end.
+    await expect
+      .poll(async () => {
+        const count = (await seen()).count;
+        return count !== undefined && count.bytes > 0 && count.bytes <= MiB && count.error === undefined;
+      })
+      .toBe(true);
+    req.destroy();
+    await expect.poll(async () => (await seen()).count?.error).toBeDefined();
+    expect((await seen()).count?.complete).toBe(false);
+    const next = await fetch(`${host.url}/api/count`, {
+      method: 'POST',
+      headers: { 'x-functions-key': key },
+      body: 'still here',
+    });
+    expect(await next.json()).toMatchObject({ bytes: 10, complete: true });
   });
 
   it('answers 204 when the function returns nothing, and 500 with a code when it throws', async () => {
