@@ -106,7 +106,8 @@ export function forwardToWorker(f: WorkerForward): Promise<void> {
     const answerInstead = (status: number, code: string, message: string): void => {
       abandon();
       if (answered) {
-        if (!res.writableFinished) res.destroy();
+        // Mid-answer, or after it while the body still comes: the connection itself goes.
+        req.socket.destroy();
         return;
       }
       answered = true;
