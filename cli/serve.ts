@@ -96,6 +96,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   console.log(`Host started on ${host.url} (admin: ${host.url}/admin/host/status)`);
   await stopped;
   await host.close();
+  // A worker process ends with its host. An app with HTTP streams runs its programming model's own
+  // HTTP server, which offers no way to close it: end the process instead of waiting on it forever.
+  if (host.core.capabilities.HttpUri) process.exit(0);
   return 0;
 }
 

@@ -103,6 +103,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     else if (level === 'information') log('information', message);
   };
   await loadApp(appDir, core);
+  // As the host's init request does: an app with HTTP streams starts its own server here (HttpUri).
+  await core.negotiateCapabilities();
 
   const dataDir = options.memory ? undefined : path.resolve(options.dataDir ?? path.join(appDir, '.data'));
   if (dataDir) ensureWritableDataDir(dataDir);

@@ -5,9 +5,11 @@
  * loopback listener (rpcServer.ts).
  *
  * Order of checks, so that a stranger costs the host nothing: Host header, route, method, key, then
- * the declared length, and only then the body, read up to its limit. Every line it logs about a
+ * the declared length, and only then the body, read up to its limit (or, for an app with HTTP
+ * streams, forwarded to the app's own server as it arrives, up to the same limit). Every line it logs about a
  * request goes through the redactor; it never builds a URL holding a key from request headers.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DurableApi, DurableUrls } from '../durable/api';
@@ -17,6 +19,8 @@ import { ADMIN_FUNCTIONS_PREFIX, type AdminInvoker, invokeByAdmin } from './admi
 import { BodyTooLarge, ClientAborted, checkDeclaredLength, readBody } from './body';
 import { hostAllowed, parseHostHeader } from './hostHeader';
 import { invokeHttpFunction } from './httpTrigger';
+import { invokeStreamedHttpFunction } from './streamTrigger';
+import { forwardToWorker, workerStreamUri } from './workerProxy';
 import { answerDurable } from './durableAnswer';
 import { AuthLevel, HostKeys, keyMatchesAny, presentedKey } from './keys';
 import { secretRedactor } from './redact';
@@ -82,6 +86,9 @@ export class HostHttpServer {
   private readonly publicName: string | undefined;
   private port = 0;
   private bindAddress = '127.0.0.1';
+  /** The app's own HTTP server when it enabled HTTP streams (its `HttpUri` capability). */
+  private readonly workerUri: URL | undefined;
+  private readonly workerAgent = new http.Agent({ keepAlive: true });
 
   constructor(private readonly options: HttpServerOptions) {
     for (const f of options.httpFunctions) {
@@ -99,6 +106,7 @@ export class HostHttpServer {
       maxBodyBytes: options.durableMaxBodyBytes,
       log: (level, message) => this.log(level, message),
     });
+    this.workerUri = workerStreamUri(options.core.capabilities);
     this.publicName = options.publicHostName ? parseHostHeader(options.publicHostName)?.name : undefined;
     const { keys } = options;
     this.redact = secretRedactor([
@@ -139,6 +147,7 @@ export class HostHttpServer {
       }),
       this.rpc.close(),
     ]);
+    this.workerAgent.destroy();
   }
 
   /** Where the app's DurableClient sends its calls: the private loopback listener. */
@@ -184,6 +193,25 @@ export class HostHttpServer {
     else res.destroy();
   }
 
+  /**
+   * The last check before a body byte is read: the declared length. Only then is a client that
+   * asked `Expect: 100-continue` told to send its body.
+   */
+  private admitBody(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    limit: number,
+    expectsContinue: boolean,
+  ): void {
+    try {
+      checkDeclaredLength(req, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) throw new Refused(413, 'PAYLOAD_TOO_LARGE', err.message);
+      throw err;
+    }
+    if (expectsContinue) res.writeContinue();
+  }
+
   /** The body, once every other check has passed; a Refused (413) when it is over `limit`. */
   private async body(
     req: http.IncomingMessage,
@@ -191,9 +219,8 @@ export class HostHttpServer {
     limit: number,
     expectsContinue: boolean,
   ): Promise<Buffer> {
+    this.admitBody(req, res, limit, expectsContinue);
     try {
-      checkDeclaredLength(req, limit);
-      if (expectsContinue) res.writeContinue();
       return await readBody(req, limit);
     } catch (err) {
       if (err instanceof BodyTooLarge) throw new Refused(413, 'PAYLOAD_TOO_LARGE', err.message);
@@ -266,10 +293,15 @@ export class HostHttpServer {
         `This function requires a ${level} key (x-functions-key header or code query parameter).`,
       );
     }
-    const body = await this.body(req, res, this.options.maxBodyBytes, expectsContinue);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    if (this.workerUri) {
+      this.admitBody(req, res, this.options.maxBodyBytes, expectsContinue);
+      await this.streamed(req, res, fn, { url, target, headers, params: match.params });
+      return;
+    }
+    const body = await this.body(req, res, this.options.maxBodyBytes, expectsContinue);
     let out;
     try {
       out = await invokeHttpFunction(
@@ -290,6 +322,47 @@ export class HostHttpServer {
     res.statusCode = out.status;
     for (const [k, v] of out.headers) res.appendHeader(k, v);
     res.end(out.body);
+  }
+
+  /** An app with HTTP streams: the request goes to the app's own server as it arrives (workerProxy.ts). */
+  private async streamed(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    fn: IndexedFunction,
+    call: { url: URL; target: string; headers: Record<string, string>; params: Record<string, string> },
+  ): Promise<void> {
+    const invocationId = randomUUID();
+    await forwardToWorker({
+      req,
+      res,
+      workerUri: this.workerUri as URL,
+      agent: this.workerAgent,
+      target: call.target,
+      invocationId,
+      functionName: fn.name,
+      forwardedHost: call.url.host,
+      limit: this.options.maxBodyBytes,
+      invoke: async () => {
+        const outcome = await invokeStreamedHttpFunction(
+          this.options.core,
+          fn.fn,
+          fn.triggerKey,
+          { invocationId, url: call.url.toString(), headers: call.headers, params: call.params },
+          () => this.clientBinding(),
+        );
+        return { responded: outcome.responded };
+      },
+      failed: (err) =>
+        this.log(
+          'error',
+          `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
+      unreachable: (err) =>
+        this.log(
+          'error',
+          `The app's HTTP stream server (${this.workerUri?.origin ?? ''}) failed for 'Functions.${fn.name}': ${String(err)}`,
+        ),
+    });
   }
 
   private async adminInvoke(

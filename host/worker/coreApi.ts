@@ -94,6 +94,11 @@ export const HOST_VERSION = '4.1037.0';
 export class WorkerCore {
   readonly functions = new Map<string, RegisteredFunction>();
   readonly appHookData: Record<string, unknown> = {};
+  /**
+   * What the programming model announced at worker init (`getCapabilities`): e.g. `HttpUri`, the
+   * address of its own HTTP server when the app enabled HTTP streaming. Empty until negotiated.
+   */
+  capabilities: Readonly<Record<string, string>> = {};
   private model: ProgrammingModel | undefined;
   private readonly hooks = new Map<HookName, HookCallback[]>();
   /** The host's storage bindings, once it has set them up (invocations before that have none). */
@@ -126,6 +131,16 @@ export class WorkerCore {
   get programmingModel(): ProgrammingModel {
     if (!this.model) throw new Error('The app never set a programming model (it registered no functions).');
     return this.model;
+  }
+
+  /**
+   * Asks the programming model for its capabilities, as the worker does when it answers the host's
+   * init request; the model locks its setup then (no `app.setup` after this point).
+   */
+  async negotiateCapabilities(): Promise<Readonly<Record<string, string>>> {
+    const announced = this.model?.getCapabilities ? await this.model.getCapabilities({}) : {};
+    this.capabilities = { ...announced };
+    return this.capabilities;
   }
 
   registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {

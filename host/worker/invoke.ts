@@ -47,6 +47,8 @@ export interface InvocationResult {
   context?: unknown;
   /** The core context that InvocationContext logs through. */
   coreContext?: CoreInvocationContext;
+  /** What the function returned, after the postInvocation hooks had their say. */
+  returned?: unknown;
 }
 
 export async function invokeFunction(
@@ -117,7 +119,7 @@ export async function invokeFunction(
   const outputData = response.outputData ?? [];
   const writing = bindings?.outputs(fn, input, { returnValue: response.returnValue, outputData });
   if (writing) await writing;
-  return { returnValue: response.returnValue, outputData, context, coreContext };
+  return { returnValue: response.returnValue, outputData, context, coreContext, returned: result };
 }
 
 /** Turns an RPC return value back into a JS value (the inverse of the library's toRpcTypedData). */

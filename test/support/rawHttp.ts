@@ -91,9 +91,10 @@ export function rawRequest(port: number, request: RawRequest, timeoutMs = 10_000
       const pump = (): void => {
         while (!done && answeredAt === undefined && sent < limit) {
           sent += chunk.length;
-          const ok =
-            socket.write(`${chunk.length.toString(16)}\r\n`) && socket.write(chunk) && socket.write('\r\n');
-          if (!ok) {
+          // All three parts, always: a short-circuit here would cut a chunk in half on backpressure.
+          socket.write(`${chunk.length.toString(16)}\r\n`);
+          socket.write(chunk);
+          if (!socket.write('\r\n')) {
             socket.once('drain', pump);
             return;
           }
