@@ -3,6 +3,9 @@
 // Application Insights, a Key Vault (RBAC) for the app's secrets, and a user-assigned managed
 // identity that is the app's only credential: for its storage (blobs, queues and tables of the
 // Durable Task engine), Key Vault references, and tokens for Dataverse and Microsoft Graph.
+// durableBackend chooses where the Durable Task engine keeps its state: in that storage account
+// (AzureStorage, the default) or in a Durable Task Scheduler with one task hub (DurableTaskScheduler;
+// see docs/DEPLOYMENT.md, "Choosing the durable backend").
 //
 // Deploy: az deployment group create -g <group> -p infra/parameters/<environment>.bicepparam
 // (see docs/DEPLOYMENT.md).
@@ -75,6 +78,19 @@ param timeZone string = 'UTC'
 @minValue(1)
 param rollbackRetentionDays int = 30
 
+@description('Where the Durable Task engine keeps orchestration state: AzureStorage (queues, tables and blobs of the storage account) or DurableTaskScheduler (a managed scheduler; higher throughput).')
+@allowed(['AzureStorage', 'DurableTaskScheduler'])
+param durableBackend string = 'AzureStorage'
+
+@description('Durable Task Scheduler billing (DurableTaskScheduler only): Consumption is paid per action (up to 500 actions/s), Dedicated per capacity unit (2,000 actions/s each).')
+@allowed(['Consumption', 'Dedicated'])
+param schedulerSku string = 'Consumption'
+
+@description('Capacity units of a Dedicated scheduler (three make it highly available). Not used with Consumption.')
+@minValue(1)
+@maxValue(3)
+param schedulerCapacity int = 1
+
 param tags object = {}
 
 var short = environmentName == 'production' ? 'prd' : 'stg'
@@ -87,6 +103,7 @@ var names = {
   vault: take('kv-${appName}-${short}-${suffix}', 24)
   plan: 'asp-${appName}-${short}'
   site: 'func-${appName}-${short}-${suffix}'
+  scheduler: 'dts-${appName}-${short}-${suffix}'
 }
 var allTags = union(tags, { application: 'life-cockpit', environment: environmentName })
 
@@ -94,16 +111,23 @@ var allTags = union(tags, { application: 'life-cockpit', environment: environmen
 var deploymentContainer = 'app-package'
 var appContainers = ['lifecockpit-snapshots', 'lifecockpit-config', 'lifecockpit-rollback']
 
+var useScheduler = durableBackend == 'DurableTaskScheduler'
+// The scheduler's task hub is the one host.json names, so the app and the hub cannot disagree.
+var taskHubName = loadJsonContent('../host.json').extensions.durableTask.hubName
+
 // Built-in role definitions (their ids are the same in every tenant). Exactly what the app needs:
-// the Durable Task engine keeps its state in blobs, queues and tables (and takes blob leases, which
-// need Owner rather than Contributor); the app reads one secret through a Key Vault reference.
+// on Azure Storage the Durable Task engine keeps its state in blobs, queues and tables (and takes
+// blob leases, which need Owner rather than Contributor); with the scheduler that state is in the
+// task hub, and the storage account keeps only blobs (the deployment package, the host's timer
+// leases and keys, the app's containers). The app reads one secret through a Key Vault reference.
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402'
 }
-var storageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]
+var storageRoles = useScheduler ? [roles.storageBlobDataOwner] : [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: names.identity
@@ -208,6 +232,34 @@ resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
+resource scheduler 'Microsoft.DurableTask/schedulers@2026-02-01' = if (useScheduler) {
+  name: names.scheduler
+  location: location
+  tags: allTags
+  properties: {
+    sku: schedulerSku == 'Dedicated' ? { name: 'Dedicated', capacity: schedulerCapacity } : { name: 'Consumption' }
+    // Like the storage account: reachable from the plan's shared outbound addresses, and every caller
+    // signs in with Entra ID (a scheduler has no keys). An empty list would refuse every caller.
+    ipAllowlist: ['0.0.0.0/0']
+  }
+}
+
+resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2026-02-01' = if (useScheduler) {
+  parent: scheduler
+  name: taskHubName
+}
+
+// Data-plane access to this app's task hub only, not to every hub the scheduler may hold.
+resource taskHubDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useScheduler) {
+  scope: taskHub
+  name: guid(taskHub.id, identity.id, roles.durableTaskDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.durableTaskDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: names.plan
   location: location
@@ -236,6 +288,16 @@ var appSettings = {
   LIFECOCKPIT_ROLLBACK_RETENTION_DAYS: string(rollbackRetentionDays)
 }
 
+// Added with the scheduler only. host.json is one file for both backends and names no storage
+// provider (Azure Storage is the engine's default); an app setting AzureFunctionsJobHost__<path>
+// overrides that path of host.json, so these switch the engine to the scheduler. The connection
+// names the identity to sign in with; it carries no secret.
+var schedulerSettings = {
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${scheduler.properties.endpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+}
+
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: names.site
   location: location
@@ -253,7 +315,12 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: [for setting in items(appSettings): { name: setting.key, value: setting.value }]
+      appSettings: [
+        for setting in items(union(appSettings, useScheduler ? schedulerSettings : {})): {
+          name: setting.key
+          value: setting.value
+        }
+      ]
     }
     functionAppConfig: {
       deployment: {
@@ -273,8 +340,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       runtime: { name: 'node', version: nodeVersion }
     }
   }
-  // The identity must hold its roles before the host first starts, or it fails to reach storage.
-  dependsOn: [storageRoleAssignments, vaultSecretsUser, containers]
+  // The identity must hold its roles before the host first starts, or it fails to reach its state.
+  dependsOn: [storageRoleAssignments, vaultSecretsUser, taskHubDataContributor, containers]
 }
 
 // Deployments come through Entra ID (the pipeline's OIDC login), never basic-auth publishing.
@@ -297,3 +364,6 @@ output storageAccountName string = storage.name
 output applicationInsightsName string = insights.name
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
+output durableBackend string = durableBackend
+// For the scheduler's dashboard (docs/DEPLOYMENT.md); empty on Azure Storage.
+output durableTaskSchedulerEndpoint string = useScheduler ? scheduler.properties.endpoint : ''

@@ -18,3 +18,6 @@ param practiceOwnerEmail = readEnvironmentVariable('PRACTICE_OWNER_EMAIL', '')
 param remindersSchedule = readEnvironmentVariable('REMINDERS_SCHEDULE', '0 0 7 * * *')
 param timeZone = readEnvironmentVariable('WEBSITE_TIME_ZONE', 'Europe/Berlin')
 param rollbackRetentionDays = 14
+// AzureStorage or DurableTaskScheduler, and the scheduler's billing (docs/DEPLOYMENT.md, "Choosing the durable backend").
+param durableBackend = readEnvironmentVariable('DURABLE_BACKEND', 'AzureStorage')
+param schedulerSku = readEnvironmentVariable('DURABLE_TASK_SCHEDULER_SKU', 'Consumption')

@@ -1,14 +1,28 @@
 /**
- * Structural checks of infra/ — the Bicep is NOT compiled here (no Bicep compiler on these machines).
+ * Structural checks of infra/ — the Bicep is NOT compiled here (no Bicep compiler on these machines:
+ * it is a .NET tool that az and the bicep-node package download from outside the npm registry).
  * What can be checked without one: the parameter files against main.bicep's declarations, the app
  * settings against what the app reads, the role assignments against the built-in role ids and the
- * least privilege the app needs, the security settings of storage and Key Vault, and that no secret
- * is written into any file.
+ * least privilege the app needs, the security settings of storage and Key Vault, what each durable
+ * backend deploys (resources, roles, settings, evaluated for each value of durableBackend), and that
+ * no secret is written into any file.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { delimiterProblem, readParamFile, readParams, readVarObject, stripComments } from './bicepSource';
+import { readHostConfig } from '../../host/settings';
+import {
+  delimiterProblem,
+  evaluateCondition,
+  pickBranch,
+  readParamFile,
+  readParams,
+  readResources,
+  readVarExpression,
+  readVarObject,
+  stripComments,
+} from './bicepSource';
 import { ROOT } from './support';
 
 const INFRA = path.join(ROOT, 'infra');
@@ -27,6 +41,7 @@ const BUILT_IN_ROLES: Record<string, string> = {
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+  '0ad04412-c4d5-4796-b79c-f76d14c8d402': 'Durable Task Data Contributor',
 };
 
 /** Every environment variable the app's code reads (settings.ts, and the few trigger options read at load). */
@@ -138,6 +153,7 @@ describe('infra/main.bicep (structure; not compiled)', () => {
     expect(ids.every((id) => id in BUILT_IN_ROLES)).toBe(true);
     expect(ids.map((id) => BUILT_IN_ROLES[id]).sort()).toEqual(
       [
+        'Durable Task Data Contributor',
         'Key Vault Secrets User',
         'Storage Blob Data Owner',
         'Storage Queue Data Contributor',
@@ -149,24 +165,21 @@ describe('infra/main.bicep (structure; not compiled)', () => {
       (m) => m[1],
     );
     expect(guids.sort()).toEqual([...ids].sort());
-    const assignments = [
-      ...code.matchAll(
-        /resource \w+ 'Microsoft\.Authorization\/roleAssignments@[^']+' = (\[[\s\S]*?\n\]|\{[\s\S]*?\n\})/g,
-      ),
-    ].map((m) => m[1]);
-    expect(assignments).toHaveLength(2);
+    const assignments = readResources(MAIN)
+      .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments')
+      .map((r) => r.body);
+    expect(assignments).toHaveLength(3);
     expect(assignments[0]).toMatch(/for roleId in storageRoles/);
     expect(assignments[0]).toMatch(/scope: storage\n/);
     expect(assignments[1]).toMatch(/scope: vault\n/);
     expect(assignments[1]).toMatch(/roles\.keyVaultSecretsUser/);
+    expect(assignments[2]).toMatch(/scope: taskHub\n/);
+    expect(assignments[2]).toMatch(/roles\.durableTaskDataContributor\)/);
     for (const a of assignments) {
       expect(a).toMatch(/principalId: identity\.properties\.principalId/);
       expect(a).toMatch(/principalType: 'ServicePrincipal'/);
     }
-    expect(readVarObject(MAIN, 'roles').size).toBe(4);
-    expect(code).toMatch(
-      /var storageRoles = \[roles\.storageBlobDataOwner, roles\.storageQueueDataContributor, roles\.storageTableDataContributor\]/,
-    );
+    expect(readVarObject(MAIN, 'roles').size).toBe(5);
   });
 
   it('locks storage down: Entra ID only, TLS 1.2, no public blobs; the plan deploys with the identity', () => {
@@ -197,6 +210,200 @@ describe('infra/main.bicep (structure; not compiled)', () => {
     expect(production.values.get('enablePurgeProtection')).toBe('true');
     expect(params.find((p) => p.name === 'enablePurgeProtection')?.defaultValue).toBe(
       "environmentName == 'production'",
+    );
+  });
+});
+
+const HOST_JSON = path.join(ROOT, 'host.json');
+const SCHEDULER_RESOURCES = ['scheduler', 'taskHub', 'taskHubDataContributor'];
+const resources = readResources(MAIN);
+const resource = (symbol: string) => {
+  const found = resources.find((r) => r.symbol === symbol);
+  if (!found) throw new Error(`main.bicep declares no resource ${symbol}`);
+  return found;
+};
+/** The resources a deployment with these parameter values creates (conditions evaluated). */
+const deployedWith = (given: Record<string, string>): string[] =>
+  resources
+    .filter((r) => r.condition === undefined || evaluateCondition(MAIN, r.condition, given))
+    .map((r) => r.symbol);
+/** The role ids the storage role assignments loop over, for these parameter values. */
+const storageRoleIds = (given: Record<string, string>): string[] => {
+  const roles = readVarObject(MAIN, 'roles');
+  const list = pickBranch(MAIN, readVarExpression(MAIN, 'storageRoles'), given);
+  return [...list.matchAll(/roles\.(\w+)/g)].map((m) => (roles.get(m[1]) ?? m[1]).replace(/'/g, ''));
+};
+/** The app settings a deployment writes: the site's `union(...)` with its ternary picked. */
+const settingsWith = (given: Record<string, string>): Map<string, string> => {
+  const m = /items\(union\((\w+), (.+)\)\)/.exec(resource('site').body);
+  if (!m) throw new Error('the site does not build its app settings as items(union(base, extra))');
+  const extra = pickBranch(MAIN, m[2], given);
+  return new Map([...readVarObject(MAIN, m[1]), ...(extra === '{}' ? [] : readVarObject(MAIN, extra))]);
+};
+const OVERRIDE = 'AzureFunctionsJobHost__';
+
+describe('infra/main.bicep: the durable backend, chosen by durableBackend', () => {
+  it('offers Azure Storage (the default) and the Durable Task Scheduler, with the scheduler SKUs Azure has', () => {
+    const byName = new Map(params.map((p) => [p.name, p]));
+    expect(byName.get('durableBackend')).toMatchObject({
+      defaultValue: "'AzureStorage'",
+      allowed: ["'AzureStorage'", "'DurableTaskScheduler'"],
+    });
+    expect(byName.get('schedulerSku')).toMatchObject({
+      defaultValue: "'Consumption'",
+      allowed: ["'Consumption'", "'Dedicated'"],
+    });
+    // A Dedicated scheduler takes one to three capacity units.
+    expect(main).toMatch(/@minValue\(1\)\n@maxValue\(3\)\nparam schedulerCapacity int = 1\n/);
+    expect(readVarExpression(MAIN, 'useScheduler')).toBe("durableBackend == 'DurableTaskScheduler'");
+  });
+
+  it('deploys no scheduler, task hub or scheduler role with Azure Storage, and grants blobs, queues and tables', () => {
+    const defaultAndExplicit: Record<string, string>[] = [{}, { durableBackend: 'AzureStorage' }];
+    for (const given of defaultAndExplicit) {
+      const deployed = deployedWith(given);
+      expect(SCHEDULER_RESOURCES.filter((r) => deployed.includes(r))).toEqual([]);
+      expect(deployed).toEqual(
+        expect.arrayContaining(['storage', 'site', 'storageRoleAssignments', 'vaultSecretsUser']),
+      );
+      expect(storageRoleIds(given).map((id) => BUILT_IN_ROLES[id])).toEqual([
+        'Storage Blob Data Owner',
+        'Storage Queue Data Contributor',
+        'Storage Table Data Contributor',
+      ]);
+    }
+  });
+
+  it('deploys the scheduler, its task hub and the identity’s data role on it with the Durable Task Scheduler', () => {
+    const given = { durableBackend: 'DurableTaskScheduler' };
+    expect(deployedWith(given)).toEqual(expect.arrayContaining([...SCHEDULER_RESOURCES, 'storage', 'site']));
+    expect(resource('scheduler')).toMatchObject({
+      type: 'Microsoft.DurableTask/schedulers',
+      apiVersion: '2026-02-01',
+    });
+    expect(resource('taskHub')).toMatchObject({
+      type: 'Microsoft.DurableTask/schedulers/taskHubs',
+      apiVersion: '2026-02-01',
+    });
+    expect(resource('taskHub').body).toMatch(/parent: scheduler\n/);
+    // An empty allow list refuses every caller; the identity's role is what guards the data.
+    expect(resource('scheduler').body).toMatch(/ipAllowlist: \['0\.0\.0\.0\/0'\]/);
+    // The storage account keeps blobs only (package, timer leases, the app's containers).
+    expect(storageRoleIds(given).map((id) => BUILT_IN_ROLES[id])).toEqual(['Storage Blob Data Owner']);
+  });
+
+  it('bills the scheduler per action, or per capacity unit when Dedicated', () => {
+    const sku = /sku: (.+)\n/.exec(resource('scheduler').body)?.[1] ?? '';
+    expect(pickBranch(MAIN, sku, {})).toBe("{ name: 'Consumption' }");
+    expect(pickBranch(MAIN, sku, { schedulerSku: 'Consumption' })).toBe("{ name: 'Consumption' }");
+    expect(pickBranch(MAIN, sku, { schedulerSku: 'Dedicated' })).toBe(
+      "{ name: 'Dedicated', capacity: schedulerCapacity }",
+    );
+  });
+
+  it('gives the app’s identity Durable Task Data Contributor on its own task hub, before the app starts', () => {
+    const role = resource('taskHubDataContributor');
+    expect(role.type).toBe('Microsoft.Authorization/roleAssignments');
+    expect(role.condition).toBe('useScheduler');
+    expect(role.body).toMatch(/scope: taskHub\n/);
+    expect(role.body).toMatch(/name: guid\(taskHub\.id, identity\.id, roles\.durableTaskDataContributor\)/);
+    expect(role.body).toMatch(
+      /roleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', roles\.durableTaskDataContributor\)/,
+    );
+    const id = readVarObject(MAIN, 'roles').get('durableTaskDataContributor')?.replace(/'/g, '') ?? '';
+    expect(BUILT_IN_ROLES[id]).toBe('Durable Task Data Contributor');
+    expect(resource('site').body).toMatch(/dependsOn: \[[^\]]*\btaskHubDataContributor\b[^\]]*\]/);
+  });
+
+  it('names the task hub after host.json’s hubName, which is valid for both backends', () => {
+    expect(resource('taskHub').body).toMatch(/name: taskHubName\n/);
+    expect(readVarExpression(MAIN, 'taskHubName')).toBe(
+      "loadJsonContent('../host.json').extensions.durableTask.hubName",
+    );
+    expect(path.resolve(INFRA, '../host.json')).toBe(HOST_JSON);
+    const hubName = readHostConfig(ROOT).hubName;
+    expect(hubName).toMatch(/^[a-zA-Z0-9-]{3,64}$/); // the task hub resource's name rule
+    expect(hubName).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/); // Azure Storage's task hub rule
+  });
+
+  it('adds no scheduler setting with Azure Storage', () => {
+    const settings = settingsWith({ durableBackend: 'AzureStorage' });
+    expect(settings).toEqual(readVarObject(MAIN, 'appSettings'));
+    expect([...settings.keys()].filter((k) => k.startsWith(OVERRIDE) || k.startsWith('DURABLE_'))).toEqual(
+      [],
+    );
+  });
+
+  it('points the engine at the scheduler with the identity, by settings that override host.json', () => {
+    const settings = settingsWith({ durableBackend: 'DurableTaskScheduler' });
+    const base = readVarObject(MAIN, 'appSettings');
+    const added = [...settings.keys()].filter((k) => !base.has(k));
+    expect(added.sort()).toEqual(
+      [
+        'DURABLE_TASK_SCHEDULER_CONNECTION_STRING',
+        `${OVERRIDE}extensions__durableTask__storageProvider__type`,
+        `${OVERRIDE}extensions__durableTask__storageProvider__connectionStringName`,
+      ].sort(),
+    );
+    // Nothing of the base is replaced; the identity the app already uses signs in to the scheduler.
+    for (const [key, value] of base) expect(settings.get(key), key).toBe(value);
+    expect(settings.get('DURABLE_TASK_SCHEDULER_CONNECTION_STRING')).toBe(
+      "'Endpoint=${scheduler.properties.endpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}'",
+    );
+    expect(settings.get(`${OVERRIDE}extensions__durableTask__storageProvider__type`)).toBe("'azureManaged'");
+    expect(settings.get(`${OVERRIDE}extensions__durableTask__storageProvider__connectionStringName`)).toBe(
+      "'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'",
+    );
+  });
+
+  it('overrides paths host.json has, and the host.json they make still satisfies the local host', () => {
+    const hostJson = JSON.parse(fs.readFileSync(HOST_JSON, 'utf8')) as {
+      extensions: { durableTask: Record<string, unknown> };
+      extensionBundle: { id: string; version: string };
+    };
+    // host.json itself names no provider: Azure Storage is the engine's default, so one file serves both.
+    expect(hostJson.extensions.durableTask.storageProvider).toBeUndefined();
+    // The azureManaged provider needs extension bundle 4.32.0 or later (a 4.x bundle; 5 is excluded).
+    expect(hostJson.extensionBundle).toEqual({
+      id: 'Microsoft.Azure.Functions.ExtensionBundle',
+      version: '[4.32.0, 5.0.0)',
+    });
+    // Apply the overrides as the Functions host does (each __ a level of host.json) and read the result.
+    const applied = JSON.parse(JSON.stringify(hostJson)) as Record<string, unknown>;
+    const settings = settingsWith({ durableBackend: 'DurableTaskScheduler' });
+    for (const [key, value] of settings) {
+      if (!key.startsWith(OVERRIDE)) continue;
+      const parts = key.slice(OVERRIDE.length).split('__');
+      let at = applied;
+      // extensions.durableTask must already be there: a misspelt level would configure nothing.
+      parts.slice(0, 2).reduce<unknown>((node, part) => {
+        const next = (node as Record<string, unknown>)[part];
+        expect(next, `${part} of ${key} is in host.json`).toBeTypeOf('object');
+        return next;
+      }, hostJson);
+      for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+      at[parts[parts.length - 1]] = value.replace(/^'|'$/g, '');
+    }
+    const provider = (applied.extensions as { durableTask: { storageProvider: Record<string, string> } })
+      .durableTask.storageProvider;
+    expect(provider).toEqual({
+      type: 'azureManaged',
+      connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING',
+    });
+    expect(settings.has(provider.connectionStringName)).toBe(true);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-json-dts-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'host.json'), JSON.stringify(applied));
+      expect(readHostConfig(dir)).toEqual(readHostConfig(ROOT));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports which backend it deployed, and the scheduler endpoint for its dashboard', () => {
+    expect(code).toMatch(/^output durableBackend string = durableBackend$/m);
+    expect(code).toMatch(
+      /^output durableTaskSchedulerEndpoint string = useScheduler \? scheduler\.properties\.endpoint : ''$/m,
     );
   });
 });

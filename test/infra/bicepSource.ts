@@ -134,3 +134,78 @@ export function readParamFile(file: string): ParamFile {
   for (const m of code.matchAll(/^param\s+(\w+)\s*=\s*(.+?)\s*$/gm)) values.set(m[1], m[2]);
   return { using: using[1], values };
 }
+
+export interface BicepResource {
+  symbol: string;
+  type: string;
+  apiVersion: string;
+  /** The expression of `= if (...)`, when the resource is deployed only under a condition. */
+  condition?: string;
+  /** The declaration's body, from its opening `{` or `[` to the matching line at the start of a line. */
+  body: string;
+}
+
+/** Every `resource` declaration of a template (closed by a `}` or `]` at the start of a line). */
+export function readResources(file: string): BicepResource[] {
+  const code = stripComments(fs.readFileSync(file, 'utf8'));
+  const found: BicepResource[] = [];
+  const head = /^resource (\w+) '([^'@]+)@([^']+)' = (?:if \((.+)\) )?([{[])$/gm;
+  for (const m of code.matchAll(head)) {
+    const close = m[5] === '{' ? '\n}' : '\n]';
+    const end = code.indexOf(close, m.index);
+    if (end < 0) throw new Error(`resource ${m[1]} is never closed`);
+    found.push({
+      symbol: m[1],
+      type: m[2],
+      apiVersion: m[3],
+      condition: m[4],
+      body: code.slice(m.index + m[0].length - 1, end + close.length),
+    });
+  }
+  const declared = [...code.matchAll(/^resource /gm)].length;
+  if (declared !== found.length) throw new Error(`${file}: a resource declaration is in an unexpected form`);
+  return found;
+}
+
+/** `var <name> = <expression>` on one line (the form the templates use for flags and lists). */
+export function readVarExpression(file: string, name: string): string {
+  const code = stripComments(fs.readFileSync(file, 'utf8'));
+  const m = new RegExp(`^var ${name} = (.+)$`, 'm').exec(code);
+  if (!m) throw new Error(`${file} has no one-line 'var ${name} ='`);
+  return m[1].trim();
+}
+
+/**
+ * The value of a condition for given parameter values, for the few forms a deployment condition
+ * takes here: a boolean `var` defined as `param == 'literal'`, its negation with `!`, or such a
+ * comparison written out. Parameters not given take their declared defaults. Anything else throws,
+ * so a condition this reader cannot judge fails the test rather than being guessed.
+ */
+export function evaluateCondition(file: string, expression: string, given: Record<string, string>): boolean {
+  const expr = expression.trim();
+  if (expr.startsWith('!')) return !evaluateCondition(file, expr.slice(1), given);
+  const comparison = /^(\w+) (==|!=) '([^']*)'$/.exec(expr);
+  if (comparison) {
+    const [, name, op, literal] = comparison;
+    const value = paramValue(file, name, given);
+    return op === '==' ? value === literal : value !== literal;
+  }
+  if (/^\w+$/.test(expr)) return evaluateCondition(file, readVarExpression(file, expr), given);
+  throw new Error(`cannot evaluate the condition ${expr}`);
+}
+
+function paramValue(file: string, name: string, given: Record<string, string>): string {
+  if (name in given) return given[name];
+  const declared = readParams(file).find((p) => p.name === name);
+  if (!declared) throw new Error(`${name} is neither a parameter nor a boolean var of ${file}`);
+  const literal = /^'([^']*)'$/.exec(declared.defaultValue ?? '');
+  if (!literal) throw new Error(`parameter ${name} has no string default; give its value`);
+  return literal[1];
+}
+
+/** `cond ? a : b` (one level, no nested ternary) with the branch the condition picks; else the expression. */
+export function pickBranch(file: string, expression: string, given: Record<string, string>): string {
+  const m = /^([^?]+?) \? (.+?) : (.+)$/.exec(expression.trim());
+  if (!m) return expression.trim();
+  return evaluateCondition(file, m[1], given) ? m[2].trim() : m[3].trim();
+}

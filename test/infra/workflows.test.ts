@@ -241,6 +241,20 @@ describe('deploy-environment.yml', () => {
     expect(Object.keys(infra?.env ?? {}).sort()).toEqual([...wanted].sort());
   });
 
+  it('lets the parameters file’s default apply to every optional variable an environment leaves unset', () => {
+    const infra = steps.find((s) => s.run?.includes('az deployment group create'));
+    const loop = /for name in ([^;]+); do/.exec((infra?.run ?? '').replace(/\\\n/g, ' '));
+    const unset = new Set(loop?.[1].trim().split(/\s+/));
+    const optional = new Set<string>();
+    for (const env of ['staging', 'production']) {
+      const text = fs.readFileSync(path.join(ROOT, 'infra', 'parameters', `${env}.bicepparam`), 'utf8');
+      for (const m of text.matchAll(/readEnvironmentVariable\('(\w+)', /g)) optional.add(m[1]);
+    }
+    expect(optional).toContain('DURABLE_BACKEND');
+    expect([...optional].filter((name) => !unset.has(name))).toEqual([]);
+    expect([...unset].filter((name) => !optional.has(name))).toEqual([]);
+  });
+
   it('downloads the package of the run it is given and deploys that zip to the Function App', () => {
     const download = steps.find((s) => s.uses?.startsWith('actions/download-artifact@'));
     expect(download?.with).toMatchObject({
