@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamicsWebApi } from 'dynamics-web-api';
 import type { DataverseSim } from '../../../sim/dataverse';
+import { ChangeGate } from '../../../sim/dataverse/changeGate';
+import type { ChangeEvent } from '../../../sim/dataverse/records';
 import { call, startReceiver, startSim, TOKEN, webApi, type Receiver, type WireResponse } from './support';
 
 let sim: DataverseSim;
@@ -518,5 +520,38 @@ describe('$batch needs a token like any call', () => {
     const res = await call(sim, '$batch', { method: 'POST', auth: false, rawBody: '--b--' });
     expect(res.status).toBe(401);
     expect(TOKEN).toBeTruthy();
+  });
+});
+
+describe('ChangeGate (what keeps a rolled-back changeset from reaching webhooks)', () => {
+  const event = (id: string): ChangeEvent => ({ id }) as unknown as ChangeEvent;
+
+  it('passes events straight through outside a held section', () => {
+    const delivered: string[] = [];
+    const gate = new ChangeGate((e) => delivered.push(e.id));
+    gate.listener(event('a'));
+    expect(delivered).toEqual(['a']);
+  });
+
+  it('delivers held events in order only once the section returns, and drops them when it throws', () => {
+    const delivered: string[] = [];
+    const gate = new ChangeGate((e) => delivered.push(e.id));
+    const value = gate.hold(() => {
+      gate.listener(event('1'));
+      gate.listener(event('2'));
+      expect(delivered).toEqual([]);
+      return 'done';
+    });
+    expect(value).toBe('done');
+    expect(delivered).toEqual(['1', '2']);
+
+    expect(() =>
+      gate.hold(() => {
+        gate.listener(event('rolled back'));
+        throw new Error('changeset failed');
+      }),
+    ).toThrow('changeset failed');
+    gate.listener(event('3'));
+    expect(delivered).toEqual(['1', '2', '3']);
   });
 });
