@@ -9,6 +9,14 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { recordDependency } from '../telemetry';
 import { isTransientStatus, retryAfterMs } from '../errors/transient';
+import {
+  buildBatchBody,
+  MAX_BATCH_OPERATIONS,
+  operationCount,
+  readBatchResult,
+  type BatchRequest,
+  type BatchResult,
+} from './batch';
 import { DataverseError } from './errors';
 import { RecordKey, idFromEntityIdHeader, keySegment } from './keys';
 
@@ -211,6 +219,35 @@ export class DataverseClient {
     return body.value[0];
   }
 
+  /**
+   * Reads, then one all-or-nothing changeset, in a single `$batch` call (see batch.ts). The call as a
+   * whole is authenticated and retried like any other (a 429 or 503 for the batch is transient); a
+   * failed read or changeset is a result with Dataverse's code and the failing Content-ID, not a throw.
+   */
+  async executeBatch(request: BatchRequest, options: CallOptions = {}): Promise<BatchResult> {
+    const count = operationCount(request);
+    if (count === 0) throw new TypeError('A batch needs at least one read or write.');
+    if (count > MAX_BATCH_OPERATIONS) {
+      throw new DataverseError(
+        `A batch can hold at most ${MAX_BATCH_OPERATIONS} operations; this one has ${count}.`,
+        400,
+        'BATCH_TOO_LARGE',
+      );
+    }
+    const boundary = `batch_${crypto.randomUUID()}`;
+    const res = await this.send('POST', '/$batch', {
+      raw: {
+        text: buildBatchBody(this.apiUrl, boundary, request),
+        contentType: `multipart/mixed; boundary=${boundary}`,
+      },
+      headers: request.continueOnError ? { Prefer: 'odata.continue-on-error' } : {},
+      abortSignal: options.abortSignal,
+      // Without continue-on-error a failed part gives the batch its status; the parts still answer.
+      accept: (answer) => /^multipart\/mixed/i.test(answer.headers.get('Content-Type') ?? ''),
+    });
+    return readBatchResult(request, res.headers.get('Content-Type'), await res.text(), res.status);
+  }
+
   /** All matching records, fetched page by page as they are consumed. */
   query(entitySet: string, options: QueryOptions = {}): PagedIterator<DataverseRecord> {
     const pages = (): AsyncIterableIterator<Page> => this.pages(entitySet, options);
@@ -259,7 +296,15 @@ export class DataverseClient {
   private async send(
     method: string,
     pathOrUrl: string,
-    init: { body?: unknown; headers?: Record<string, string>; abortSignal?: AbortSignal },
+    init: {
+      body?: unknown;
+      /** A body sent as is (a $batch), instead of `body` as JSON. */
+      raw?: { text: string; contentType: string };
+      headers?: Record<string, string>;
+      abortSignal?: AbortSignal;
+      /** A non-2xx answer to hand back instead of retrying or throwing (a $batch's multipart answer). */
+      accept?: (res: Response) => boolean;
+    },
   ): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.apiUrl}${pathOrUrl}`;
     for (let attempt = 0; ; attempt++) {
@@ -274,13 +319,14 @@ export class DataverseClient {
         ...init.headers,
       };
       if (init.body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
+      if (init.raw) headers['Content-Type'] = init.raw.contentType;
       let res: Response;
       const started = performance.now();
       try {
         res = await this.fetchImpl(url, {
           method,
           headers,
-          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          body: init.raw ? init.raw.text : init.body === undefined ? undefined : JSON.stringify(init.body),
           signal: init.abortSignal,
         });
         recordDependency({
@@ -311,7 +357,7 @@ export class DataverseClient {
           'NETWORK_ERROR',
         );
       }
-      if (res.ok) return res;
+      if (res.ok || init.accept?.(res)) return res;
       const retryAfter = retryAfterMs(res.headers.get('Retry-After'), Date.now());
       if (isTransientStatus(res.status) && attempt < this.options.maxRetries) {
         const wait = retryAfter ?? this.backoff(attempt);

@@ -3,3 +3,4 @@ export * from './client';
 export * from './errors';
 export * from './keys';
 export * from './changes';
+export * from './batch';

@@ -133,6 +133,15 @@ export class FaultInjector {
     return undefined;
   }
 
+  /** The status, headers and body an answering rule (throttle or status) sends. */
+  private answer(rule: ActiveRule): { status: number; headers: Record<string, string>; body: unknown } {
+    const status = rule.kind === 'throttle' ? 429 : (rule.status as number);
+    const headers: Record<string, string> = {};
+    const retryAfter = rule.retryAfterSeconds ?? (rule.kind === 'throttle' ? 1 : undefined);
+    if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+    return { status, headers, body: this.errorBody(status) };
+  }
+
   /** Applies the first rule that takes the call, if any. Latency delays and then lets the request through. */
   async apply(req: IncomingMessage, res: ServerResponse): Promise<FaultOutcome> {
     const rule = this.take((req.method ?? 'GET').toUpperCase(), (req.url ?? '/').split('?')[0]);
@@ -146,17 +155,39 @@ export class FaultInjector {
         return { handled: true };
       case 'throttle':
       case 'status': {
-        const status = rule.kind === 'throttle' ? 429 : (rule.status as number);
-        const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
-        const retryAfter = rule.retryAfterSeconds ?? (rule.kind === 'throttle' ? 1 : undefined);
-        if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
-        res.writeHead(status, headers);
-        res.end(JSON.stringify(this.errorBody(status)));
+        const { status, headers, body } = this.answer(rule);
+        res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+        res.end(JSON.stringify(body));
         return { handled: true };
       }
     }
   }
+
+  /**
+   * The fault for one operation carried inside a batch request, matched by its own method and path
+   * (without the query) exactly as if it had been sent on its own, and counted like such a call. The
+   * simulator answers that operation with it; the batch call itself is matched by apply().
+   */
+  forOperation(method: string, path: string): OperationFault | undefined {
+    const rule = this.take(method.toUpperCase(), path);
+    if (!rule) return undefined;
+    switch (rule.kind) {
+      case 'latency':
+        return { kind: 'latency', latencyMs: rule.latencyMs as number };
+      case 'drop':
+        return { kind: 'drop' };
+      case 'throttle':
+      case 'status':
+        return { kind: 'answer', ...this.answer(rule) };
+    }
+  }
 }
+
+/** What a rule does to one operation inside a batch. */
+export type OperationFault =
+  | { kind: 'latency'; latencyMs: number }
+  | { kind: 'drop' }
+  | { kind: 'answer'; status: number; headers: Record<string, string>; body: unknown };
 
 export class FaultRuleError extends Error {
   readonly code = 'INVALID_FAULT_RULE';

@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { FaultInjector } from '../common/faults';
+import { ChangeGate } from './changeGate';
 import { faultBody } from './errors';
 import { createDataverseServer } from './http/server';
 import { stableId } from './ids';
@@ -84,13 +85,16 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
     },
     onError,
   });
-  records.onChange((event) => dispatcher.handle(event));
+  // Through the gate, so a $batch changeset that rolls back never reaches the dispatcher.
+  const changes = new ChangeGate((event) => dispatcher.handle(event));
+  records.onChange(changes.listener);
   const seeded = options.seed === 'demo' ? seedDemo(records, identity) : undefined;
 
   const faults = new FaultInjector(faultBody);
   const server = createDataverseServer({
     services: { records, representer: new Representer(catalog, store), identity },
     faults,
+    changes,
     webhooksIdle: () => dispatcher.idle(),
     tenantId: options.tenantId ?? stableId(`tenant:${identity.organizationName}`),
     onError,

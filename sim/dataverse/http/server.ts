@@ -6,17 +6,28 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { handleFaultAdmin, type FaultInjector } from '../../common/faults';
-import { DataverseFault, ErrorCodes, segmentNotFound, unexpected, uriError } from '../errors';
+import type { ChangeGate } from '../changeGate';
+import {
+  DataverseFault,
+  ErrorCodes,
+  methodNotAllowed,
+  segmentNotFound,
+  unexpected,
+  uriError,
+} from '../errors';
 import { newId } from '../ids';
 import { parsePath } from '../odata/path';
 import { readPreferences } from '../odata/prefer';
 import { parseQueryString } from '../odata/queryOptions';
 import type { ApiResponse } from './api';
+import { executeBatch } from './batch';
 import { route, type RouterServices } from './router';
 
 export interface ServerOptions {
   services: RouterServices;
   faults: FaultInjector;
+  /** Holds back webhook notifications while a $batch changeset is open (see changeGate.ts). */
+  changes: ChangeGate;
   /** Entra tenant named in the WWW-Authenticate challenge of a 401. */
   tenantId: string;
   /** Resolves when queued webhook deliveries are done (GET /_sim/webhooks/idle). */
@@ -127,6 +138,38 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
       throw uriError(`The path '${rawPath}' is not correctly percent-encoded.`);
     }
     const { identity } = options.services;
+    const apiBase = `http://${req.headers.host ?? 'localhost'}/api/data/${api[1]}/`;
+    const caller = { userId: identity.userId, businessUnitId: identity.businessUnitId };
+    if (resourcePath === '$batch') {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method ?? 'GET', ['POST']);
+      const answer = executeBatch(
+        {
+          services: options.services,
+          faults: options.faults,
+          changes: options.changes,
+          onError: options.onError,
+        },
+        {
+          contentType: req.headers['content-type'],
+          prefer: req.headers.prefer,
+          body,
+          apiBase,
+          operation: { caller, correlationId: newId(), requestId },
+        },
+      );
+      if (answer.delayMs > 0) await new Promise((r) => setTimeout(r, answer.delayMs));
+      if (answer.drop) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, {
+        ...answer.headers,
+        REQ_ID: requestId,
+        'x-ms-service-request-id': requestId,
+      });
+      res.end(answer.body);
+      return;
+    }
     const response = route(options.services, {
       method: (req.method ?? 'GET').toUpperCase(),
       segments: parsePath(resourcePath),
@@ -134,10 +177,10 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
       rawQuery,
       headers: req.headers,
       body,
-      apiBase: `http://${req.headers.host ?? 'localhost'}/api/data/${api[1]}/`,
+      apiBase,
       preferences: readPreferences(req.headers.prefer),
       operation: {
-        caller: { userId: identity.userId, businessUnitId: identity.businessUnitId },
+        caller,
         correlationId: newId(),
         requestId,
       },
