@@ -36,6 +36,10 @@ export interface AppSettings {
   timeZone: string;
   /** Largest request body the public API accepts. */
   maxBodyBytes: number;
+  /** How long Dataverse table metadata (EntityDefinitions) is cached (DATAVERSE_METADATA_CACHE_SECONDS, default 300; 0: not cached). */
+  metadataCacheSeconds: number;
+  /** REDIS_URL: when set, caches (table metadata) live in this Redis, shared by every instance; else in process. */
+  redisUrl?: string;
   /** How long GET /api/health reuses its dependency checks (HEALTH_CACHE_SECONDS, default 5; 0: only concurrent calls share). */
   healthCacheSeconds: number;
   /**
@@ -191,6 +195,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     timeZone: env.WEBSITE_TIME_ZONE || env.TZ || 'UTC',
     maxBodyBytes: positiveInt(env.API_MAX_BODY_BYTES, 'API_MAX_BODY_BYTES', 1024 * 1024),
     healthCacheSeconds: wholeNumber(env.HEALTH_CACHE_SECONDS, 'HEALTH_CACHE_SECONDS', 5),
+    metadataCacheSeconds: wholeNumber(
+      env.DATAVERSE_METADATA_CACHE_SECONDS,
+      'DATAVERSE_METADATA_CACHE_SECONDS',
+      300,
+    ),
+    redisUrl: env.REDIS_URL?.trim() || undefined,
     dataverseUrl: env.DATAVERSE_URL || undefined,
     dataverseAuth,
     storage,

@@ -3,3 +3,5 @@ export * from './client';
 export * from './errors';
 export * from './keys';
 export * from './changes';
+export * from './metadata';
+export * from './planChecks';
