@@ -1,7 +1,8 @@
 /**
  * The cache in Redis (REDIS_URL), shared by every instance of the app: entries expire in Redis itself
  * (SET … PX). It connects on first use and, while Redis is unreachable, fails fast instead of queueing
- * commands, so a caller falls back to the source at once. It never reads configuration on its own.
+ * commands (and waits a few seconds before trying to connect again), so a caller falls back to the
+ * source at once. It never reads configuration on its own.
  */
 import { createClient } from 'redis';
 import type { Cache } from './cache';
@@ -19,6 +20,10 @@ export class RedisCache implements Cache {
   private readonly client: Client;
   private readonly prefix: string;
   private connecting?: Promise<unknown>;
+  /** Set once a connection succeeded: from then on a lost connection is retried in the background. */
+  private connectedOnce = false;
+  /** After a failed first connection, callers fall back at once until this time instead of waiting again. */
+  private retryAt = 0;
 
   constructor(url: string, options: RedisCacheOptions = {}) {
     this.prefix = options.prefix ?? 'lifecockpit:';
@@ -27,17 +32,23 @@ export class RedisCache implements Cache {
       disableOfflineQueue: true,
       socket: {
         connectTimeout: options.connectTimeoutMs ?? 2_000,
-        reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5_000),
+        // A first connection that fails is reported (so callers fall back); a lost one is retried.
+        reconnectStrategy: (retries: number, cause: Error) =>
+          this.connectedOnce ? Math.min(100 * 2 ** retries, 5_000) : cause,
       },
     });
+    this.client.on('ready', () => (this.connectedOnce = true));
     // Connection errors surface as failed commands; an unheard 'error' event would end the process.
     this.client.on('error', () => undefined);
   }
 
   private async ready(): Promise<void> {
     if (this.client.isReady) return;
+    if (this.connectedOnce) throw new Error('Redis connection lost; reconnecting.');
+    if (Date.now() < this.retryAt) throw new Error('Redis was unreachable moments ago.');
     this.connecting ??= this.client.connect().catch((err: unknown) => {
       this.connecting = undefined;
+      this.retryAt = Date.now() + 5_000;
       throw err;
     });
     await this.connecting;
