@@ -25,13 +25,22 @@ function seconds(p: Parsed, name: string): number | undefined {
   return n * 1000;
 }
 
-/** Waits for an instance and ends as it ended: output and 0, or the failure (thrown, exit 1). */
+/**
+ * Waits for an instance and ends as it ended: output and 0, or the failure (thrown, exit 1); a dry run
+ * that found problems (`wouldFail`) also exits 1.
+ */
 export async function waitAndFinish(p: Parsed, id: string): Promise<number> {
   const view = await watch(p.client(), id, { quiet: p.json, timeoutMs: seconds(p, 'timeout') });
   if (p.json) print(json(view));
   const failure = failureOf(view);
   if (failure) throw failure;
   if (!p.json) print(`output: ${json(view.output)}`);
+  // A dry run whose plan found problems completed, but the change it previews would not.
+  const output = view.output as { dryRun?: unknown; wouldFail?: unknown } | null;
+  if (output?.dryRun === true && output.wouldFail === true) {
+    if (!p.json) print('this change would fail');
+    return 1;
+  }
   return 0;
 }
 

@@ -125,8 +125,10 @@ describe("the README's walkthrough", () => {
     expect(text).toEqual([
       'start dataverseChange --id try-new-organisation --input @docs/examples/new-organisation.json --wait',
       'status try-new-organisation',
+      'start dataverseChange --id try-failing-plan --input @docs/examples/failing-change-dry-run.json --wait',
       'start dataverseChange --id try-failing-change --input @docs/examples/failing-change.json --wait',
-      'status try-failing-change',
+      'start dataverseChange --id try-forced-change --input @docs/examples/failing-change-forced.json --wait',
+      'status try-forced-change',
       'rollback list',
       'rollback plan rp-try-new-organisation',
       'rollback execute rp-try-new-organisation --wait',
@@ -164,15 +166,39 @@ describe("the README's walkthrough", () => {
     expect(status.out).toMatch(/^phase:\s+completed$/m);
     expect(steps(status.out)['record rollback point']).toBe('completed');
 
-    // 2. A saga fails at its third operation and undoes the first two: Dataverse is as before.
-    const failed = await run(commands[2]);
+    // 2. The failing change: its dry run finds the typo, the real run is refused before writing, and
+    // forced past its plan it fails at its third operation and undoes the first two.
+    const examples = ['failing-change', 'failing-change-dry-run', 'failing-change-forced'].map(
+      (f) =>
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'examples', `${f}.json`), 'utf8')) as {
+          operations: unknown[];
+        },
+    );
+    for (const e of examples.slice(1)) expect(e.operations).toEqual(examples[0].operations);
+    const dryRun = await run(commands[2]);
+    expect(dryRun.code, dryRun.err).toBe(1);
+    expect(dryRun.out).toContain('"code": "UNKNOWN_COLUMN"');
+    expect(dryRun.out).toContain(
+      `"message": "accounts has no column 'telephone' (did you mean 'telephone1'?)"`,
+    );
+    expect(dryRun.out.trim().split('\n').at(-1)).toBe('this change would fail');
+    const refused = await run(commands[3]);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^blc: PLAN_INVALID: .*This change would fail, so nothing was written\. Problem: #3 accounts\.telephone: accounts has no column 'telephone'.*"skipPlanChecks": true/,
+      ),
+    ]);
+    expect(await daan()).toEqual(daanBefore);
+    expect(await account('ACC-2003')).toBeUndefined();
+    const failed = await run(commands[4]);
     expect(failed.code).toBe(1);
     expect(failed.err.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^blc: SAGA_COMPENSATED: .*failed at step 'update accounts #3'.*Invalid property 'telephone'.*Compensated: upsert accounts #2, update contacts #1\.$/,
+        /^blc: SAGA_COMPENSATED: .*failed at step 'update accounts #3'.*The property 'telephone' does not exist on type 'Microsoft\.Dynamics\.CRM\.account'.*Compensated: upsert accounts #2, update contacts #1\.$/,
       ),
     ]);
-    const failedStatus = await run(commands[3]);
+    const failedStatus = await run(commands[5]);
     expect(failedStatus.code, failedStatus.err).toBe(0);
     expect(failedStatus.out).toMatch(/^status:\s+Failed$/m);
     expect(failedStatus.out).toMatch(/^phase:\s+compensated$/m);
@@ -189,22 +215,22 @@ describe("the README's walkthrough", () => {
     expect(await account('ACC-1003')).toEqual(northwindBefore);
 
     // 3. The first saga's rollback point: listed, planned, executed; its records are gone or restored.
-    const list = await run(commands[4]);
+    const list = await run(commands[6]);
     expect(list.code, list.err).toBe(0);
     expect(list.out).toMatch(/^rp-try-new-organisation\s+active\s+saga\s/m);
-    expect(list.out).not.toContain('try-failing-change');
-    const plan = await run(commands[5]);
+    expect(list.out).not.toMatch(/try-failing-(plan|change)|try-forced-change/);
+    const plan = await run(commands[7]);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out.match(/^dataverse-delete\s+accounts:/gm)).toHaveLength(2);
-    expect(plan.out).toMatch(/^dataverse-restore-fields\s+contacts:\S+\s+\{"fields":\{"jobtitle":null\}\}$/m);
+    expect(plan.out).toMatch(/^dataverse-restore-fields\s+contacts:\S+\s+\{.*"fields":\{"jobtitle":null\}\}$/m);
     expect(await account('ACC-2001')).toBeDefined(); // a plan changes nothing
-    const executed = await run(commands[6]);
+    const executed = await run(commands[8]);
     expect(executed.code, executed.err).toBe(0);
     expect(executed.out).toMatch(/^step undo 3\/3 of rp-try-new-organisation: completed$/m);
     expect(await account('ACC-2001')).toBeUndefined();
     expect(await account('ACC-2002')).toBeUndefined();
     expect(await emma()).toEqual(emmaBefore);
-    const shown = await run(commands[7]);
+    const shown = await run(commands[9]);
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toMatch(/^status:\s+rolled-back$/m);
   }, 180_000);
