@@ -222,7 +222,9 @@ describe("the README's walkthrough", () => {
     const plan = await run(commands[7]);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out.match(/^dataverse-delete\s+accounts:/gm)).toHaveLength(2);
-    expect(plan.out).toMatch(/^dataverse-restore-fields\s+contacts:\S+\s+\{.*"fields":\{"jobtitle":null\}\}$/m);
+    expect(plan.out).toMatch(
+      /^dataverse-restore-fields\s+contacts:\S+\s+\{.*"fields":\{"jobtitle":null\}\}$/m,
+    );
     expect(await account('ACC-2001')).toBeDefined(); // a plan changes nothing
     const executed = await run(commands[8]);
     expect(executed.code, executed.err).toBe(0);
