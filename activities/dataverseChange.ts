@@ -13,19 +13,30 @@ import {
   DataverseOperation,
   DataverseRecord,
   FieldChange,
+  PlanProblem,
   RecordKey,
   SYSTEM_ATTRIBUTES,
+  checkOperationData,
   deterministicId,
   diffFields,
   writableAttributes,
+  type DataverseClient,
+  type DataverseMetadata,
+  type LookupReference,
 } from '../lib/dataverse';
+import type { DataverseRecordRef } from '../lib/contracts/responses';
 import type { UndoAction } from '../lib/rollback';
 
 export interface PlannedOperation {
   index: number;
   op: DataverseOperation['op'];
   table: string;
+  /** The table's logical name (account). */
+  entity?: string;
   primaryIdAttribute: string;
+  primaryNameAttribute?: string;
+  /** The record's primary name: its current value, or for a create the value being written. */
+  name?: string;
   /** The record's id when known (existing records, and creates: the deterministic id). */
   id?: string;
   key?: AlternateKey;
@@ -36,6 +47,8 @@ export interface PlannedOperation {
   /** True when the record is already as desired: nothing will be written. */
   inDesiredState: boolean;
   data?: Record<string, unknown>;
+  /** What the write would be refused for (checked against the table's metadata); empty when nothing. */
+  problems?: PlanProblem[];
 }
 
 export class ChangeError extends CodedError<
@@ -54,25 +67,67 @@ function stripAnnotations(record: DataverseRecord): Record<string, unknown> {
   return out;
 }
 
+function nameOf(
+  record: Record<string, unknown> | undefined,
+  attribute: string | undefined,
+): string | undefined {
+  const value = attribute ? record?.[attribute] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * Whether each lookup binding points at a table the lookup may refer to and at a record that exists
+ * (or that an earlier operation of the same change creates).
+ */
+async function checkLookups(
+  client: DataverseClient,
+  metadata: DataverseMetadata,
+  lookups: LookupReference[],
+  created: Set<string>,
+): Promise<PlanProblem[]> {
+  const problems: PlanProblem[] = [];
+  for (const ref of lookups) {
+    const target = await metadata.table(ref.entitySet);
+    const where = `${ref.entitySet}(${ref.id})`;
+    if (!target || !ref.targets.includes(target.logicalName)) {
+      problems.push({
+        operation: ref.operation,
+        field: ref.field,
+        code: 'LOOKUP_TARGET_NOT_FOUND',
+        message: `'${ref.field}' points at ${where}, but it can only refer to ${ref.targets.join(' or ')}`,
+      });
+      continue;
+    }
+    if (created.has(`${ref.entitySet}(${ref.id})`)) continue;
+    const exists = await client.tryRetrieve(ref.entitySet, ref.id, { select: [target.primaryIdAttribute] });
+    if (!exists)
+      problems.push({
+        operation: ref.operation,
+        field: ref.field,
+        code: 'LOOKUP_TARGET_NOT_FOUND',
+        message: `'${ref.field}' points at ${where}, which does not exist`,
+      });
+  }
+  return problems;
+}
+
 export const planChange = defineActivity<
   { instanceId: string; operations: DataverseOperation[] },
   PlannedOperation[]
 >('dataverseChange_plan', async ({ instanceId, operations }) => {
   const client = services().dataverse(instanceId);
-  const tables = new Map<string, string>();
+  const metadata = services().metadata(instanceId);
   const plan: PlannedOperation[] = [];
+  /** Records earlier operations create, as `set(id)`: a later lookup to them is fine. */
+  const created = new Set<string>();
   for (const [index, op] of operations.entries()) {
-    let primaryId = tables.get(op.table);
-    if (!primaryId) {
-      const def = await client.tableDefinition(op.table);
-      if (!def)
-        throw new ChangeError(
-          'UNKNOWN_TABLE',
-          `operations[${index}]: there is no table with entity set name '${op.table}'.`,
-        );
-      primaryId = def.PrimaryIdAttribute;
-      tables.set(op.table, primaryId);
-    }
+    const table = await metadata.table(op.table);
+    if (!table)
+      throw new ChangeError(
+        'UNKNOWN_TABLE',
+        `operations[${index}]: there is no table with entity set name '${op.table}'.`,
+      );
+    const primaryId = table.primaryIdAttribute;
     const id = op.op === 'create' ? deterministicId(instanceId, index) : op.id;
     const target = op.op === 'create' ? id : (op.id ?? op.key);
     const current =
@@ -90,24 +145,36 @@ export const planChange = defineActivity<
         `operations[${index}]: ${describeTarget(op)} carries ${etag}, not the expected ${op.expectedEtag}; it was changed meanwhile.`,
       );
     }
+    const creating = !current && (op.op === 'create' || op.op === 'upsert');
+    let problems: PlanProblem[] = [];
+    if (op.op !== 'delete') {
+      const checked = checkOperationData({ index, table, data: op.data ?? {}, creating, key: op.key });
+      problems = [...checked.problems, ...(await checkLookups(client, metadata, checked.lookups, created))];
+    }
     const changes =
       op.op === 'delete'
         ? diffFields(current, {})
         : diffFields(current ? stripAnnotations(current) : undefined, op.data ?? {});
     const inDesiredState =
       op.op === 'delete' ? false : current !== undefined && Object.keys(changes).length === 0;
+    const recordId = (current?.[primaryId] as string | undefined) ?? id;
+    if (creating && recordId) created.add(`${op.table}(${recordId.toLowerCase()})`);
     plan.push({
       index,
       op: op.op,
       table: op.table,
+      entity: table.logicalName,
       primaryIdAttribute: primaryId,
-      id: (current?.[primaryId] as string | undefined) ?? id,
+      primaryNameAttribute: table.primaryNameAttribute,
+      name: nameOf(current ?? op.data, table.primaryNameAttribute),
+      id: recordId,
       key: op.key,
       exists: current !== undefined,
       etag,
       changes,
       inDesiredState,
       data: op.data,
+      problems,
     });
   }
   return plan;
@@ -147,6 +214,10 @@ export const snapshotRecord = defineActivity<{ instanceId: string; planned: Plan
 export interface ApplyResult {
   index: number;
   table: string;
+  /** The table's logical name (account). */
+  entity?: string;
+  /** The record's primary name after the operation (for a delete: before it). */
+  name?: string;
   id: string;
   action: 'created' | 'updated' | 'deleted' | 'unchanged';
   etagAfter?: string;
@@ -154,12 +225,30 @@ export interface ApplyResult {
   changed: Record<string, FieldChange>;
 }
 
+/** `accountnumber=ACC-2001`: the alternate key a create collided on, from the key or the data written. */
+async function collidingKey(instanceId: string, planned: PlannedOperation): Promise<string | undefined> {
+  const describe = (key: Record<string, unknown>): string =>
+    Object.entries(key)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ');
+  if (planned.key) return describe(planned.key);
+  const data = planned.data ?? {};
+  const table = await services()
+    .metadata(instanceId)
+    .table(planned.table)
+    .catch(() => undefined);
+  const key = table?.keys.find((k) => k.attributes.every((a) => data[a] !== undefined && data[a] !== null));
+  return key ? describe(Object.fromEntries(key.attributes.map((a) => [a, data[a]]))) : undefined;
+}
+
 export const applyOperation = defineActivity<
   { instanceId: string; planned: PlannedOperation; snapshot: Snapshot },
   ApplyResult
 >('dataverseChange_apply', async ({ instanceId, planned, snapshot }) => {
   const client = services().dataverse(instanceId);
-  const { table, index } = planned;
+  const { table, index, entity, primaryNameAttribute } = planned;
+  const named = (...records: (Record<string, unknown> | undefined)[]): string | undefined =>
+    records.map((r) => nameOf(r, primaryNameAttribute)).find((n) => n !== undefined) ?? planned.name;
   const creating = !snapshot.exists && (planned.op === 'create' || planned.op === 'upsert');
   try {
     if (creating) {
@@ -170,6 +259,8 @@ export const applyOperation = defineActivity<
         return {
           index,
           table,
+          entity,
+          name: named(own),
           id: id as string,
           action: 'created',
           etagAfter: own['@odata.etag'],
@@ -185,13 +276,23 @@ export const applyOperation = defineActivity<
             })
           : await client.create(table, data, { returnRepresentation: true });
       const createdId = (res.record?.[planned.primaryIdAttribute] as string | undefined) ?? res.id ?? id;
-      return { index, table, id: String(createdId), action: 'created', etagAfter: res.etag, changed: {} };
+      return {
+        index,
+        table,
+        entity,
+        name: named(res.record),
+        id: String(createdId),
+        action: 'created',
+        etagAfter: res.etag,
+        changed: {},
+      };
     }
     const id = String(snapshot.record?.[planned.primaryIdAttribute] ?? planned.id);
     if (planned.op === 'delete') {
       const current = await client.tryRetrieve(table, id);
       if (current) await client.delete(table, id, { ifMatch: snapshot.etag });
-      return { index, table, id, action: 'deleted', changed: {} };
+      // A deleted record is named as it was: from its before-image.
+      return { index, table, entity, name: named(snapshot.record), id, action: 'deleted', changed: {} };
     }
     const current = await client.retrieve(table, id);
     const desired = planned.data ?? {};
@@ -201,6 +302,8 @@ export const applyOperation = defineActivity<
       return {
         index,
         table,
+        entity,
+        name: named(current),
         id,
         action: Object.keys(changed).length ? 'updated' : 'unchanged',
         etagAfter: current['@odata.etag'],
@@ -214,40 +317,60 @@ export const applyOperation = defineActivity<
       ifMatch: snapshot.etag ?? '*',
       returnRepresentation: true,
     });
-    return { index, table, id, action: 'updated', etagAfter: res.etag, changed };
+    return {
+      index,
+      table,
+      entity,
+      name: named(res.record, current),
+      id,
+      action: 'updated',
+      etagAfter: res.etag,
+      changed,
+    };
   } catch (err) {
+    // Before the conflict check: Dataverse answers a create whose key exists with 412 as well.
+    if (err instanceof DataverseError && err.isDuplicate) {
+      const key = await collidingKey(instanceId, planned);
+      throw new ChangeError(
+        'ALREADY_EXISTS',
+        `${table} with ${key ?? 'the same key'} already exists (operation #${index + 1}); it was not created again and nothing was overwritten.`,
+      );
+    }
     if (err instanceof DataverseError && err.isConflict) {
       throw new ChangeError(
         'CONFLICT',
         `${table} record ${planned.id ?? JSON.stringify(planned.key)} was changed by someone else after its snapshot; nothing was overwritten.`,
       );
     }
-    if (err instanceof DataverseError && err.isDuplicate) {
-      throw new ChangeError(
-        'ALREADY_EXISTS',
-        `operations[${index}]: a ${table} record with the same key already exists.`,
-      );
-    }
     throw err;
   }
 });
+
+/** How an applied operation's record is named in a rollback point: set, id, and names when known. */
+export function recordRef(result: ApplyResult): DataverseRecordRef {
+  return {
+    table: result.table,
+    id: result.id,
+    ...(result.entity ? { entity: result.entity } : {}),
+    ...(result.name !== undefined ? { name: result.name } : {}),
+  };
+}
 
 /** What undoes one applied operation, from its before-image. */
 export function undoFor(result: ApplyResult, snapshot: Snapshot): UndoAction | null {
   switch (result.action) {
     case 'created':
-      return { kind: 'dataverse-delete', table: result.table, id: result.id };
+      return { kind: 'dataverse-delete', ...recordRef(result) };
     case 'deleted':
       return {
         kind: 'dataverse-recreate',
-        table: result.table,
-        id: result.id,
+        ...recordRef(result),
         record: writableAttributes(snapshot.record ?? {}, SYSTEM_ATTRIBUTES),
       };
     case 'updated': {
       const fields: Record<string, unknown> = {};
       for (const [f, c] of Object.entries(result.changed)) fields[f] = c.before;
-      return { kind: 'dataverse-restore-fields', table: result.table, id: result.id, fields };
+      return { kind: 'dataverse-restore-fields', ...recordRef(result), fields };
     }
     case 'unchanged':
       return null;

@@ -392,7 +392,7 @@ function tryCommands(info: BannerInfo): string[] {
   if (info.dataverse)
     lines.push(
       '  npx blc start dataverseChange --id try-new-organisation --input @docs/examples/new-organisation.json --wait',
-      '  npx blc start dataverseChange --id try-failing-change --input @docs/examples/failing-change.json --wait',
+      '  npx blc start dataverseChange --id try-failing-plan --input @docs/examples/failing-change-dry-run.json --wait',
       '  npx blc rollback plan rp-try-new-organisation',
       '  npx blc rollback execute rp-try-new-organisation --wait',
       `  curl -X POST ${info.dataverse.apiUrl}/contacts -H 'Authorization: Bearer ${SIM_TOKEN}' -H 'Content-Type: application/json' \\`,

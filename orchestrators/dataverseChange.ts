@@ -1,11 +1,14 @@
 /**
- * The Dataverse change saga. Input: a described list of operations. It validates them, plans
- * (a dry run stops there and returns the plan), then for each operation takes a before-image and
+ * The Dataverse change saga. Input: a described list of operations. It validates them, plans and
+ * checks each write against the table's metadata (a dry run stops there and returns the plan with its
+ * problems; a real run whose plan has problems stops there too, unless told to skip the checks),
+ * then for each operation takes a before-image and
  * applies it idempotently, with the undo as its compensation. A finished change records a rollback
  * point; a failed one leaves Dataverse as it was.
  */
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { validateChange } from '../lib/dataverse/changes';
+import { PlanInvalidError, type PlanProblem } from '../lib/dataverse/planChecks';
 import { dataverseChangeFlow } from '../lib/orchestrations';
 import { Saga, call, defineOrchestration } from '../lib/saga';
 import type { TouchedResource, UndoAction } from '../lib/rollback';
@@ -15,6 +18,7 @@ import {
   Snapshot,
   applyOperation,
   planChange,
+  recordRef,
   snapshotRecord,
   undoFor,
 } from '../activities/dataverseChange';
@@ -24,6 +28,9 @@ import { undoAction } from '../activities/undo';
 export interface DataverseChangeResult {
   dryRun: boolean;
   plan: PlannedOperation[];
+  /** A dry run: what the plan found the writes would be refused for, and whether any would be. */
+  problems?: PlanProblem[];
+  wouldFail?: boolean;
   results?: ApplyResult[];
   rollbackPointId?: string;
 }
@@ -34,7 +41,15 @@ export const dataverseChange = defineOrchestration(
     const input = validateChange(context.df.getInput());
     const instanceId = context.df.instanceId;
     const plan = yield* call(context, planChange, { instanceId, operations: input.operations });
-    if (input.dryRun) return { dryRun: true, plan } satisfies DataverseChangeResult;
+    const problems = plan.flatMap((p) => p.problems ?? []);
+    const wouldFail = problems.length > 0;
+    if (input.dryRun) return { dryRun: true, plan, problems, wouldFail } satisfies DataverseChangeResult;
+    // Refused before any write: a plan that finds problems would only end in compensation.
+    if (wouldFail && !input.skipPlanChecks)
+      throw new PlanInvalidError(
+        problems,
+        plan.map((p) => p.table),
+      );
 
     const saga = new Saga(context, 'dataverseChange');
     saga.annotate({ description: input.description ?? '', operations: plan.length });
@@ -67,8 +82,7 @@ export const dataverseChange = defineOrchestration(
         if (result.action !== 'unchanged')
           resources.push({
             kind: 'dataverse',
-            table: result.table,
-            id: result.id,
+            ...recordRef(result),
             etagAfter: result.etagAfter,
             fieldsAfter:
               result.action === 'created'

@@ -6,7 +6,8 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { DataverseClient } from '../dataverse';
+import { MemoryCache, RedisCache, type Cache } from '../cache';
+import { DataverseClient, DataverseMetadata } from '../dataverse';
 import { GraphClient } from '../graph';
 import { RollbackPointStore } from '../rollback';
 import { JsonBlobs } from '../storage/jsonBlobs';
@@ -39,6 +40,10 @@ export function credentialFor(
 export interface AppServices {
   settings: AppSettings;
   dataverse(correlationId?: string): DataverseClient;
+  /** Dataverse table metadata, cached for metadataCacheSeconds in `cache`. */
+  metadata(correlationId?: string): DataverseMetadata;
+  /** The process's cache: Redis when REDIS_URL is set, else this process's memory. */
+  cache: Cache;
   /** The Microsoft Graph client (GRAPH_URL, with the Graph credential). */
   graph(): GraphClient;
   snapshots: JsonBlobs;
@@ -59,16 +64,22 @@ export function buildServices(settings: AppSettings): AppServices {
   const blobs = blobService(settings);
   const credential = credentialFor(settings.dataverseAuth);
   let graph: GraphClient | undefined;
+  const cache: Cache = settings.redisUrl ? new RedisCache(settings.redisUrl) : new MemoryCache();
+  const dataverse = (correlationId?: string): DataverseClient => {
+    if (!settings.dataverseUrl)
+      throw new SettingsError('DATAVERSE_URL is not set; point it at your environment or the simulator.');
+    return new DataverseClient(settings.dataverseUrl, credential, {
+      correlationId,
+      maxRetries: settings.dataverseRetries,
+    });
+  };
   return {
     settings,
-    dataverse(correlationId) {
-      if (!settings.dataverseUrl)
-        throw new SettingsError('DATAVERSE_URL is not set; point it at your environment or the simulator.');
-      return new DataverseClient(settings.dataverseUrl, credential, {
-        correlationId,
-        maxRetries: settings.dataverseRetries,
-      });
+    dataverse,
+    metadata(correlationId) {
+      return new DataverseMetadata(dataverse(correlationId), cache, settings.metadataCacheSeconds * 1000);
     },
+    cache,
     graph() {
       graph ??= new GraphClient(settings.graphUrl, credentialFor(settings.graphAuth), {
         maxRetries: settings.graphRetries,

@@ -49,6 +49,10 @@ export interface AppSettings {
   transientRetryMinutes: number;
   dataverseRetries: number;
   graphRetries: number;
+  /** How long Dataverse table metadata (EntityDefinitions) is cached (DATAVERSE_METADATA_CACHE_SECONDS, default 300; 0: not cached). */
+  metadataCacheSeconds: number;
+  /** REDIS_URL: when set, caches (table metadata) live in this Redis, shared by every instance; else in process. */
+  redisUrl?: string;
   /** How long GET /api/health reuses its dependency checks (HEALTH_CACHE_SECONDS, default 5; 0: only concurrent calls share). */
   healthCacheSeconds: number;
   /**
@@ -231,6 +235,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     ),
     dataverseRetries: wholeNumber(env.DATAVERSE_RETRIES, 'DATAVERSE_RETRIES', 4),
     graphRetries: Math.min(wholeNumber(env.GRAPH_RETRIES, 'GRAPH_RETRIES', 3), 10),
+    metadataCacheSeconds: wholeNumber(
+      env.DATAVERSE_METADATA_CACHE_SECONDS,
+      'DATAVERSE_METADATA_CACHE_SECONDS',
+      300,
+    ),
+    redisUrl: env.REDIS_URL?.trim() || undefined,
     dataverseUrl: env.DATAVERSE_URL || undefined,
     dataverseAuth,
     storage,

@@ -58,6 +58,11 @@ export const dataverseChangeInput = closedObject({
     .min(1, { error: 'must be a non-empty array' }),
   description: description.optional(),
   dryRun: flag.optional(),
+  /**
+   * Apply even when the plan finds problems (the write is then refused by Dataverse itself and the
+   * saga compensates): to show or test compensation, never to get a change through.
+   */
+  skipPlanChecks: flag.optional(),
   /** Days the rollback point is kept; default 30. */
   retentionDays: retentionDays.optional(),
 });

@@ -248,6 +248,17 @@ export class DataverseClient {
     return readBatchResult(request, res.headers.get('Content-Type'), await res.text(), res.status);
   }
 
+  /**
+   * A read of table metadata: `path` is under /EntityDefinitions (with its query options). The answer
+   * is the parsed JSON, unchecked: the caller validates the shape it asked for (see metadata.ts).
+   */
+  async readMetadata(path: string, options: CallOptions = {}): Promise<unknown> {
+    if (!path.startsWith('/EntityDefinitions'))
+      throw new TypeError(`'${path}' is not a metadata path (/EntityDefinitions…).`);
+    const res = await this.send('GET', path, { abortSignal: options.abortSignal });
+    return res.json();
+  }
+
   /** All matching records, fetched page by page as they are consumed. */
   query(entitySet: string, options: QueryOptions = {}): PagedIterator<DataverseRecord> {
     const pages = (): AsyncIterableIterator<Page> => this.pages(entitySet, options);

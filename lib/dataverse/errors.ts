@@ -9,6 +9,8 @@ import { isTransientStatus, type Outage } from '../errors/transient';
 export const DataverseErrorCodes = {
   notFound: '0x80040217',
   duplicateKey: '0x80040237',
+  /** DuplicateRecordEntityKey: a create whose alternate key values another record already has. */
+  duplicateAlternateKey: '0x80060892',
   concurrencyMismatch: '0x80060882',
   throttled: '0x80072322',
 } as const;
@@ -46,6 +48,9 @@ export class DataverseError extends Error {
   }
 
   get isDuplicate(): boolean {
-    return this.code === DataverseErrorCodes.duplicateKey;
+    return (
+      this.code === DataverseErrorCodes.duplicateKey ||
+      this.code === DataverseErrorCodes.duplicateAlternateKey
+    );
   }
 }

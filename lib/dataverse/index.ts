@@ -4,3 +4,5 @@ export * from './errors';
 export * from './keys';
 export * from './changes';
 export * from './batch';
+export * from './metadata';
+export * from './planChecks';

@@ -30,6 +30,14 @@ export const ErrorCodes = {
   notImplemented: '0x80040219',
   /** InvalidArgument. */
   invalidArgument: '0x80040203',
+  /** RequiredFieldMissing: a SystemRequired column left empty. */
+  requiredFieldMissing: '0x80040200',
+  /** StringLengthTooLong: a text longer than the column's MaxLength. */
+  stringLengthTooLong: '0x80044331',
+  /** PicklistValueOutOfRange: a choice value that is not one of the column's options. */
+  picklistValueOutOfRange: '0x8004431a',
+  /** IntegerValueOutOfRange: a whole number outside the column's MinValue..MaxValue. */
+  integerValueOutOfRange: '0x8004432f',
   /** PrivilegeDenied. */
   privilegeDenied: '0x80040220',
   /** UnExpected: "An unexpected error occurred." */
@@ -91,6 +99,15 @@ export function duplicateAlternateKey(keyName: string, attributes: string[]): Da
     ErrorCodes.duplicateRecordEntityKey,
     `Entity Key ${keyName} violated. A record with the same value for ${attributes.join(',')} already exists. ` +
       'A duplicate record cannot be created. Select one or more unique values and try again.',
+  );
+}
+
+/** A SystemRequired column without a value after a create or update. */
+export function requiredFieldMissing(logicalName: string, column: string): DataverseFault {
+  return new DataverseFault(
+    400,
+    ErrorCodes.requiredFieldMissing,
+    `Required field missing: the '${column}' column of the '${logicalName}' entity is required and has no value.`,
   );
 }
 

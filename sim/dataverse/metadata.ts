@@ -2,15 +2,18 @@
  * Table definitions as the Web API's EntityDefinitions resource returns them: EntityMetadata with
  * LogicalName, EntitySetName, PrimaryIdAttribute, PrimaryNameAttribute, ObjectTypeCode, DisplayName,
  * and, on request ($expand or a sub-path), Attributes (typed AttributeMetadata) and Keys
- * (EntityKeyMetadata). $select, $filter and $expand work on these in memory. Read-only: metadata
- * cannot be changed through the simulator.
+ * (EntityKeyMetadata) and ManyToOneRelationships (the lookups, with their navigation properties);
+ * typed attributes carry RequiredLevel, MaxLength, MinValue/MaxValue and Targets, and choice columns
+ * their OptionSet through a type cast (`Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata
+ * ?$expand=OptionSet`), as the Web API serves them. $select, $filter and $expand work on these in
+ * memory. Read-only: metadata cannot be changed through the simulator.
  */
 import { propertyNotFound, segmentNotFound, uriError } from './errors';
 import { stableId } from './ids';
 import { parseFilter, type FilterExpr, type Literal, type Operand } from './odata/filter';
 import type { KeySpec } from './odata/path';
 import type { Catalog } from './schema/catalog';
-import type { AttributeDef, KeyDef, TableDef } from './schema/types';
+import { NUMERIC_TYPES, type AttributeDef, type KeyDef, type TableDef } from './schema/types';
 
 export type MetadataObject = Record<string, unknown>;
 
@@ -52,6 +55,11 @@ const METADATA_TYPES: Record<AttributeDef['type'], [string, string]> = {
   Status: ['Status', 'StatusAttributeMetadata'],
 };
 
+/** The full names of the attribute metadata types, as a cast segment names them. */
+export const ATTRIBUTE_METADATA_TYPES: readonly string[] = [
+  ...new Set(Object.values(METADATA_TYPES).map(([, odataType]) => `Microsoft.Dynamics.CRM.${odataType}`)),
+];
+
 export function attributeMetadata(table: TableDef, attribute: AttributeDef): MetadataObject {
   const [attributeType, odataType] = METADATA_TYPES[attribute.type];
   const metadata: MetadataObject = {
@@ -69,13 +77,58 @@ export function attributeMetadata(table: TableDef, attribute: AttributeDef): Met
     IsValidForUpdate: attribute.validForUpdate,
     IsValidForRead: attribute.readable,
     IsCustomAttribute: attribute.logicalName.includes('_') && table.isCustomEntity,
+    RequiredLevel: {
+      Value: attribute.requiredLevel,
+      CanBeChanged: attribute.requiredLevel !== 'SystemRequired',
+      ManagedPropertyLogicalName: 'canmodifyrequirementlevelsettings',
+    },
   };
+  if (NUMERIC_TYPES.includes(attribute.type)) {
+    metadata.MinValue = attribute.minValue ?? null;
+    metadata.MaxValue = attribute.maxValue ?? null;
+  }
   if (attribute.maxLength !== undefined && (attribute.type === 'String' || attribute.type === 'Memo')) {
     metadata.MaxLength = attribute.maxLength;
   }
   if (attribute.type === 'DateOnly') metadata.Format = 'DateOnly';
   if (attribute.targets) metadata.Targets = attribute.targets.map((t) => t.entity);
   return metadata;
+}
+
+/** The types whose metadata has an OptionSet navigation property. */
+const OPTION_SET_TYPES: Partial<Record<AttributeDef['type'], string>> = {
+  Picklist: 'Picklist',
+  State: 'State',
+  Status: 'Status',
+};
+
+/** A choice column's OptionSet (a local option set), or undefined for other columns. */
+export function optionSetMetadata(table: TableDef, attribute: AttributeDef): MetadataObject | undefined {
+  const type = OPTION_SET_TYPES[attribute.type];
+  if (!type) return undefined;
+  return {
+    MetadataId: stableId(`optionset:${table.logicalName}.${attribute.logicalName}`),
+    Name: `${table.logicalName}_${attribute.logicalName}`,
+    IsGlobal: false,
+    OptionSetType: type,
+    Options: (attribute.options ?? []).map((o) => ({ Value: o.value, Label: label(o.label) })),
+  };
+}
+
+/** The N:1 relationships of a table: one per lookup target, naming its navigation property. */
+export function manyToOneMetadata(catalog: Catalog, table: TableDef): MetadataObject[] {
+  return table.attributes.flatMap((attribute) =>
+    (attribute.targets ?? []).map((target) => ({
+      MetadataId: stableId(`relationship:${table.logicalName}.${target.navigationProperty}`),
+      SchemaName: `${target.entity}_${table.logicalName}_${target.navigationProperty}`,
+      RelationshipType: 'OneToManyRelationship',
+      ReferencedEntity: target.entity,
+      ReferencedAttribute: catalog.table(target.entity)?.primaryIdAttribute ?? `${target.entity}id`,
+      ReferencingEntity: table.logicalName,
+      ReferencingAttribute: attribute.logicalName,
+      ReferencingEntityNavigationPropertyName: target.navigationProperty,
+    })),
+  );
 }
 
 export function keyMetadata(table: TableDef, key: KeyDef): MetadataObject {
@@ -189,15 +242,21 @@ export function selectProperties(
   return out;
 }
 
-export interface ExpandItem {
-  property: 'Attributes' | 'Keys';
+export const EXPANDABLE = ['Attributes', 'Keys', 'ManyToOneRelationships'] as const;
+
+export interface ExpandItem<P extends string = (typeof EXPANDABLE)[number]> {
+  property: P;
   select?: string[];
 }
 
-/** `$expand=Attributes($select=LogicalName),Keys` on EntityDefinitions. */
-export function parseMetadataExpand(text: string | undefined): ExpandItem[] {
+/** `$expand=Attributes($select=LogicalName),Keys` on EntityDefinitions (or `OptionSet` on a cast). */
+export function parseMetadataExpand<P extends string = (typeof EXPANDABLE)[number]>(
+  text: string | undefined,
+  allowed: readonly P[] = EXPANDABLE as unknown as readonly P[],
+  onType = 'EntityMetadata',
+): ExpandItem<P>[] {
   if (!text) return [];
-  const items: ExpandItem[] = [];
+  const items: ExpandItem<P>[] = [];
   let depth = 0;
   let current = '';
   const parts: string[] = [];
@@ -213,10 +272,10 @@ export function parseMetadataExpand(text: string | undefined): ExpandItem[] {
   }
   parts.push(current);
   for (const part of parts) {
-    const match = /^\s*(Attributes|Keys)\s*(?:\((.*)\))?\s*$/.exec(part);
-    if (!match)
+    const match = /^\s*([A-Za-z]+)\s*(?:\((.*)\))?\s*$/.exec(part);
+    if (!match || !(allowed as readonly string[]).includes(match[1]))
       throw uriError(
-        `Could not find a property named '${part.trim()}' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.`,
+        `Could not find a property named '${part.trim()}' on type 'Microsoft.Dynamics.CRM.${onType}'.`,
       );
     const options = match[2];
     let select: string[] | undefined;
@@ -226,7 +285,7 @@ export function parseMetadataExpand(text: string | undefined): ExpandItem[] {
         throw uriError(`The Dataverse simulator supports only $select inside $expand of ${match[1]}.`);
       select = sel[1].split(',').map((s) => s.trim());
     }
-    items.push({ property: match[1] as ExpandItem['property'], select });
+    items.push({ property: match[1] as P, select });
   }
   return items;
 }

@@ -14,6 +14,7 @@ import {
   payloadError,
   recordNotFound,
   recordNotFoundByKey,
+  requiredFieldMissing,
   uriError,
 } from './errors';
 import { isGuid, newId, normalizeGuid } from './ids';
@@ -101,7 +102,9 @@ export class Records {
       if (!attribute) {
         throw payloadError(
           table.entitySetName,
-          `Invalid property '${key}' was found in entity 'Microsoft.Dynamics.CRM.${table.logicalName}'.`,
+          `Microsoft.OData.ODataException: The property '${key}' does not exist on type ` +
+            `'Microsoft.Dynamics.CRM.${table.logicalName}'. Make sure to only use property names that are ` +
+            'defined by the type or mark the type as open type.',
         );
       }
       if (value !== null && typeof value === 'object') {
@@ -254,6 +257,22 @@ export class Records {
     }
   }
 
+  /**
+   * SystemRequired columns must hold a value after a write (the platform has filled its own by then);
+   * ApplicationRequired ones are not checked, as Dataverse leaves them to forms.
+   */
+  private checkRequired(table: TableDef, row: StoredRow, only?: StoredRow): void {
+    for (const attribute of table.attributes) {
+      if (attribute.requiredLevel !== 'SystemRequired' || attribute.logicalName === table.primaryIdAttribute)
+        continue;
+      // An update answers only for the columns it writes: rows the platform made keep what they have.
+      if (only && !(attribute.logicalName in only)) continue;
+      const value = row[attribute.logicalName];
+      if (value === null || value === undefined || value === '')
+        throw requiredFieldMissing(table.logicalName, attribute.logicalName);
+    }
+  }
+
   private has(table: TableDef, column: string): boolean {
     return table.attributes.some((a) => a.logicalName === column);
   }
@@ -299,6 +318,7 @@ export class Records {
       for (const validate of this.validators) validate(table, full, full, true);
       this.checkAlternateKeys(table, full, id);
       this.stamp(table, full, true, context, now);
+      this.checkRequired(table, full);
       this.store.insert(table, full);
       return this.store.get(table, id) as StoredRow;
     });
@@ -325,6 +345,7 @@ export class Records {
       }
       for (const validate of this.validators) validate(table, merged, changes, false);
       Object.assign(merged, changes);
+      this.checkRequired(table, merged, changes);
       this.checkAlternateKeys(table, merged, id);
       this.stamp(table, changes, false, context, now);
       this.store.update(table, id, changes);

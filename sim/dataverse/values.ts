@@ -4,7 +4,7 @@
  * lower-case GUIDs. Wrong types are refused with Dataverse's payload error. This module must never
  * accept a value it cannot store faithfully (e.g. a fractional Integer, an unparseable date).
  */
-import { DataverseFault, payloadError } from './errors';
+import { DataverseFault, ErrorCodes, payloadError } from './errors';
 import { isGuid, normalizeGuid } from './ids';
 import { edmType, type AttributeDef, type TableDef } from './schema/types';
 import type { SqlValue } from './store';
@@ -38,7 +38,7 @@ export function normalizeDateOnly(text: string): string | undefined {
 function lengthError(table: TableDef, attribute: AttributeDef): DataverseFault {
   return new DataverseFault(
     400,
-    '0x80044331',
+    ErrorCodes.stringLengthTooLong,
     `A validation error occurred. The length of the '${attribute.logicalName}' attribute of the '${table.logicalName}' ` +
       `entity exceeded the maximum allowed length of '${attribute.maxLength ?? 0}'.`,
   );
@@ -69,10 +69,20 @@ export function toStorage(table: TableDef, attribute: AttributeDef, value: unkno
       const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isInteger(n)) throw wrong();
       if (attribute.type !== 'BigInt' && (n > 2_147_483_647 || n < -2_147_483_648)) throw wrong();
+      if (
+        (attribute.minValue !== undefined && n < attribute.minValue) ||
+        (attribute.maxValue !== undefined && n > attribute.maxValue)
+      ) {
+        throw new DataverseFault(
+          400,
+          ErrorCodes.integerValueOutOfRange,
+          'A validation error occurred. An integer provided is outside of the allowed values for this attribute.',
+        );
+      }
       if (attribute.options && !attribute.options.some((o) => o.value === n)) {
         throw new DataverseFault(
           400,
-          '0x8004431a',
+          ErrorCodes.picklistValueOutOfRange,
           `A validation error occurred. The value ${n} of '${attribute.logicalName}' on record of type ` +
             `'${table.logicalName}' is outside the valid range. Accepted Values: ${attribute.options.map((o) => o.value).join(',')}`,
         );

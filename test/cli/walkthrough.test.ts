@@ -95,7 +95,10 @@ function readmeSamples(): string[] {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const start = readme.indexOf('## Try it');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  return [...section.matchAll(/```text\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n')).filter(Boolean);
+  // A sample inside a list item is indented with it; its lines are what blc prints without that indent.
+  return [...section.matchAll(/^( *)```text\n([\s\S]*?)^\1```/gm)]
+    .flatMap((m) => m[2].split('\n').map((line) => line.slice(m[1].length)))
+    .filter(Boolean);
 }
 
 /**
@@ -151,8 +154,10 @@ describe("the README's walkthrough", () => {
     expect(text).toEqual([
       'start dataverseChange --id try-new-organisation --input @docs/examples/new-organisation.json --wait',
       'status try-new-organisation',
+      'start dataverseChange --id try-failing-plan --input @docs/examples/failing-change-dry-run.json --wait',
       'start dataverseChange --id try-failing-change --input @docs/examples/failing-change.json --wait',
-      'status try-failing-change',
+      'start dataverseChange --id try-forced-change --input @docs/examples/failing-change-forced.json --wait',
+      'status try-forced-change',
       'rollback list',
       'rollback plan rp-try-new-organisation',
       'rollback execute rp-try-new-organisation --wait',
@@ -201,15 +206,41 @@ describe("the README's walkthrough", () => {
     );
     expect(status.out).toMatch(/^rollback point:\s+rp-try-new-organisation \(active\)$/m);
 
-    // 2. A saga fails at its third operation and undoes the first two: Dataverse is as before.
-    const failed = await run(commands[2]);
+    // 2. The failing change: its dry run finds the typo, the real run is refused before writing, and
+    // forced past its plan it fails at its third operation and undoes the first two.
+    const examples = ['failing-change', 'failing-change-dry-run', 'failing-change-forced'].map(
+      (f) =>
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'examples', `${f}.json`), 'utf8')) as {
+          operations: unknown[];
+        },
+    );
+    for (const e of examples.slice(1)) expect(e.operations).toEqual(examples[0].operations);
+    const dryRun = await run(commands[2]);
+    expect(dryRun.code, dryRun.err).toBe(1);
+    expect(dryRun.out).toMatch(
+      /^ +problem: telephone: UNKNOWN_COLUMN: accounts has no column 'telephone' \(did you mean 'telephone1'\?\)$/m,
+    );
+    expect(dryRun.out.trim().split('\n').at(-1)).toBe(
+      'Problems: 1; this change would fail. Fix the input before running it.',
+    );
+    expect(dryRun.err).toMatch(/^blc: PLAN_INVALID: /m);
+    const refused = await run(commands[3]);
+    expect(refused.code).toBe(1);
+    expect(refused.err.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^blc: PLAN_INVALID: .*This change would fail, so nothing was written\. Problem: #3 accounts\.telephone: accounts has no column 'telephone'.*"skipPlanChecks": true/,
+      ),
+    ]);
+    expect(await daan()).toEqual(daanBefore);
+    expect(await account('ACC-2003')).toBeUndefined();
+    const failed = await run(commands[4]);
     expect(failed.code).toBe(1);
     expect(failed.err.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^blc: SAGA_COMPENSATED: .*failed at step 'update accounts #3'.*Invalid property 'telephone'.*Compensated: upsert accounts #2, update contacts #1\.$/,
+        /^blc: SAGA_COMPENSATED: .*failed at step 'update accounts #3'.*The property 'telephone' does not exist on type 'Microsoft\.Dynamics\.CRM\.account'.*Compensated: upsert accounts #2, update contacts #1\.$/,
       ),
     ]);
-    const failedStatus = await run(commands[3]);
+    const failedStatus = await run(commands[5]);
     expect(failedStatus.code, failedStatus.err).toBe(0);
     expect(failedStatus.out).toMatch(/^status:\s+Failed$/m);
     expect(failedStatus.out).toMatch(/^phase:\s+compensated$/m);
@@ -226,24 +257,24 @@ describe("the README's walkthrough", () => {
     expect(await account('ACC-1003')).toEqual(northwindBefore);
 
     // 3. The first saga's rollback point: listed, planned, executed; its records are gone or restored.
-    const list = await run(commands[4]);
+    const list = await run(commands[6]);
     expect(list.code, list.err).toBe(0);
     expect(list.out).toMatch(/^rp-try-new-organisation\s+active\s+saga\s/m);
-    expect(list.out).not.toContain('try-failing-change');
-    const plan = await run(commands[5]);
+    expect(list.out).not.toMatch(/try-failing-(plan|change)|try-forced-change/);
+    const plan = await run(commands[7]);
     expect(plan.code, plan.err).toBe(0);
     // Newest change first: Emma's job title, then the two organisations.
     expect(plan.out).toMatch(/^ {2}1\. restore contacts? .*: jobtitle → \(empty\)$/m);
     expect(plan.out.match(/^ {2}[23]\. delete accounts? /gm)).toHaveLength(2);
     expect(await account('ACC-2001')).toBeDefined(); // a plan changes nothing
-    const executed = await run(commands[6]);
+    const executed = await run(commands[8]);
     expect(executed.code, executed.err).toBe(0);
     expect(executed.out).toMatch(/^step undo 3\/3 of rp-try-new-organisation: completed$/m);
     expect(executed.out).toMatch(/^Rolled back rp-try-new-organisation\.$/m);
     expect(await account('ACC-2001')).toBeUndefined();
     expect(await account('ACC-2002')).toBeUndefined();
     expect(await emma()).toEqual(emmaBefore);
-    const shown = await run(commands[7]);
+    const shown = await run(commands[9]);
     expect(shown.code, shown.err).toBe(0);
     expect(shown.out).toMatch(/^status:\s+rolled-back$/m);
     expect(shown.out).toMatch(/^rollback:\s+rolled back at \S+ by instance \S+$/m);

@@ -1,14 +1,20 @@
 /**
  * GET requests on EntityDefinitions: the list, one definition by `(LogicalName='…')` or MetadataId,
- * and its `Attributes` and `Keys` collections (each also addressable by LogicalName). Supports
- * $select, $filter and $expand=Attributes,Keys. Metadata is read-only here; other methods get 405.
+ * and its `Attributes`, `Keys` and `ManyToOneRelationships` collections (each also addressable by
+ * LogicalName), and the attributes of one type through a cast
+ * (`Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata`, with $expand=OptionSet). Supports
+ * $select, $filter and $expand. Metadata is read-only here; other methods get 405.
  */
 import { methodNotAllowed, segmentNotFound, uriError } from '../errors';
 import {
+  ATTRIBUTE_METADATA_TYPES,
   attributeMetadata,
+  EXPANDABLE,
   entityMetadata,
   filterObjects,
   keyMetadata,
+  manyToOneMetadata,
+  optionSetMetadata,
   parseMetadataExpand,
   selectProperties,
   tableForKey,
@@ -34,17 +40,52 @@ function checkOptions(request: ApiRequest, allowed: string[]): void {
   }
 }
 
-function children(table: TableDef, property: 'Attributes' | 'Keys'): MetadataObject[] {
-  return property === 'Attributes'
-    ? table.attributes.map((a) => attributeMetadata(table, a))
-    : table.keys.map((k) => keyMetadata(table, k));
+type Child = (typeof EXPANDABLE)[number];
+
+function isChild(name: string): name is Child {
+  return (EXPANDABLE as readonly string[]).includes(name);
 }
 
-function entityWithExpand(table: TableDef, request: ApiRequest): MetadataObject {
+function children(catalog: Catalog, table: TableDef, property: Child): MetadataObject[] {
+  switch (property) {
+    case 'Attributes':
+      return table.attributes.map((a) => attributeMetadata(table, a));
+    case 'Keys':
+      return table.keys.map((k) => keyMetadata(table, k));
+    case 'ManyToOneRelationships':
+      return manyToOneMetadata(catalog, table);
+  }
+}
+
+/** `Attributes/Microsoft.Dynamics.CRM.<Type>AttributeMetadata`: the attributes of one type. */
+function castAttributes(table: TableDef, request: ApiRequest, cast: string): MetadataObject[] {
+  checkOptions(request, ['$select', '$filter', '$expand']);
+  const expand = parseMetadataExpand(request.params.get('$expand'), ['OptionSet'], cast.slice(23));
+  const typed = table.attributes.filter((a) => attributeMetadata(table, a)['@odata.type'] === `#${cast}`);
+  const chosen = filterObjects(
+    typed.map((a) => attributeMetadata(table, a)),
+    request.params.get('$filter'),
+  );
+  return chosen.map((object) => {
+    const out = selectProperties(object, selectList(request), ['MetadataId']);
+    for (const item of expand) {
+      const attribute = typed.find((a) => a.logicalName === object.LogicalName) as (typeof typed)[number];
+      const optionSet = optionSetMetadata(table, attribute);
+      if (!optionSet)
+        throw uriError(
+          `Could not find a property named 'OptionSet' on type 'Microsoft.Dynamics.CRM.${cast.slice(23)}'.`,
+        );
+      out.OptionSet = selectProperties(optionSet, item.select, ['MetadataId']);
+    }
+    return out;
+  });
+}
+
+function entityWithExpand(catalog: Catalog, table: TableDef, request: ApiRequest): MetadataObject {
   const expand = parseMetadataExpand(request.params.get('$expand'));
   const object = selectProperties(entityMetadata(table), selectList(request), ['MetadataId']);
   for (const item of expand) {
-    object[item.property] = children(table, item.property).map((c) =>
+    object[item.property] = children(catalog, table, item.property).map((c) =>
       selectProperties(c, item.select, ['MetadataId']),
     );
   }
@@ -69,7 +110,9 @@ export function handleEntityDefinitions(
       status: 200,
       json: {
         '@odata.context': `${base}${select ? `(${select.join(',')})` : ''}`,
-        value: chosen.map((o) => entityWithExpand(catalog.table(String(o.LogicalName)) as TableDef, request)),
+        value: chosen.map((o) =>
+          entityWithExpand(catalog, catalog.table(String(o.LogicalName)) as TableDef, request),
+        ),
       },
     };
   }
@@ -78,12 +121,27 @@ export function handleEntityDefinitions(
     checkOptions(request, ['$select', '$expand']);
     return {
       status: 200,
-      json: { '@odata.context': `${base}/$entity`, ...entityWithExpand(table, request) },
+      json: { '@odata.context': `${base}/$entity`, ...entityWithExpand(catalog, table, request) },
     };
   }
-  if (child.name !== 'Attributes' && child.name !== 'Keys') throw segmentNotFound(child.raw);
-  if (grandChild) throw segmentNotFound(grandChild.raw);
-  const list = children(table, child.name);
+  if (!isChild(child.name)) throw segmentNotFound(child.raw);
+  if (grandChild) {
+    const isCast =
+      child.name === 'Attributes' &&
+      !child.key &&
+      !grandChild.key &&
+      ATTRIBUTE_METADATA_TYPES.includes(grandChild.name) &&
+      segments.length === 3;
+    if (!isCast) throw segmentNotFound(grandChild.raw);
+    return {
+      status: 200,
+      json: {
+        '@odata.context': `${base}(${table.metadataId})/Attributes/${grandChild.name}`,
+        value: castAttributes(table, request, grandChild.name),
+      },
+    };
+  }
+  const list = children(catalog, table, child.name);
   if (child.key) {
     const name = child.key.kind === 'named' ? child.key.values.get('LogicalName') : undefined;
     const found = list.find((o) =>

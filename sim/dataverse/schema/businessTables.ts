@@ -28,7 +28,13 @@ export const contactTable: TableInput = {
   isCustomEntity: false,
   attributes: [
     { logicalName: 'firstname', displayName: 'First Name', type: 'String', maxLength: 50 },
-    { logicalName: 'lastname', displayName: 'Last Name', type: 'String', maxLength: 50 },
+    {
+      logicalName: 'lastname',
+      displayName: 'Last Name',
+      type: 'String',
+      maxLength: 50,
+      requiredLevel: 'ApplicationRequired',
+    },
     {
       logicalName: 'fullname',
       displayName: 'Full Name',
@@ -78,14 +84,32 @@ export const accountTable: TableInput = {
   objectTypeCode: 1,
   isCustomEntity: false,
   attributes: [
-    { logicalName: 'name', displayName: 'Account Name', type: 'String', maxLength: 160 },
+    {
+      logicalName: 'name',
+      displayName: 'Account Name',
+      type: 'String',
+      maxLength: 160,
+      requiredLevel: 'ApplicationRequired',
+    },
     { logicalName: 'accountnumber', displayName: 'Account Number', type: 'String', maxLength: 20 },
     { logicalName: 'emailaddress1', displayName: 'Email', type: 'String', maxLength: 100 },
     { logicalName: 'telephone1', displayName: 'Main Phone', type: 'String', maxLength: 50 },
     { logicalName: 'websiteurl', displayName: 'Website', type: 'String', maxLength: 200 },
     { logicalName: 'address1_city', displayName: 'City', type: 'String', maxLength: 80 },
-    { logicalName: 'revenue', displayName: 'Annual Revenue', type: 'Money' },
-    { logicalName: 'numberofemployees', displayName: 'Number of Employees', type: 'Integer' },
+    {
+      logicalName: 'revenue',
+      displayName: 'Annual Revenue',
+      type: 'Money',
+      minValue: 0,
+      maxValue: 100_000_000_000_000,
+    },
+    {
+      logicalName: 'numberofemployees',
+      displayName: 'Number of Employees',
+      type: 'Integer',
+      minValue: 0,
+      maxValue: 1_000_000_000,
+    },
     { logicalName: 'description', displayName: 'Description', type: 'Memo', maxLength: 2000 },
     { logicalName: 'primarycontactid', displayName: 'Primary Contact', type: 'Lookup', target: 'contact' },
   ],
@@ -101,7 +125,13 @@ export const appointmentTable: TableInput = {
   objectTypeCode: 4201,
   isCustomEntity: false,
   attributes: [
-    { logicalName: 'subject', displayName: 'Subject', type: 'String', maxLength: 200 },
+    {
+      logicalName: 'subject',
+      displayName: 'Subject',
+      type: 'String',
+      maxLength: 200,
+      requiredLevel: 'ApplicationRequired',
+    },
     { logicalName: 'scheduledstart', displayName: 'Start Time', type: 'DateTime' },
     { logicalName: 'scheduledend', displayName: 'End Time', type: 'DateTime' },
     { logicalName: 'location', displayName: 'Location', type: 'String', maxLength: 200 },
@@ -144,11 +174,23 @@ export const taskTable: TableInput = {
   objectTypeCode: 4212,
   isCustomEntity: false,
   attributes: [
-    { logicalName: 'subject', displayName: 'Subject', type: 'String', maxLength: 200 },
+    {
+      logicalName: 'subject',
+      displayName: 'Subject',
+      type: 'String',
+      maxLength: 200,
+      requiredLevel: 'ApplicationRequired',
+    },
     { logicalName: 'description', displayName: 'Description', type: 'Memo', maxLength: 2000 },
     { logicalName: 'scheduledend', displayName: 'Due Date', type: 'DateTime' },
     { logicalName: 'actualend', displayName: 'Actual End', type: 'DateTime' },
-    { logicalName: 'percentcomplete', displayName: 'Percent Complete', type: 'Integer' },
+    {
+      logicalName: 'percentcomplete',
+      displayName: 'Percent Complete',
+      type: 'Integer',
+      minValue: 0,
+      maxValue: 100,
+    },
     {
       logicalName: 'prioritycode',
       displayName: 'Priority',
@@ -196,7 +238,13 @@ export const sessionTable: TableInput = {
   objectTypeCode: 10_100,
   isCustomEntity: true,
   attributes: [
-    { logicalName: 'lc_name', displayName: 'Name', type: 'String', maxLength: 200 },
+    {
+      logicalName: 'lc_name',
+      displayName: 'Name',
+      type: 'String',
+      maxLength: 200,
+      requiredLevel: 'ApplicationRequired',
+    },
     {
       logicalName: 'lc_clientid',
       displayName: 'Client',
@@ -230,7 +278,7 @@ export const sessionTable: TableInput = {
       ]),
     },
     { logicalName: 'lc_notes', displayName: 'Notes', type: 'Memo', maxLength: 1_048_576 },
-    { logicalName: 'lc_fee', displayName: 'Fee', type: 'Money' },
+    { logicalName: 'lc_fee', displayName: 'Fee', type: 'Money', minValue: 0, maxValue: 1_000_000 },
     { logicalName: 'lc_paid', displayName: 'Paid', type: 'Boolean' },
     { logicalName: 'lc_externalid', displayName: 'External Id', type: 'String', maxLength: 100 },
     {

@@ -8,11 +8,14 @@
 import { stableId } from '../ids';
 import {
   ATTRIBUTE_TYPES,
+  NUMERIC_TYPES,
+  REQUIRED_LEVELS,
   type AttributeDef,
   type AttributeType,
   type KeyDef,
   type LookupTarget,
   type OptionDef,
+  type RequiredLevel,
   type TableDef,
 } from './types';
 
@@ -29,6 +32,11 @@ export interface AttributeInput {
   type: AttributeType;
   displayName?: string;
   maxLength?: number;
+  /** Numeric columns: the accepted range (defaults: the type's whole range, as Dataverse's defaults). */
+  minValue?: number;
+  maxValue?: number;
+  /** Default None; the primary id and the owner and status columns are SystemRequired. */
+  requiredLevel?: RequiredLevel;
   /** Lookup targets; `target` is a shorthand for one target whose navigation property is the column name. */
   targets?: LookupTarget[];
   target?: string;
@@ -101,6 +109,21 @@ function systemAttributes(): AttributeInput[] {
 /** Platform-maintained columns: the caller may never set them. */
 const SYSTEM_MAINTAINED = new Set(['createdon', 'modifiedon', 'createdby', 'modifiedby', 'versionnumber']);
 
+/** Columns every table requires; the platform fills them on create when the caller does not. */
+const SYSTEM_REQUIRED = new Set(['ownerid', 'statecode', 'statuscode']);
+
+/**
+ * A numeric type's default range, as Dataverse's column defaults. BigInt stops at what a JSON number
+ * carries exactly, since clients and this simulator read numbers as doubles.
+ */
+const DEFAULT_RANGES: Partial<Record<AttributeType, [number, number]>> = {
+  Integer: [-2_147_483_648, 2_147_483_647],
+  BigInt: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  Decimal: [-100_000_000_000, 100_000_000_000],
+  Double: [-100_000_000_000, 100_000_000_000],
+  Money: [-922_337_203_685_477, 922_337_203_685_477],
+};
+
 function fail(where: string, problem: string): never {
   throw new SchemaError(`${where}: ${problem}`);
 }
@@ -144,6 +167,24 @@ function defineAttribute(where: string, input: AttributeInput): AttributeDef {
   if (input.maxLength !== undefined && !(Number.isInteger(input.maxLength) && input.maxLength > 0)) {
     fail(`${where}.maxLength`, 'must be a positive integer');
   }
+  const numeric = NUMERIC_TYPES.includes(input.type);
+  for (const bound of ['minValue', 'maxValue'] as const) {
+    if (input[bound] === undefined) continue;
+    if (!numeric) fail(`${where}.${bound}`, `only ${NUMERIC_TYPES.join(', ')} columns have a range`);
+    if (typeof input[bound] !== 'number' || !Number.isFinite(input[bound]))
+      fail(`${where}.${bound}`, 'must be a number');
+  }
+  const range = DEFAULT_RANGES[input.type];
+  const minValue = numeric ? (input.minValue ?? range?.[0]) : undefined;
+  const maxValue = numeric ? (input.maxValue ?? range?.[1]) : undefined;
+  if (minValue !== undefined && maxValue !== undefined && minValue > maxValue)
+    fail(where, `minValue ${minValue} is above maxValue ${maxValue}`);
+  if (input.requiredLevel !== undefined && !REQUIRED_LEVELS.includes(input.requiredLevel)) {
+    fail(
+      `${where}.requiredLevel`,
+      `'${String(input.requiredLevel)}' is not one of ${REQUIRED_LEVELS.join(', ')}`,
+    );
+  }
   const system = SYSTEM_MAINTAINED.has(logicalName);
   const computed = input.computed
     ? {
@@ -158,6 +199,9 @@ function defineAttribute(where: string, input: AttributeInput): AttributeDef {
     displayName: input.displayName ?? logicalName,
     maxLength:
       input.maxLength ?? (input.type === 'String' ? 100 : input.type === 'Memo' ? 1_048_576 : undefined),
+    minValue,
+    maxValue,
+    requiredLevel: input.requiredLevel ?? (SYSTEM_REQUIRED.has(logicalName) ? 'SystemRequired' : 'None'),
     targets,
     options,
     readable: input.readable ?? true,
@@ -194,6 +238,7 @@ export function defineTable(input: TableInput, index = 0): TableDef {
         logicalName: primaryIdAttribute,
         type: 'Uniqueidentifier',
         validForUpdate: false,
+        requiredLevel: 'SystemRequired',
       }),
     );
   }
@@ -206,6 +251,7 @@ export function defineTable(input: TableInput, index = 0): TableDef {
   const primaryId = attributes.find((a) => a.logicalName === primaryIdAttribute);
   if (primaryId?.type !== 'Uniqueidentifier')
     fail(where, `primary id '${primaryIdAttribute}' must be a Uniqueidentifier`);
+  primaryId.requiredLevel = 'SystemRequired';
   const primaryName = attributes.find((a) => a.logicalName === primaryNameAttribute);
   if (!primaryName || (primaryName.type !== 'String' && primaryName.type !== 'Memo')) {
     fail(where, `primary name '${primaryNameAttribute}' must be a String column of the table`);

@@ -24,6 +24,17 @@ export const ATTRIBUTE_TYPES = [
 
 export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
 
+/**
+ * A column's requirement level, as Dataverse's AttributeRequiredLevel names it. The platform itself
+ * refuses a write only for SystemRequired; ApplicationRequired is enforced by forms (and by plans).
+ */
+export const REQUIRED_LEVELS = ['None', 'SystemRequired', 'ApplicationRequired', 'Recommended'] as const;
+
+export type RequiredLevel = (typeof REQUIRED_LEVELS)[number];
+
+/** The column types that carry a MinValue and MaxValue. */
+export const NUMERIC_TYPES: readonly AttributeType[] = ['Integer', 'BigInt', 'Decimal', 'Double', 'Money'];
+
 export interface LookupTarget {
   /** Logical name of the referenced table. */
   entity: string;
@@ -47,6 +58,10 @@ export interface AttributeDef {
   type: AttributeType;
   displayName: string;
   maxLength?: number;
+  /** Smallest and largest value a numeric column accepts (NUMERIC_TYPES only). */
+  minValue?: number;
+  maxValue?: number;
+  requiredLevel: RequiredLevel;
   /** Lookup targets; more than one makes a polymorphic lookup (customer, regarding). */
   targets?: LookupTarget[];
   options?: OptionDef[];

@@ -64,7 +64,7 @@ describe("bad requests get Dataverse's status and error body", () => {
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('0x80048d19');
     expect(res.json.error.message).toContain(
-      "Invalid property 'Name' was found in entity 'Microsoft.Dynamics.CRM.account'",
+      "The property 'Name' does not exist on type 'Microsoft.Dynamics.CRM.account'",
     );
   });
 
