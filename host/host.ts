@@ -28,8 +28,9 @@ import { countRecovered, type Recovered } from './recovery';
 import { readHostConfig, readLocalSettings } from './settings';
 import { HostStartupError, reason } from './startupError';
 import { TimerTriggerScheduler, type TimerInfo } from './timers/scheduler';
+import type { RpcTypedData } from './worker/coreApi';
 import { WorkerCore } from './worker/coreApi';
-import { invokeFunction } from './worker/invoke';
+import { invokeFunction, type InvocationInput } from './worker/invoke';
 import { loadApp } from './worker/loadApp';
 
 export interface HostOptions {
@@ -173,27 +174,33 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   if (!process.env.WEBSITE_HOSTNAME) process.env.WEBSITE_HOSTNAME = `localhost:${port}`;
   server.clientBindingFactory = (urls) => clientBindingValue(urls, config.hubName, server.rpcBaseUrl);
 
-  /** Invokes a timer-triggered function as the scheduler does, durable client inputs included. */
-  const runTimer = async (name: string, timerInfo: TimerInfo): Promise<void> => {
-    const fn = index.find('timerTrigger', name);
-    if (!fn) throw new Error(`No timer-triggered function named '${name}'.`);
+  /** Invokes a non-HTTP function with its trigger's data, durable client inputs included. */
+  const invokeTrigger = async (
+    fn: IndexedFunction,
+    trigger: { data: RpcTypedData } & Pick<InvocationInput, 'triggerMetadata' | 'bindingData'>,
+  ): Promise<void> => {
     await invokeFunction(core, fn.fn, {
       inputData: [
-        { name: fn.triggerKey, data: { json: JSON.stringify(timerInfo) } },
+        { name: fn.triggerKey, data: trigger.data },
         ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
       ],
+      triggerMetadata: trigger.triggerMetadata,
+      bindingData: trigger.bindingData,
     });
   };
 
-  /** Runs any other trigger with the admin API's input as its trigger data (a string, as Azure passes it). */
-  const invokeWithInput = async (fn: IndexedFunction, input: string | undefined): Promise<void> => {
-    await invokeFunction(core, fn.fn, {
-      inputData: [
-        { name: fn.triggerKey, data: { string: input ?? '' } },
-        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
-      ],
-    });
+  /** Invokes a timer-triggered function as the scheduler does. */
+  const runTimer = async (name: string, timerInfo: TimerInfo): Promise<void> => {
+    const fn = index.find('timerTrigger', name);
+    if (!fn) throw new Error(`No timer-triggered function named '${name}'.`);
+    await invokeTrigger(fn, { data: { json: JSON.stringify(timerInfo) } });
   };
+
+  const runQueue = (fn: IndexedFunction, message: QueueTriggerMessage): Promise<void> =>
+    invokeTrigger(fn, queueInvocationData(message));
+
+  const runBlob = (fn: IndexedFunction, item: BlobTriggerItem): Promise<void> =>
+    invokeTrigger(fn, blobInvocationData(item, fn.trigger.dataType));
 
   /**
    * The admin API's input is what the trigger would carry, as on Azure: a timer runs as its schedule
@@ -212,31 +219,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         throw new Error(`The blob trigger of '${fn.name}' could not be set up; see the start log.`);
       return runBlob(fn, await listener.item(input ?? ''));
     }
-    return invokeWithInput(fn, input);
-  };
-
-  const runQueue = async (fn: IndexedFunction, message: QueueTriggerMessage): Promise<void> => {
-    const { data, triggerMetadata, bindingData } = queueInvocationData(message);
-    await invokeFunction(core, fn.fn, {
-      inputData: [
-        { name: fn.triggerKey, data },
-        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
-      ],
-      triggerMetadata,
-      bindingData,
-    });
-  };
-
-  const runBlob = async (fn: IndexedFunction, item: BlobTriggerItem): Promise<void> => {
-    const { data, triggerMetadata, bindingData } = blobInvocationData(item, fn.trigger.dataType);
-    await invokeFunction(core, fn.fn, {
-      inputData: [
-        { name: fn.triggerKey, data },
-        ...durableClientInputs(fn.fn, fn.triggerKey, () => server.clientBinding()),
-      ],
-      triggerMetadata,
-      bindingData,
-    });
+    // Any other trigger gets the input as its data: a string, as Azure passes it.
+    return invokeTrigger(fn, { data: { string: input ?? '' } });
   };
 
   // Storage triggers (the bindings were set up before anything could run).

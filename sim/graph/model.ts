@@ -135,18 +135,11 @@ export interface SentMail {
  * A message in a mailbox (Drafts or Sent Items), with Graph's property names. A draft's send makes a
  * new message in Sent Items with an id of its own and removes the draft, as Exchange does.
  */
-export interface MailboxMessage {
+export interface MailboxMessage extends Required<MailMessage> {
   id: string;
   createdDateTime: string;
   lastModifiedDateTime: string;
   sentDateTime: string | null;
-  subject: string;
-  body: ItemBody;
-  toRecipients: Recipient[];
-  ccRecipients: Recipient[];
-  bccRecipients: Recipient[];
-  replyTo: Recipient[];
-  importance: 'low' | 'normal' | 'high';
   isDraft: boolean;
   internetMessageId: string;
   conversationId: string;
