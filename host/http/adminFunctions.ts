@@ -6,6 +6,7 @@
  * never reads the body before the route, method and master key have passed.
  */
 import type { IndexedFunction } from '../durable/functionIndex';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './jsonDepth';
 
 export const ADMIN_FUNCTIONS_PREFIX = '/admin/functions/';
 
@@ -21,11 +22,15 @@ export interface AdminInvoker {
 const NOT_INVOCABLE = new Set(['httptrigger', 'orchestrationtrigger', 'activitytrigger', 'entitytrigger']);
 
 /** The `input` of the body: a string as Azure takes it (other JSON is passed as its text). */
-function parseInput(body: Buffer): { input?: string } | { error: string } {
+function parseInput(body: Buffer): { input?: string } | { error: string; code?: string } {
   if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  // Parsing a deep value works, but turning a non-string input back into text would overflow the stack.
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
+    return { code: 'JSON_TOO_DEEP', error: `The request body nests deeper than ${MAX_JSON_DEPTH} levels.` };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     return { error: 'The body must be JSON: {"input": "..."}.' };
   }
@@ -50,7 +55,7 @@ export function invokeByAdmin(invoker: AdminInvoker, name: string, body: Buffer)
           : `'${fn.name}' is a ${fn.trigger.type} function: it runs only under the durable engine.`,
     };
   const parsed = parseInput(body);
-  if ('error' in parsed) return { status: 400, code: 'INVALID_BODY', message: parsed.error };
+  if ('error' in parsed) return { status: 400, code: parsed.code ?? 'INVALID_BODY', message: parsed.error };
   invoker.log('information', `Executing 'Functions.${fn.name}' (Reason='Invoked through the admin API')`);
   invoker.run(fn, parsed.input).then(
     () => invoker.log('information', `Executed 'Functions.${fn.name}' (Succeeded)`),

@@ -71,5 +71,13 @@ describe('POST /admin/functions/{name}', () => {
     });
     expect(badBody.status).toBe(400);
     expect(await badBody.json()).toMatchObject({ code: 'INVALID_BODY' });
+    // Deep enough to overflow the stack when the input is turned back into text: refused first.
+    const deep = await fetch(`${host.url}/admin/functions/manualTally`, {
+      method: 'POST',
+      headers: { 'x-functions-key': host.keys.masterKey },
+      body: `{"input":${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+    });
+    expect(deep.status).toBe(400);
+    expect(await deep.json()).toMatchObject({ code: 'JSON_TOO_DEEP' });
   });
 });
