@@ -38,6 +38,10 @@ export interface BenchOptions {
   sagas: number;
   repeat: number;
   bounded: number[];
+  /** From outside over HTTP: the first count runs `repeat` times (median reported), the others once. */
+  http: number[];
+  httpInFlight: number;
+  httpWarmup: number;
   // Experiments only (the default run uses bench/app as it is, 100/100, and the store's own pragmas).
   maxOrch?: number;
   maxAct?: number;
@@ -61,6 +65,12 @@ export function readOptions(argv: string[]): BenchOptions {
       .split(',')
       .map(Number)
       .filter((n) => n > 0),
+    http: (args.http ?? '1000,2000')
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0),
+    httpInFlight: Number(args['http-in-flight'] ?? 50),
+    httpWarmup: Number(args['http-warmup'] ?? 500),
     maxOrch: args['max-orch'] ? Number(args['max-orch']) : undefined,
     maxAct: args['max-act'] ? Number(args['max-act']) : undefined,
     pragmas: args.pragma ? args.pragma.split(';').filter(Boolean) : [],

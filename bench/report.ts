@@ -4,6 +4,7 @@
  */
 import { TARGETS } from './options';
 import type { BenchResults } from './results';
+import type { FromOutsideRun } from './scenarios/fromOutside';
 import type { LoadResult } from './scenarios/load';
 
 type Row = [string, string, string];
@@ -93,6 +94,39 @@ function loadRows(r: BenchResults, rows: Row[]): void {
   }
 }
 
+function fromOutsideRow(c: FromOutsideRun, label: string, rows: Row[]): void {
+  const failures = c.errors + c.transportErrors + c.notCompleted;
+  rows.push([
+    `${c.orchestrations} x ${c.stepsEach}-step orchs over HTTP, ${c.inFlight} in flight${label}`,
+    `${c.orchestrationsPerSec} orch/s`,
+    `target >= ${c.target.orchestrationsPerSec} from outside: ${c.target.met ? 'MET' : 'NOT MET'}; ${(c.wallMs / 1000).toFixed(2)} s to none Pending or Running (${c.polls} polls every ${c.pollIntervalMs} ms); ${c.completed}/${c.orchestrations} completed (${c.listPages} list pages)${failures ? `; ${c.errors} non-2xx ${JSON.stringify(c.errorStatuses)}, ${c.transportErrors} unanswered, ${c.notCompleted} not completed` : '; 0 errors'}`,
+  ]);
+  rows.push([
+    '  start requests (client-side)',
+    `p50 ${c.startLatencyMs.p50} ms`,
+    `p99 ${c.startLatencyMs.p99} ms, max ${c.startLatencyMs.max} ms; ${c.startsPerSec} starts/s over ${(c.startPhaseMs / 1000).toFixed(2)} s; client CPU ${c.clientCpuMs} ms`,
+  ]);
+  rows.push([
+    '  step delay, store transactions (host-side)',
+    `p99 ${c.stepDelayMs.p99} ms`,
+    `p50 ${c.stepDelayMs.p50} ms; ${c.commits.transactions} transactions, ${(c.commits.transactions / c.orchestrations).toFixed(1)} per orchestration, ${(c.commits.shareOfWallTime * 100).toFixed(0)}% of wall time inside them`,
+  ]);
+}
+
+/** Scenario 8: the client's view, median of the repeated run first. */
+function fromOutsideRows(r: BenchResults, rows: Row[]): void {
+  const h = r.fromOutside;
+  if (!h) return;
+  fromOutsideRow(h.median, h.runs.length > 1 ? ' (median run)' : '', rows);
+  if (h.runs.length > 1)
+    rows.push([
+      '  all runs',
+      `${h.runs.length} runs`,
+      `${h.runs.map((x) => `${x.orchestrationsPerSec} orch/s, start p99 ${x.startLatencyP99Ms} ms, step p99 ${x.p99StepDelayMs} ms`).join('; ')}; after ${h.warmup} not counted`,
+    ]);
+  for (const c of h.larger) fromOutsideRow(c, '', rows);
+}
+
 function otherRows(r: BenchResults, rows: Row[]): void {
   const idle = r.idleLatency;
   if (idle) {
@@ -165,6 +199,7 @@ export function report(r: BenchResults): string {
   ]);
   chainRows(r, rows);
   loadRows(r, rows);
+  fromOutsideRows(r, rows);
   otherRows(r, rows);
   const pm = r.processMemoryAtEnd;
   if (pm) rows.push(['Process memory at end', `${pm.rssMB} MB RSS`, `heap used ${pm.heapUsedMB} MB`]);

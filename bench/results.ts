@@ -4,6 +4,7 @@
  */
 import type { ChainResult } from './scenarios/chain';
 import type { SagaResult, WaitingResult } from './scenarios/childProcess';
+import type { FromOutsideRun } from './scenarios/fromOutside';
 import type { IdleLatencyResult } from './scenarios/idleLatency';
 import type { LoadResult } from './scenarios/load';
 import type { LibraryOrchestrationsResult, ReplayResult } from './scenarios/replay';
@@ -45,6 +46,15 @@ export interface BenchResults {
     evictions: number;
     /** The backend's group commits and the writes they carried. */
     commits: { commits: number; writes: number };
+  };
+  /** Started over HTTP by a separate process (`--only=http`). */
+  fromOutside?: {
+    warmup: number;
+    /** The median of the runs of the first count. */
+    median: FromOutsideRun;
+    runs: { orchestrationsPerSec: number; startLatencyP99Ms: number; p99StepDelayMs: number }[];
+    /** The other counts (2,000 by default), once each. */
+    larger: FromOutsideRun[];
   };
   waiting?: WaitingResult;
   saga?: SagaResult;

@@ -11,17 +11,21 @@
  *   5. one 5-step orchestration from its HTTP start to completion on an idle host;
  *   6. RSS of a host with 10,000 instances waiting for an external event (child process, after GC);
  *   7. Dataverse change sagas of 5 operations on the Life Cockpit app against the Dataverse
- *      simulator and Azurite (child process: it hosts another app).
+ *      simulator and Azurite (child process: it hosts another app);
+ *   8. from outside: 1,000 (and 2,000) 5-step orchestrations started over HTTP by a separate
+ *      process (loadgen.ts: keyed POSTs to the start webhook, 50 in flight, then polling the
+ *      instance list until none is Pending or Running), after 500 not counted; with scenario 5.
  *
  * Live orchestrations (extended sessions) are on, as the local host's default.
  *
  * Prints a table and writes bench/results/latest.json. Each scenario is a module of its own in
  * scenarios/ with a typed result (results.ts); report.ts prints them; this file only runs them. Options (after `--`):
- *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga   run a subset (e.g. for `node --cpu-prof`)
+ *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga,http   run a subset (e.g. for `node --cpu-prof`)
  *   --orchestrations=N   (default 1000)   --steps=N (default 5)   --chains=500,1000
  *   --repeat=N (default 3; runs of the 1,000-orchestration burst, median reported)
  *   --paced-rate=N (default 800, 80 % of the throughput target; 0 = skip)   --bounded=N,M (default 50; 0 = skip)
  *   --waiting=N (default 10000)   --sagas=N (default 100)
+ *   --http=N,M (default 1000,2000; N runs --repeat times)   --http-in-flight=N (50)   --http-warmup=N (500)
  *   --out=FILE           JSON output (default bench/results/latest.json)
  * Experiments (not part of the reference run):
  *   --max-orch=N --max-act=N   run a copy of bench/app with these host.json limits
@@ -40,6 +44,7 @@ import { report } from './report';
 import type { BenchResults } from './results';
 import { benchChain, type ChainResult } from './scenarios/chain';
 import { runChild, type SagaResult, type WaitingResult } from './scenarios/childProcess';
+import { type FromOutsideRun, benchFromOutside } from './scenarios/fromOutside';
 import { benchIdleLatency } from './scenarios/idleLatency';
 import { benchLoad, type LoadResult } from './scenarios/load';
 import { benchLibraryOrchestrations, benchReplay, type ReplayResult } from './scenarios/replay';
@@ -112,7 +117,7 @@ function startResults(tmp: string): BenchResults {
   };
 }
 
-/** The scenarios that share one host in this process: 1, 2, 4 and 5. */
+/** The scenarios that share one host in this process: 1, 2, 4, 5 and 8. */
 async function hostScenarios(
   host: RunningHost,
   results: BenchResults,
@@ -128,7 +133,7 @@ async function hostScenarios(
     results.libraryOrchestrations = await benchLibraryOrchestrations(host, 'warm-0', 2000);
   }
 
-  if (enabled('latency')) {
+  if (enabled('latency') || enabled('http')) {
     log('one 5-step orchestration at a time, HTTP start to completion, idle host');
     results.idleLatency = await benchIdleLatency(host, 30);
   }
@@ -176,6 +181,8 @@ async function hostScenarios(
     }
   }
 
+  if (enabled('http') && options.http.length) await fromOutside(host, results, log);
+
   if (enabled('chain')) {
     const chains: ChainResult[] = [];
     for (const n of options.chains) {
@@ -194,6 +201,41 @@ async function hostScenarios(
   }
 }
 
+/** Scenario 8: the first count runs `repeat` times (median reported), the others once. */
+async function fromOutside(
+  host: RunningHost,
+  results: BenchResults,
+  log: (m: string) => void,
+): Promise<void> {
+  const run = { steps: options.steps, inFlight: options.httpInFlight };
+  const [first, ...larger] = options.http;
+  if (options.httpWarmup > 0) {
+    log(`from outside: warm-up of ${options.httpWarmup} over HTTP (not counted)`);
+    await benchFromOutside(host, 'httpwarm-', options.httpWarmup, run);
+  }
+  const runs: FromOutsideRun[] = [];
+  for (let i = 0; i < options.repeat; i++) {
+    log(`from outside: ${first} ${options.steps}-step orchestrations over HTTP (${i + 1}/${options.repeat})`);
+    runs.push(await benchFromOutside(host, `http${i}-`, first, run));
+  }
+  const sorted = [...runs].sort((a, b) => a.orchestrationsPerSec - b.orchestrationsPerSec);
+  const others: FromOutsideRun[] = [];
+  for (const n of larger) {
+    log(`from outside: ${n} ${options.steps}-step orchestrations over HTTP`);
+    others.push(await benchFromOutside(host, `http${n}-`, n, run));
+  }
+  results.fromOutside = {
+    warmup: options.httpWarmup,
+    median: sorted[Math.floor((sorted.length - 1) / 2)],
+    runs: runs.map((x) => ({
+      orchestrationsPerSec: x.orchestrationsPerSec,
+      startLatencyP99Ms: x.startLatencyMs.p99,
+      p99StepDelayMs: x.stepDelayMs.p99,
+    })),
+    larger: others,
+  };
+}
+
 async function main(): Promise<void> {
   const benchStart = performance.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lc-bench-'));
@@ -210,7 +252,7 @@ async function main(): Promise<void> {
       results.sqlite = benchSqlite(dir);
     }
 
-    if (enabled('concurrent') || enabled('chain') || enabled('replay')) {
+    if (enabled('concurrent') || enabled('chain') || enabled('replay') || enabled('http')) {
       resetSamples();
       host = await startHost({
         appDir: appDirFor(tmp),

@@ -1,6 +1,6 @@
 /**
  * Scenarios 6 and 7 run in child processes (waiting.ts needs --expose-gc and a fresh heap; saga.ts
- * hosts another app with its simulators). This runs one and reads its one JSON line as the typed
+ * hosts another app with its simulators), and so does the from-outside scenario's client (loadgen.ts). This runs one and reads its one JSON line as the typed
  * result the child promises.
  */
 import { spawn } from 'node:child_process';
@@ -31,11 +31,22 @@ export interface SagaResult {
   historyEventsPerSaga: number;
 }
 
-export function runChild<T>(script: string, childArgs: string[], nodeArgs: string[] = []): Promise<T> {
+/** `script` is relative to dist/bench/ (or absolute); `env` adds to this process's environment. */
+export function runChild<T>(
+  script: string,
+  childArgs: string[],
+  nodeArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', script), ...childArgs], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, path.resolve(__dirname, '..', script), ...childArgs],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
