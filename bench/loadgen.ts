@@ -7,7 +7,7 @@
  * JSON line (LoadgenReport). It never looks inside the host: only HTTP.
  *
  * Arguments: --url=ORIGIN --name=ORCHESTRATOR --count=N --in-flight=N --prefix=ID_PREFIX
- * --input=JSON --poll-ms=N --timeout-ms=N. The system key comes in BENCH_SYSTEM_KEY (not argv,
+ * --input=JSON --poll-ms=N --timeout-ms=N --page-size=N (of the final count). The system key comes in BENCH_SYSTEM_KEY (not argv,
  * which other users of the machine can read).
  */
 import http from 'node:http';
@@ -57,7 +57,14 @@ interface Answer {
   body: string;
 }
 
-function send(agent: http.Agent, origin: URL, method: string, path: string, body?: string): Promise<Answer> {
+function send(
+  agent: http.Agent,
+  origin: URL,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -66,7 +73,7 @@ function send(agent: http.Agent, origin: URL, method: string, path: string, body
         port: origin.port,
         method,
         path,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
   const input = arg('input', '{"steps":5}');
   const pollMs = Number(arg('poll-ms', '10'));
   const timeoutMs = Number(arg('timeout-ms', '150000'));
+  const pageSize = Number(arg('page-size', '500'));
   const code = `code=${encodeURIComponent(process.env.BENCH_SYSTEM_KEY ?? '')}`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
 
@@ -152,7 +160,10 @@ async function main(): Promise<void> {
       agent,
       origin,
       'GET',
-      `${WEBHOOK}/instances?instanceIdPrefix=${encodeURIComponent(prefix)}&top=500&showInput=false&${code}${continuation ? `&continuationToken=${encodeURIComponent(continuation)}` : ''}`,
+      `${WEBHOOK}/instances?instanceIdPrefix=${encodeURIComponent(prefix)}&top=${pageSize}&showInput=false&${code}`,
+      undefined,
+      // The next page is asked for as the extension's clients do: the token of the last one, as a header.
+      continuation ? { 'x-ms-continuation-token': continuation } : {},
     );
     listPages++;
     if (a.status !== 200) throw new Error(`the instance list answered ${a.status}: ${a.body.slice(0, 500)}`);
