@@ -30,6 +30,20 @@ async function everything(): Promise<Record<string, unknown>> {
   return out;
 }
 
+/**
+ * Without what a write always bumps, and the creation time of a record deleted and re-created (as
+ * with the per-operation path): what an undo must put back exactly.
+ */
+const BUMPED = ['@odata.etag', 'versionnumber', 'modifiedon', '_modifiedby_value', 'createdon'];
+function comparable(all: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(all).map(([k, r]) => [
+      k,
+      Object.fromEntries(Object.entries(r as Record<string, unknown>).filter(([f]) => !BUMPED.includes(f))),
+    ]),
+  );
+}
+
 async function newContact(firstname: string, lastname: string): Promise<string> {
   return String((await app.dataverse.create('contacts', { firstname, lastname })).id);
 }
@@ -133,20 +147,6 @@ describe('an atomic Dataverse change', () => {
 
     const undo = await startOrchestration(app.host, 'rollback', { pointId: output.rollbackPointId });
     expect((await waitFor(app.host, undo, undefined, 30_000)).runtimeStatus).toBe('Completed');
-    // What a write always bumps cannot come back, nor the creation time of a record deleted and
-    // re-created (as with the per-operation path); every other attribute must.
-    const comparable = (all: Record<string, unknown>) =>
-      Object.fromEntries(
-        Object.entries(all).map(([k, r]) => [
-          k,
-          Object.fromEntries(
-            Object.entries(r as Record<string, unknown>).filter(
-              ([f]) =>
-                !['@odata.etag', 'versionnumber', 'modifiedon', '_modifiedby_value', 'createdon'].includes(f),
-            ),
-          ),
-        ]),
-      );
     expect(comparable(await everything())).toEqual(comparable(before));
   });
 
@@ -191,6 +191,34 @@ describe('an atomic Dataverse change', () => {
     expect(status.runtimeStatus).toBe('Failed');
     expect(String(status.output)).toContain('[CONFLICT] operation #2 (update contact "Bob Raced Babbage"');
     expect(await everything()).toEqual(before);
+  });
+
+  it('is undone as one changeset when a later step fails (here: storing the rollback point)', async () => {
+    const { operations } = await fiveOperations('Undone');
+    const before = await everything();
+    // A point document that cannot be read makes recording this instance's point fail.
+    const instanceId = 'changeset-undone-1';
+    const points = buildServices(readSettings()).rollbackPoints as unknown as {
+      blobs: {
+        container: { getBlockBlobClient(n: string): { upload(b: string, l: number): Promise<unknown> } };
+      };
+    };
+    await points.blobs.container.getBlockBlobClient(`points/rp-${instanceId}.json`).upload('{not json', 9);
+    const { status, saga } = await run({ operations }, instanceId);
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain("failed at step 'record rollback point'");
+    expect(saga?.phase).toBe('compensated');
+    expect(saga?.steps.map((s) => [s.name, s.state])).toEqual([
+      ['apply 5 operations (one changeset)', 'compensated'],
+      ['record rollback point', 'failed'],
+    ]);
+    expect(scheduled(instanceId).map((e) => e.Name)).toEqual([
+      'dataverseChange_planBatched',
+      'dataverseChange_applyChangeset',
+      'rollback_record',
+      'dataverseChange_undoChangeset',
+    ]);
+    expect(comparable(await everything())).toEqual(comparable(before));
   });
 
   it('falls back to one step per operation when a record is written twice, and says why', async () => {
