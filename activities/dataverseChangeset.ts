@@ -279,7 +279,7 @@ async function refusal(
     const key = await collidingKey(instanceId, failed);
     return new ChangeError(
       'ALREADY_EXISTS',
-      `${what}: a ${failed.entity ?? failed.table} with ${key ?? 'the same key'} already exists; nothing of the change was written.`,
+      `${failed.table} with ${key ?? 'the same key'} already exists: ${what} was refused and nothing of the change was written.`,
     );
   }
   if (failed && error?.isConflict)
