@@ -3,6 +3,7 @@
  * declared once, so the report reads typed fields instead of casting them back.
  */
 import type { ChainResult } from './scenarios/chain';
+import type { ChangeCostResult } from './scenarios/changeCost';
 import type { SagaResult, WaitingResult } from './scenarios/childProcess';
 import type { IdleLatencyResult } from './scenarios/idleLatency';
 import type { LoadResult } from './scenarios/load';
@@ -48,6 +49,8 @@ export interface BenchResults {
   };
   waiting?: WaitingResult;
   saga?: SagaResult;
+  /** A Dataverse change of 5 and 50 operations, atomic and operation by operation. */
+  changeCost?: ChangeCostResult;
   processMemoryAtEnd?: { rssMB: number; heapUsedMB: number };
   benchSeconds?: number;
   loadAverageAtEnd?: number[];

@@ -11,13 +11,15 @@
  *   5. one 5-step orchestration from its HTTP start to completion on an idle host;
  *   6. RSS of a host with 10,000 instances waiting for an external event (child process, after GC);
  *   7. Dataverse change sagas of 5 operations on the Life Cockpit app against the Dataverse
- *      simulator and Azurite (child process: it hosts another app).
+ *      simulator and Azurite (child process: it hosts another app);
+ *   changeCost: one Dataverse change of 5 and of 50 operations, atomic and operation by operation:
+ *      Dataverse requests, activity dispatches, episodes, wall time (child process, as 7).
  *
  * Live orchestrations (extended sessions) are on, as the local host's default.
  *
  * Prints a table and writes bench/results/latest.json. Each scenario is a module of its own in
  * scenarios/ with a typed result (results.ts); report.ts prints them; this file only runs them. Options (after `--`):
- *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga   run a subset (e.g. for `node --cpu-prof`)
+ *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga,changeCost   run a subset (e.g. for `node --cpu-prof`)
  *   --orchestrations=N   (default 1000)   --steps=N (default 5)   --chains=500,1000
  *   --repeat=N (default 3; runs of the 1,000-orchestration burst, median reported)
  *   --paced-rate=N (default 800, 80 % of the throughput target; 0 = skip)   --bounded=N,M (default 50; 0 = skip)
@@ -39,6 +41,7 @@ import { APP_DIR, ROOT, readOptions } from './options';
 import { report } from './report';
 import type { BenchResults } from './results';
 import { benchChain, type ChainResult } from './scenarios/chain';
+import { benchChangeCost } from './scenarios/changeCost';
 import { runChild, type SagaResult, type WaitingResult } from './scenarios/childProcess';
 import { benchIdleLatency } from './scenarios/idleLatency';
 import { benchLoad, type LoadResult } from './scenarios/load';
@@ -257,6 +260,12 @@ async function main(): Promise<void> {
         `--sagas=${options.sagas}`,
         `--dir=${path.join(tmp, 'saga')}`,
       ]);
+    }
+
+    if (enabled('changeCost')) {
+      log('one Dataverse change of 5 and of 50 operations, atomic and per operation (child process)');
+      fs.mkdirSync(path.join(tmp, 'changeCost'));
+      results.changeCost = await benchChangeCost(path.join(tmp, 'changeCost'), 5);
     }
   } finally {
     await host?.close();
