@@ -10,6 +10,7 @@
  * records back and succeeds when they are as the change left them, writing nothing twice.
  */
 import { defineActivity } from '../lib/saga';
+import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
 import {
   DataverseError,
@@ -362,15 +363,18 @@ export const undoChangeset = defineActivity<
     client,
     records.map((a) => ({ entitySet: a.table, key: a.id })),
   );
-  const writes = records
-    .map((a) => undoWrite(a, found.get(sourceKey(a.table, a.id))))
-    .filter((w): w is BatchWrite => w !== undefined);
-  if (writes.length === 0) return { undone: 0 };
-  const answer = await client.executeBatch({ changeset: writes });
+  const pending = records
+    .map((action) => ({ action, write: undoWrite(action, found.get(sourceKey(action.table, action.id))) }))
+    .filter((u): u is { action: RecordAction; write: BatchWrite } => u.write !== undefined);
+  if (pending.length === 0) return { undone: 0 };
+  const answer = await client.executeBatch({ changeset: pending.map((u) => u.write) });
   if (answer.changeset?.outcome !== 'committed')
     throw (
       answer.changeset?.failure?.error ??
       new DataverseError('The undo changeset was not applied.', answer.status, 'CHANGESET_REFUSED')
     );
-  return { undone: writes.length };
+  // As undo_action reports each undo it does.
+  for (const { action } of pending)
+    recordEvent('UndoApplied', { instanceId, kind: action.kind, table: action.table });
+  return { undone: pending.length };
 });
