@@ -256,8 +256,13 @@ async function alreadyApplied(
     const current = found.get(sourceKey(p.table, targetOf(p)));
     if (p.op === 'delete') {
       if (current) return undefined;
-    } else if (!current || Object.keys(diffFields(stripAnnotations(current), p.data ?? {})).length > 0) {
+    } else if (!current) {
       return undefined;
+    } else if (p.op !== 'create') {
+      // A created record under this change's deterministic id is proof enough; anything else must
+      // hold the values written (lookups, written as `x@odata.bind`, read back under other names).
+      const written = Object.fromEntries(Object.entries(p.data ?? {}).filter(([f]) => !f.includes('@')));
+      if (Object.keys(diffFields(stripAnnotations(current), written)).length > 0) return undefined;
     }
     const written = current ? { etag: current['@odata.etag'], record: current } : undefined;
     results.push(resultOf(p, images.get(p.index), written));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { ApplyResult } from '../../activities/dataverseChange';
 import type { ChangesetInput } from '../../activities/dataverseChangeset';
 import { buildServices } from '../../lib/config/services';
+import { deterministicId } from '../../lib/dataverse/changes';
 import { readSettings } from '../../lib/config/settings';
 import type { RollbackPoint } from '../../lib/contracts/responses';
 import type { SagaStatus } from '../../lib/saga';
@@ -152,8 +153,19 @@ describe('an atomic Dataverse change', () => {
 
   it('run again after its changeset committed (a crash before the answer) writes nothing and succeeds', async () => {
     const { operations } = await fiveOperations('Rerun');
-    const { instanceId, status } = await run({ operations });
+    // A sixth: a lookup to the account the fifth creates (its id is the change's deterministic one).
+    const d = await newContact('Dee', 'Rerun Linked');
+    const instanceId = 'changeset-rerun-1';
+    const account = deterministicId(instanceId, 4);
+    operations.push({
+      op: 'update',
+      table: 'contacts',
+      id: d,
+      data: { 'parentcustomerid_account@odata.bind': `/accounts(${account})` } as never,
+    });
+    const { status } = await run({ operations }, instanceId);
     expect(status.runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', d))._parentcustomerid_value).toBe(account);
     const apply = scheduled(instanceId).find((e) => e.Name === 'dataverseChange_applyChangeset');
     const input = JSON.parse(String(apply?.Input)) as ChangesetInput;
     const after = await everything();
