@@ -1,7 +1,7 @@
 /**
- * Activities of the atomic Dataverse change: plan with every record read in one `$batch` of GETs,
+ * Activities of the atomic Dataverse change: plan with every record read in one `$batch` of GETs, and
  * apply every write in one changeset (all or nothing, each update and delete with If-Match = the etag
- * the plan read, creates under their deterministic ids), and undo such a changeset in one changeset.
+ * the plan read, creates under their deterministic ids); undoChangeset.ts undoes one.
  * Before-images are stored exactly as the per-operation saga stores them (one blob per operation,
  * `<instance>/<index>.json`), so rollback points and their undo work the same for both.
  *
@@ -10,17 +10,15 @@
  * records back and succeeds when they are as the change left them, writing nothing twice.
  */
 import { defineActivity } from '../lib/saga';
-import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
 import {
-  DataverseError,
-  MAX_BATCH_OPERATIONS,
   checkOperationData,
   contentIdOf,
   diffFields,
   operationLabel,
+  readRecords,
+  recordKeyOf,
   type BatchChangesetFailure,
-  type BatchRead,
   type BatchWrite,
   type BatchWriteResult,
   type DataverseClient,
@@ -29,7 +27,6 @@ import {
   type RecordKey,
 } from '../lib/dataverse';
 import type { JsonBlobs } from '../lib/storage/jsonBlobs';
-import type { UndoAction } from '../lib/rollback';
 import {
   ChangeError,
   buildPlan,
@@ -57,37 +54,11 @@ export interface BatchedPlan {
   images: BeforeImage[];
 }
 
-function sourceKey(entitySet: string, key: RecordKey): string {
-  return `${entitySet}|${typeof key === 'string' ? key.toLowerCase() : JSON.stringify(key)}`;
-}
-
-/** Reads records in $batch calls of GETs (Dataverse's limit per call), missing ones as undefined. */
-async function readAll(
-  client: DataverseClient,
-  targets: { entitySet: string; key: RecordKey }[],
-): Promise<Map<string, DataverseRecord | undefined>> {
-  const found = new Map<string, DataverseRecord | undefined>();
-  const unique = new Map(targets.map((t) => [sourceKey(t.entitySet, t.key), t]));
-  const all = [...unique.values()];
-  for (let from = 0; from < all.length; from += MAX_BATCH_OPERATIONS) {
-    const chunk = all.slice(from, from + MAX_BATCH_OPERATIONS);
-    const reads: BatchRead[] = chunk.map((t) => ({ entitySet: t.entitySet, key: t.key }));
-    // continue-on-error: a record that does not exist (404) must not stop the reads after it.
-    const answer = await client.executeBatch({ reads, continueOnError: true });
-    answer.reads.forEach((r, i) => {
-      const t = chunk[i];
-      if (r.error && !r.error.isNotFound) throw r.error;
-      if (r.ran) found.set(sourceKey(t.entitySet, t.key), r.record);
-    });
-  }
-  return found;
-}
-
 /** Records read up front; one not read then (there should be none) is read on its own. */
 function prefetched(client: DataverseClient, found: Map<string, DataverseRecord | undefined>): RecordSource {
   return {
     get: async (entitySet, key, select) => {
-      const k = sourceKey(entitySet, key);
+      const k = recordKeyOf(entitySet, key);
       if (found.has(k)) return found.get(k);
       return client.tryRetrieve(entitySet, key, select?.length ? { select } : {});
     },
@@ -128,7 +99,7 @@ export const planChangeset = defineActivity<
   BatchedPlan
 >('dataverseChange_planBatched', async ({ instanceId, operations }) => {
   const client = services().dataverse(instanceId);
-  const found = await readAll(client, await planTargets(instanceId, operations));
+  const found = await readRecords(client, await planTargets(instanceId, operations));
   const plan = await buildPlan(
     instanceId,
     operations,
@@ -139,7 +110,7 @@ export const planChangeset = defineActivity<
     .filter((p) => !p.inDesiredState)
     .map((p): BeforeImage => {
       const target = operationTarget(instanceId, p.index, operations[p.index]);
-      const current = target === undefined ? undefined : found.get(sourceKey(p.table, target));
+      const current = target === undefined ? undefined : found.get(recordKeyOf(p.table, target));
       return current
         ? { index: p.index, exists: true, etag: current['@odata.etag'], record: stripAnnotations(current) }
         : { index: p.index, exists: false };
@@ -247,13 +218,13 @@ async function alreadyApplied(
   images: Map<number, BeforeImage>,
 ): Promise<ApplyResult[] | undefined> {
   const targetOf = (p: PlannedOperation): RecordKey => (p.id ?? p.key) as RecordKey;
-  const found = await readAll(
+  const found = await readRecords(
     client,
     writes.map((p) => ({ entitySet: p.table, key: targetOf(p) })),
   );
   const results: ApplyResult[] = [];
   for (const p of writes) {
-    const current = found.get(sourceKey(p.table, targetOf(p)));
+    const current = found.get(recordKeyOf(p.table, targetOf(p)));
     if (p.op === 'delete') {
       if (current) return undefined;
     } else if (!current) {
@@ -328,58 +299,3 @@ export const applyChangeset = defineActivity<ChangesetInput, ApplyResult[]>(
   'dataverseChange_applyChangeset',
   applyWrites,
 );
-
-type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
-
-/** The write that undoes one action given the record as it is now; none when it is already undone. */
-function undoWrite(action: RecordAction, current: DataverseRecord | undefined): BatchWrite | undefined {
-  switch (action.kind) {
-    case 'dataverse-delete':
-      return current ? { kind: 'delete', entitySet: action.table, key: action.id } : undefined;
-    case 'dataverse-restore-fields':
-      // A record that is gone cannot get its fields back: the update fails and says so.
-      if (current && Object.keys(diffFields(current, action.fields)).length === 0) return undefined;
-      return { kind: 'update', entitySet: action.table, key: action.id, data: action.fields, ifMatch: '*' };
-    case 'dataverse-recreate':
-      return current ? undefined : { kind: 'create', entitySet: action.table, data: action.record };
-    case 'dataverse-restore-record': {
-      if (!current) return { kind: 'create', entitySet: action.table, data: action.record };
-      const changes = diffFields(current, action.record);
-      if (Object.keys(changes).length === 0) return undefined;
-      const data = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.after]));
-      return { kind: 'update', entitySet: action.table, key: action.id, data, ifMatch: '*' };
-    }
-  }
-}
-
-/**
- * Undoes an applied changeset (a later step of the saga failed) as one changeset: created records
- * deleted, fields and deleted records restored from the before-images. It reads the records first
- * and writes only what is not undone yet, so running it again changes nothing.
- */
-export const undoChangeset = defineActivity<
-  { instanceId: string; actions: UndoAction[] },
-  { undone: number }
->('dataverseChange_undoChangeset', async ({ instanceId, actions }) => {
-  const records = actions.filter((a): a is RecordAction => a.kind !== 'config-activate');
-  if (records.length === 0) return { undone: 0 };
-  const client = services().dataverse(`${instanceId}:undo`);
-  const found = await readAll(
-    client,
-    records.map((a) => ({ entitySet: a.table, key: a.id })),
-  );
-  const pending = records
-    .map((action) => ({ action, write: undoWrite(action, found.get(sourceKey(action.table, action.id))) }))
-    .filter((u): u is { action: RecordAction; write: BatchWrite } => u.write !== undefined);
-  if (pending.length === 0) return { undone: 0 };
-  const answer = await client.executeBatch({ changeset: pending.map((u) => u.write) });
-  if (answer.changeset?.outcome !== 'committed')
-    throw (
-      answer.changeset?.failure?.error ??
-      new DataverseError('The undo changeset was not applied.', answer.status, 'CHANGESET_REFUSED')
-    );
-  // As undo_action reports each undo it does.
-  for (const { action } of pending)
-    recordEvent('UndoApplied', { instanceId, kind: action.kind, table: action.table });
-  return { undone: pending.length };
-});

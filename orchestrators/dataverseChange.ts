@@ -30,9 +30,9 @@ import {
   applyChangeset,
   planChangeset,
   snapshotOf,
-  undoChangeset,
   type BeforeImage,
 } from '../activities/dataverseChangeset';
+import { undoChangeset } from '../activities/undoChangeset';
 import { recordRollbackPoint } from '../activities/rollbackPoints';
 import { undoAction } from '../activities/undo';
 

@@ -8,3 +8,4 @@ export * from './metadata';
 export * from './planChecks';
 export * from './pacing';
 export * from './changeset';
+export * from './readRecords';
