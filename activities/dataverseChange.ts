@@ -52,7 +52,7 @@ export interface PlannedOperation {
 }
 
 export class ChangeError extends CodedError<
-  'UNKNOWN_TABLE' | 'RECORD_NOT_FOUND' | 'CONFLICT' | 'ALREADY_EXISTS'
+  'UNKNOWN_TABLE' | 'RECORD_NOT_FOUND' | 'CONFLICT' | 'ALREADY_EXISTS' | 'CHANGESET_REFUSED'
 > {
   override readonly name = 'ChangeError';
 }
@@ -61,13 +61,13 @@ function describeTarget(op: { table: string; id?: string; key?: AlternateKey }):
   return op.id ? `${op.table}(${op.id})` : `${op.table}(${JSON.stringify(op.key)})`;
 }
 
-function stripAnnotations(record: DataverseRecord): Record<string, unknown> {
+export function stripAnnotations(record: DataverseRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) if (!k.includes('@')) out[k] = v;
   return out;
 }
 
-function nameOf(
+export function nameOf(
   record: Record<string, unknown> | undefined,
   attribute: string | undefined,
 ): string | undefined {
@@ -80,7 +80,7 @@ function nameOf(
  * (or that an earlier operation of the same change creates).
  */
 async function checkLookups(
-  client: DataverseClient,
+  records: RecordSource,
   metadata: DataverseMetadata,
   lookups: LookupReference[],
   created: Set<string>,
@@ -99,7 +99,7 @@ async function checkLookups(
       continue;
     }
     if (created.has(`${ref.entitySet}(${ref.id})`)) continue;
-    const exists = await client.tryRetrieve(ref.entitySet, ref.id, { select: [target.primaryIdAttribute] });
+    const exists = await records.get(ref.entitySet, ref.id, [target.primaryIdAttribute]);
     if (!exists)
       problems.push({
         operation: ref.operation,
@@ -111,12 +111,49 @@ async function checkLookups(
   return problems;
 }
 
+/**
+ * Where a plan reads records from: one GET per record as it goes (the per-operation saga), or records
+ * read up front in one $batch (activities/dataverseChangeset.ts). `select` narrows a GET; a source
+ * that already holds the whole record may ignore it.
+ */
+export interface RecordSource {
+  get(entitySet: string, key: RecordKey, select?: string[]): Promise<DataverseRecord | undefined>;
+}
+
+export function liveRecords(client: DataverseClient): RecordSource {
+  return {
+    get: (entitySet, key, select) => client.tryRetrieve(entitySet, key, select?.length ? { select } : {}),
+  };
+}
+
+/** The record an operation targets: a create's deterministic id, else its id or alternate key. */
+export function operationTarget(
+  instanceId: string,
+  index: number,
+  op: DataverseOperation,
+): RecordKey | undefined {
+  return op.op === 'create' ? deterministicId(instanceId, index) : (op.id ?? op.key);
+}
+
 export const planChange = defineActivity<
   { instanceId: string; operations: DataverseOperation[] },
   PlannedOperation[]
->('dataverseChange_plan', async ({ instanceId, operations }) => {
-  const client = services().dataverse(instanceId);
-  const metadata = services().metadata(instanceId);
+>('dataverseChange_plan', async ({ instanceId, operations }) =>
+  buildPlan(
+    instanceId,
+    operations,
+    services().metadata(instanceId),
+    liveRecords(services().dataverse(instanceId)),
+  ),
+);
+
+/** Plans each operation against its table's metadata and its record as `records` has it. */
+export async function buildPlan(
+  instanceId: string,
+  operations: DataverseOperation[],
+  metadata: DataverseMetadata,
+  records: RecordSource,
+): Promise<PlannedOperation[]> {
   const plan: PlannedOperation[] = [];
   /** Records earlier operations create, as `set(id)`: a later lookup to them is fine. */
   const created = new Set<string>();
@@ -129,9 +166,8 @@ export const planChange = defineActivity<
       );
     const primaryId = table.primaryIdAttribute;
     const id = op.op === 'create' ? deterministicId(instanceId, index) : op.id;
-    const target = op.op === 'create' ? id : (op.id ?? op.key);
-    const current =
-      target === undefined ? undefined : await client.tryRetrieve(op.table, target as RecordKey);
+    const target = operationTarget(instanceId, index, op);
+    const current = target === undefined ? undefined : await records.get(op.table, target);
     if (!current && (op.op === 'update' || op.op === 'delete')) {
       throw new ChangeError(
         'RECORD_NOT_FOUND',
@@ -149,7 +185,7 @@ export const planChange = defineActivity<
     let problems: PlanProblem[] = [];
     if (op.op !== 'delete') {
       const checked = checkOperationData({ index, table, data: op.data ?? {}, creating, key: op.key });
-      problems = [...checked.problems, ...(await checkLookups(client, metadata, checked.lookups, created))];
+      problems = [...checked.problems, ...(await checkLookups(records, metadata, checked.lookups, created))];
     }
     const changes =
       op.op === 'delete'
@@ -178,7 +214,7 @@ export const planChange = defineActivity<
     });
   }
   return plan;
-});
+}
 
 export interface Snapshot {
   exists: boolean;
@@ -226,7 +262,10 @@ export interface ApplyResult {
 }
 
 /** `accountnumber=ACC-2001`: the alternate key a create collided on, from the key or the data written. */
-async function collidingKey(instanceId: string, planned: PlannedOperation): Promise<string | undefined> {
+export async function collidingKey(
+  instanceId: string,
+  planned: PlannedOperation,
+): Promise<string | undefined> {
   const describe = (key: Record<string, unknown>): string =>
     Object.entries(key)
       .map(([k, v]) => `${k}=${String(v)}`)

@@ -5,6 +5,7 @@
 import { TARGETS } from './options';
 import type { BenchResults } from './results';
 import type { FromOutsideRun } from './scenarios/fromOutside';
+import { CHANGE_COST_TARGETS } from './scenarios/changeCost';
 import type { LoadResult } from './scenarios/load';
 
 type Row = [string, string, string];
@@ -127,6 +128,26 @@ function fromOutsideRows(r: BenchResults, rows: Row[]): void {
   for (const c of h.larger) fromOutsideRow(c, '', rows);
 }
 
+function changeCostRows(r: BenchResults, rows: Row[]): void {
+  for (const c of r.changeCost?.rows ?? []) {
+    rows.push([
+      `Dataverse change of ${c.operations} ops, ${c.atomic ? 'atomic' : 'per operation'}`,
+      `${c.dataverseRequests} requests`,
+      `${c.activityDispatches} activity dispatches, ${c.episodes} episodes; wall p50 ${c.wallMs.p50} ms (min ${c.wallMs.min}, max ${c.wallMs.max}, ${c.runs} runs, one at a time, metadata cached, unpaced); at most ${Math.floor(5000 / Math.max(1, c.dataverseRequests))} such changes per 5 min within the default request budget (5,000)`,
+    ]);
+    if (c.atomic && c.operations === 5) {
+      const met =
+        c.dataverseRequests <= CHANGE_COST_TARGETS.requests &&
+        c.activityDispatches <= CHANGE_COST_TARGETS.activityDispatches;
+      rows.push([
+        `  target: <= ${CHANGE_COST_TARGETS.requests} requests, <= ${CHANGE_COST_TARGETS.activityDispatches} dispatches`,
+        `${c.dataverseRequests} / ${c.activityDispatches}`,
+        met ? 'MET' : 'NOT MET',
+      ]);
+    }
+  }
+}
+
 function otherRows(r: BenchResults, rows: Row[]): void {
   const idle = r.idleLatency;
   if (idle) {
@@ -201,6 +222,7 @@ export function report(r: BenchResults): string {
   loadRows(r, rows);
   fromOutsideRows(r, rows);
   otherRows(r, rows);
+  changeCostRows(r, rows);
   const pm = r.processMemoryAtEnd;
   if (pm) rows.push(['Process memory at end', `${pm.rssMB} MB RSS`, `heap used ${pm.heapUsedMB} MB`]);
   rows.push([

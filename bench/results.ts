@@ -3,6 +3,7 @@
  * declared once, so the report reads typed fields instead of casting them back.
  */
 import type { ChainResult } from './scenarios/chain';
+import type { ChangeCostResult } from './scenarios/changeCost';
 import type { SagaResult, WaitingResult } from './scenarios/childProcess';
 import type { FromOutsideRun } from './scenarios/fromOutside';
 import type { IdleLatencyResult } from './scenarios/idleLatency';
@@ -58,6 +59,8 @@ export interface BenchResults {
   };
   waiting?: WaitingResult;
   saga?: SagaResult;
+  /** A Dataverse change of 5 and 50 operations, atomic and operation by operation. */
+  changeCost?: ChangeCostResult;
   processMemoryAtEnd?: { rssMB: number; heapUsedMB: number };
   benchSeconds?: number;
   loadAverageAtEnd?: number[];

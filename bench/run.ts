@@ -15,12 +15,14 @@
  *   8. from outside: 1,000 (and 2,000) 5-step orchestrations started over HTTP by a separate
  *      process (loadgen.ts: keyed POSTs to the start webhook, 50 in flight, then polling the
  *      instance list until none is Pending or Running), after 500 not counted; with scenario 5.
+ *   9. changeCost: one Dataverse change of 5 and of 50 operations, atomic and operation by operation:
+ *      Dataverse requests, activity dispatches, episodes, wall time (child process, as 7).
  *
  * Live orchestrations (extended sessions) are on, as the local host's default.
  *
  * Prints a table and writes bench/results/latest.json. Each scenario is a module of its own in
  * scenarios/ with a typed result (results.ts); report.ts prints them; this file only runs them. Options (after `--`):
- *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga,http   run a subset (e.g. for `node --cpu-prof`)
+ *   --only=sqlite,concurrent,chain,replay,latency,waiting,saga,http,changeCost   run a subset (e.g. for `node --cpu-prof`)
  *   --orchestrations=N   (default 1000)   --steps=N (default 5)   --chains=500,1000
  *   --repeat=N (default 3; runs of the 1,000-orchestration burst, median reported)
  *   --paced-rate=N (default 800, 80 % of the throughput target; 0 = skip)   --bounded=N,M (default 50; 0 = skip)
@@ -43,6 +45,7 @@ import { APP_DIR, ROOT, readOptions } from './options';
 import { report } from './report';
 import type { BenchResults } from './results';
 import { benchChain, type ChainResult } from './scenarios/chain';
+import { benchChangeCost } from './scenarios/changeCost';
 import { runChild, type SagaResult, type WaitingResult } from './scenarios/childProcess';
 import { type FromOutsideRun, benchFromOutside } from './scenarios/fromOutside';
 import { benchIdleLatency } from './scenarios/idleLatency';
@@ -299,6 +302,12 @@ async function main(): Promise<void> {
         `--sagas=${options.sagas}`,
         `--dir=${path.join(tmp, 'saga')}`,
       ]);
+    }
+
+    if (enabled('changeCost')) {
+      log('one Dataverse change of 5 and of 50 operations, atomic and per operation (child process)');
+      fs.mkdirSync(path.join(tmp, 'changeCost'));
+      results.changeCost = await benchChangeCost(path.join(tmp, 'changeCost'), 5);
     }
   } finally {
     await host?.close();

@@ -5,16 +5,15 @@
  * to Blob storage, applies with If-Match and records a rollback point. Reports sagas per second
  * with all started at once, and latency (created -> completed) per saga, then one saga alone on
  * an idle host. Prints one JSON line. Arguments: --sagas=N --dir=DATA_DIR.
- * The simulator runs in a process of its own (this script with --serve-sim), as Dataverse is
- * another machine: its work must not be counted as the host's.
+ * The simulator runs in a process of its own (simProcess.ts), as Dataverse is another machine: its
+ * work must not be counted as the host's.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalAzurite } from '../cli/up/azurite';
 import { startHost } from '../host/host';
 import { DataverseClient } from '../lib/dataverse';
-import { startDataverseSim } from '../sim/dataverse';
+import { startSimProcess } from './simProcess';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TOKEN = 'bench-token';
@@ -29,36 +28,11 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-/** Starts the Dataverse simulator in a child process; resolves with its URL. */
-function simProcess(): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--serve-sim'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve({ url: (JSON.parse(line) as { url: string }).url, child });
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
-  });
-}
-
-async function serveSim(): Promise<void> {
-  const sim = await startDataverseSim({});
-  process.stdout.write(JSON.stringify({ url: sim.url }) + '\n');
-  // Runs until the parent closes stdin (or dies).
-  process.stdin.resume();
-  process.stdin.on('end', () => void sim.close().then(() => process.exit(0)));
-}
-
 async function main(): Promise<void> {
   const sagas = Number(arg('sagas', '100'));
   const dataDir = arg('dir', '');
   const azurite = await startLocalAzurite({ projectRoot: ROOT, port: 0 });
-  const simChild = await simProcess();
-  const sim = { url: simChild.url, close: async () => void simChild.child.stdin?.end() };
+  const sim = await startSimProcess();
   const stamp = Date.now();
   Object.assign(process.env, {
     DATAVERSE_URL: sim.url,
@@ -193,7 +167,7 @@ function whereTimeGoes(
   return { activity: stat(activity), engine: stat(engine) };
 }
 
-(process.argv.includes('--serve-sim') ? serveSim() : main()).catch((err: unknown) => {
+main().catch((err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });

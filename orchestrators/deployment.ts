@@ -192,6 +192,7 @@ function* deploy(
       input: {
         description: `Deployment ${manifest.version}: reference data`,
         operations: manifest.dataverse.operations,
+        ...(manifest.dataverse.atomic !== undefined ? { atomic: manifest.dataverse.atomic } : {}),
       },
       instanceId: `${id}:dataverse`,
       compensation: (r) => {

@@ -8,7 +8,7 @@ import { BlcError } from '../apiClient';
 import { COMMON_HELP, flag, jsonArg, parse, positionals, str, type Parsed } from '../args';
 import { fields, json, print, table, type Column } from '../output';
 import { asChangeOutput, dryRunText, wouldFailMessage } from '../format/change';
-import { outcomeLines, pointIdOf, rollbackPointText, stepState } from '../format/instance';
+import { appliedText, outcomeLines, pointIdOf, rollbackPointText, stepState } from '../format/instance';
 import { failureOf, watch, type InstanceView, type StepView } from '../watch';
 import type { Command } from './types';
 
@@ -145,6 +145,7 @@ async function status(argv: string[]): Promise<number> {
       ['description', typeof description === 'string' && description ? description : undefined],
       ['status', view.runtimeStatus],
       ['phase', view.phase],
+      ['applied', appliedText(view)],
       ['created', view.createdTime],
       ['updated', view.lastUpdatedTime],
       ['failure', view.failure ? `${view.failure.code ?? ''} ${view.failure.message}`.trim() : undefined],

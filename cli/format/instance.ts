@@ -28,6 +28,17 @@ export function pointIdOf(view: InstanceView): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** How a Dataverse change applied its writes: as one changeset, or operation by operation and why. */
+export function appliedText(view: InstanceView): string | undefined {
+  const details = (view.customStatus as { details?: { atomic?: unknown; atomicFallback?: unknown } } | null)
+    ?.details;
+  if (view.name !== 'dataverseChange' || typeof details?.atomic !== 'boolean') return undefined;
+  if (details.atomic) return 'as one changeset (all or nothing)';
+  return typeof details.atomicFallback === 'string'
+    ? `operation by operation: ${details.atomicFallback}`
+    : 'operation by operation (atomic: false)';
+}
+
 /**
  * A step's state in words. `live` (the lines `--wait` prints as steps change) leaves out whether its
  * compensation is pending or available: that is the saga's outcome, said once at the end.

@@ -7,7 +7,7 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { MemoryCache, RedisCache, type Cache } from '../cache';
-import { DataverseClient, DataverseMetadata } from '../dataverse';
+import { DataverseClient, DataverseMetadata, RequestPacer } from '../dataverse';
 import { GraphClient } from '../graph';
 import { RollbackPointStore } from '../rollback';
 import { JsonBlobs } from '../storage/jsonBlobs';
@@ -65,12 +65,18 @@ export function buildServices(settings: AppSettings): AppServices {
   const credential = credentialFor(settings.dataverseAuth);
   let graph: GraphClient | undefined;
   const cache: Cache = settings.redisUrl ? new RedisCache(settings.redisUrl) : new MemoryCache();
+  // One budget for the one app user these clients act as, however many clients are built.
+  const pacer =
+    settings.dataverseRequestsPer5Min > 0
+      ? new RequestPacer({ requestsPer5Min: settings.dataverseRequestsPer5Min })
+      : undefined;
   const dataverse = (correlationId?: string): DataverseClient => {
     if (!settings.dataverseUrl)
       throw new SettingsError('DATAVERSE_URL is not set; point it at your environment or the simulator.');
     return new DataverseClient(settings.dataverseUrl, credential, {
       correlationId,
       maxRetries: settings.dataverseRetries,
+      pacer,
     });
   };
   return {

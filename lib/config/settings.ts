@@ -49,6 +49,12 @@ export interface AppSettings {
   transientRetryMinutes: number;
   dataverseRetries: number;
   graphRetries: number;
+  /**
+   * The app user's Dataverse request budget (DATAVERSE_REQUESTS_PER_5_MIN, default 5000; 0: unpaced),
+   * below service protection's 6,000 per 5 minutes per user. Per process: with several instances
+   * of the app, give each its share.
+   */
+  dataverseRequestsPer5Min: number;
   /** How long Dataverse table metadata (EntityDefinitions) is cached (DATAVERSE_METADATA_CACHE_SECONDS, default 300; 0: not cached). */
   metadataCacheSeconds: number;
   /** REDIS_URL: when set, caches (table metadata) live in this Redis, shared by every instance; else in process. */
@@ -234,6 +240,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
       DEFAULT_TRANSIENT_RETRY_MINUTES,
     ),
     dataverseRetries: wholeNumber(env.DATAVERSE_RETRIES, 'DATAVERSE_RETRIES', 4),
+    dataverseRequestsPer5Min: wholeNumber(
+      env.DATAVERSE_REQUESTS_PER_5_MIN,
+      'DATAVERSE_REQUESTS_PER_5_MIN',
+      5000,
+    ),
     graphRetries: Math.min(wholeNumber(env.GRAPH_RETRIES, 'GRAPH_RETRIES', 3), 10),
     metadataCacheSeconds: wholeNumber(
       env.DATAVERSE_METADATA_CACHE_SECONDS,

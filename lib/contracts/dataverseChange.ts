@@ -63,6 +63,12 @@ export const dataverseChangeInput = closedObject({
    * saga compensates): to show or test compensation, never to get a change through.
    */
   skipPlanChecks: flag.optional(),
+  /**
+   * Apply all writes in one all-or-nothing Dataverse changeset (default true) when they fit one: at
+   * most 1,000 writes and no record written twice; otherwise operation by operation. false: always
+   * operation by operation, each with its own snapshot and compensation.
+   */
+  atomic: flag.optional(),
   /** Days the rollback point is kept; default 30. */
   retentionDays: retentionDays.optional(),
 });

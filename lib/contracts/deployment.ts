@@ -105,9 +105,9 @@ const SECTIONS = {
   description: description.optional(),
   /** The app configuration: the whole value, or a patch of top-level keys (null removes a key). */
   config: config.optional(),
-  /** Reference-data operations, as the Dataverse change saga takes them. */
+  /** Reference-data operations, as the Dataverse change saga takes them (atomic by default). */
   dataverse: closedObject(
-    { operations: dataverseChangeInput.shape.operations },
+    { operations: dataverseChangeInput.shape.operations, atomic: dataverseChangeInput.shape.atomic },
     { notAnObject: 'must be an object with operations', unknownField: 'is not a dataverse field' },
   ).optional(),
   /** Schedule settings, kept in the configuration under `schedules`. */

@@ -229,12 +229,14 @@ function errorOf(answer: HttpAnswer, what: string): DataverseError {
     // not JSON: keep the text
   }
   const seconds = Number(answer.headers.get('retry-after'));
+  const message = body.error?.message ?? (answer.body.trim() || 'no details');
   return new DataverseError(
-    `${what} in $batch failed with ${answer.status}: ${body.error?.message ?? (answer.body.trim() || 'no details')}`,
+    `${what} in $batch failed with ${answer.status}: ${message}`,
     answer.status,
     body.error?.code ?? `HTTP_${answer.status}`,
     answer.headers.get('req_id') ?? undefined,
     Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+    message,
   );
 }
 

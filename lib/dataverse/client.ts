@@ -3,8 +3,10 @@
  * TokenCredential, every call takes an options bag with an abort signal, failures are typed
  * DataverseErrors with Dataverse's code, transient failures (429, 502/503/504, timeouts, dropped
  * connections) are retried a few times honouring Retry-After and then reported as transient (see
- * DataverseError.transient) for a caller that can wait longer, and queries are async iterators that can also page. It never reads process.env: configuration
- * is passed in, so it cannot tell a simulator from a real environment.
+ * DataverseError.transient) for a caller that can wait longer, and queries are async iterators that
+ * can also page. Requests are paced by the app user's request budget when given one (pacing.ts); a
+ * 429 asking for a long pause is reported at once as transient instead of slept through. It never
+ * reads process.env: configuration is passed in, so it cannot tell a simulator from a real environment.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { recordDependency } from '../telemetry';
@@ -19,6 +21,7 @@ import {
 } from './batch';
 import { DataverseError } from './errors';
 import { RecordKey, idFromEntityIdHeader, keySegment } from './keys';
+import type { RequestPacer } from './pacing';
 
 export { retryAfterMs };
 
@@ -34,6 +37,13 @@ export interface DataverseClientOptions {
   fetch?: typeof fetch;
   /** Sent as `x-ms-correlation-request-id`, e.g. an orchestration instance id. */
   correlationId?: string;
+  /** The app user's request budget (pacing.ts), shared by every client of that user; none: unpaced. */
+  pacer?: RequestPacer;
+  /**
+   * A 429 whose Retry-After asks for longer than this is not waited out in place: it fails at once
+   * as transient, so a saga step waits on a durable timer instead of holding a worker. Default 1 s.
+   */
+  maxInlineThrottleWaitMs?: number;
 }
 
 export interface CallOptions {
@@ -101,8 +111,8 @@ interface ErrorBody {
 export class DataverseClient {
   readonly apiUrl: string;
   private readonly scope: string;
-  private readonly options: Required<Omit<DataverseClientOptions, 'correlationId' | 'fetch'>> &
-    Pick<DataverseClientOptions, 'correlationId'>;
+  private readonly options: Required<Omit<DataverseClientOptions, 'correlationId' | 'fetch' | 'pacer'>> &
+    Pick<DataverseClientOptions, 'correlationId' | 'pacer'>;
   private readonly fetchImpl: typeof fetch;
 
   constructor(
@@ -118,6 +128,8 @@ export class DataverseClient {
       maxRetries: options.maxRetries ?? 4,
       maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
       correlationId: options.correlationId,
+      pacer: options.pacer,
+      maxInlineThrottleWaitMs: options.maxInlineThrottleWaitMs ?? 1000,
     };
     this.fetchImpl = options.fetch ?? fetch;
   }
@@ -319,6 +331,7 @@ export class DataverseClient {
   ): Promise<Response> {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.apiUrl}${pathOrUrl}`;
     for (let attempt = 0; ; attempt++) {
+      await this.options.pacer?.take(init.abortSignal);
       const token = await this.credential.getToken(this.scope, { abortSignal: init.abortSignal });
       if (!token) throw new DataverseError('The credential returned no token.', 401, 'NO_TOKEN');
       const headers: Record<string, string> = {
@@ -370,7 +383,12 @@ export class DataverseClient {
       }
       if (res.ok || init.accept?.(res)) return res;
       const retryAfter = retryAfterMs(res.headers.get('Retry-After'), Date.now());
-      if (isTransientStatus(res.status) && attempt < this.options.maxRetries) {
+      // Service protection asked for a long pause: every request of this user holds back, and this
+      // call reports the throttling now (transient) instead of sleeping in a worker.
+      const longThrottle =
+        res.status === 429 && retryAfter !== undefined && retryAfter > this.options.maxInlineThrottleWaitMs;
+      if (longThrottle) this.options.pacer?.throttledFor(retryAfter);
+      if (isTransientStatus(res.status) && attempt < this.options.maxRetries && !longThrottle) {
         const wait = retryAfter ?? this.backoff(attempt);
         await res.body?.cancel();
         await delay(Math.min(wait, this.options.maxRetryDelayMs), init.abortSignal);

@@ -26,6 +26,8 @@ export class DataverseError extends Error {
     readonly requestId?: string,
     /** What the service's Retry-After asked for, when it sent one. */
     readonly retryAfterMs?: number,
+    /** Dataverse's own message, without what the client adds around it (set for $batch parts). */
+    readonly serviceMessage?: string,
   ) {
     super(message);
   }

@@ -6,3 +6,6 @@ export * from './changes';
 export * from './batch';
 export * from './metadata';
 export * from './planChecks';
+export * from './pacing';
+export * from './changeset';
+export * from './readRecords';

@@ -8,6 +8,7 @@ export function describeDataverseSim(sim: DataverseSim): string {
   const lines = [
     `Dataverse simulator on ${sim.url} (Web API at ${sim.apiUrl}/, any bearer token accepted)`,
     `Faults:     POST/GET/DELETE ${sim.url}/_sim/faults`,
+    `Requests:   GET ${sim.url}/_sim/requests counts Web API requests (a $batch is one)`,
     `Webhooks:   GET ${sim.url}/_sim/webhooks/idle waits for queued deliveries; failed ones are asyncoperations with statuscode 31`,
   ];
   const s = sim.seeded;

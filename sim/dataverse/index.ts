@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { FaultInjector } from '../common/faults';
 import { ChangeGate } from './changeGate';
 import { faultBody } from './errors';
-import { createDataverseServer } from './http/server';
+import { createDataverseServer, RequestCounter } from './http/server';
 import { stableId } from './ids';
 import { ensurePlatformRecords, platformIdentity, type PlatformIdentity } from './platform';
 import { Records } from './records';
@@ -56,6 +56,11 @@ export interface DataverseSim {
   faults: FaultInjector;
   /** What `seed: 'demo'` created (all zero without a seed or when the data file already had data). */
   seeded?: SeedSummary;
+  /**
+   * Web API requests received so far (a $batch counts as one; admin routes not at all), as Dataverse's
+   * service protection counts them; the same number GET /_sim/requests serves as `total`.
+   */
+  requestCount(): number;
   /** Resolves once every webhook delivery queued so far has finished (including its retry). */
   webhooksIdle(): Promise<void>;
   close(): Promise<void>;
@@ -91,11 +96,13 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
   const seeded = options.seed === 'demo' ? seedDemo(records, identity) : undefined;
 
   const faults = new FaultInjector(faultBody);
+  const requests = new RequestCounter();
   const server = createDataverseServer({
     services: { records, representer: new Representer(catalog, store), identity },
     faults,
     changes,
     webhooksIdle: () => dispatcher.idle(),
+    requests,
     tenantId: options.tenantId ?? stableId(`tenant:${identity.organizationName}`),
     onError,
   });
@@ -126,6 +133,7 @@ export async function startDataverseSim(options: DataverseSimOptions = {}): Prom
     identity,
     faults,
     seeded,
+    requestCount: () => requests.value,
     webhooksIdle: () => dispatcher.idle(),
     close: () => {
       closing ??= (async () => {

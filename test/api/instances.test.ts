@@ -60,7 +60,9 @@ describe('GET /api/instances/{id}', () => {
     const history = withHistory.json.history as { EventType: string; FunctionName?: string }[];
     expect(history[0]).toMatchObject({ EventType: 'ExecutionStarted', FunctionName: 'dataverseChange' });
     expect(
-      history.some((e) => e.EventType === 'TaskCompleted' && e.FunctionName === 'dataverseChange_plan'),
+      history.some(
+        (e) => e.EventType === 'TaskCompleted' && e.FunctionName === 'dataverseChange_planBatched',
+      ),
     ).toBe(true);
     expect(history[history.length - 1].EventType).toBe('ExecutionCompleted');
   });

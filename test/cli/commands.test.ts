@@ -58,7 +58,7 @@ function changeInput(id: string, jobtitle: string): string {
   });
 }
 
-/** Starts a dataverseChange whose Dataverse reads are slow, so it is still running for a while. */
+/** Starts a dataverseChange whose Dataverse reads and write are slow, so it is still running for a while. */
 async function startSlow(instanceId: string): Promise<void> {
   const id = await newContact();
   app.sim.faults.add({
@@ -66,6 +66,14 @@ async function startSlow(instanceId: string): Promise<void> {
     path: `contacts\\(${id}\\)`,
     kind: 'latency',
     latencyMs: 4000,
+    count: 10,
+  });
+  // The atomic path reads this record once (in the plan's $batch): hold its write back longer.
+  app.sim.faults.add({
+    method: 'PATCH',
+    path: `contacts\\(${id}\\)`,
+    kind: 'latency',
+    latencyMs: 8000,
     count: 10,
   });
   const res = await blc('start', 'dataverseChange', '--id', instanceId, '--input', changeInput(id, 'Slow'));
@@ -138,7 +146,7 @@ describe('blc start and status', () => {
     expect(res.out).toMatch(/^Started dataverseChange as cli-start-1$/m);
     expect(res.out).toMatch(/^status Completed$/m);
     expect(res.out).toMatch(/^phase completed$/m);
-    expect(res.out).toMatch(/^step update contacts #1: completed$/m);
+    expect(res.out).toMatch(/^step apply 1 operation \(one changeset\): completed$/m);
     expect(res.out).toMatch(
       new RegExp(`^Updated contacts? (${id}|"[^"]+" \\(${id.slice(0, 8)}…\\)): jobtitle → Started\\.$`, 'm'),
     );
@@ -210,7 +218,7 @@ describe('blc start and status', () => {
     expect(res.out).toMatch(/^phase:\s+completed$/m);
     expect(res.out).toMatch(/^STEP\s+STATE/m);
     expect(res.out).toMatch(
-      /^update contacts #1\s+completed \(compensation available through rollback point rp-cli-start-1\)$/m,
+      /^apply 1 operation \(one changeset\)\s+completed \(compensation available through rollback point rp-cli-start-1\)$/m,
     );
     expect(res.out).toMatch(/^rollback point:\s+rp-cli-start-1 \(active\)$/m);
     expect(res.out).not.toMatch(/^(input|output):/m);

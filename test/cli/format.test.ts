@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlcError } from '../../cli/apiClient';
 import { asChangeOutput, changeSummary, dryRunText, wouldFailMessage } from '../../cli/format/change';
-import { outcomeLines, rollbackPointText, stepState } from '../../cli/format/instance';
+import { appliedText, outcomeLines, rollbackPointText, stepState } from '../../cli/format/instance';
 import { actionText, recordName } from '../../cli/format/records';
 import { planLines } from '../../cli/format/rollback';
 import { jsonErrorOffset, lineAndColumn, parseJson } from '../../cli/jsonText';
@@ -231,6 +231,21 @@ describe('steps in words', () => {
     const pending = instance({ steps: [step({ compensation: { activity: 'u', state: 'pending' } })] });
     const available = instance({ steps: [step({ compensation: { activity: 'u', state: 'available' } })] });
     expect(changes(pending, available)).toEqual([]);
+  });
+
+  it('says how a Dataverse change applied its writes: as one changeset, or one by one and why', () => {
+    const applied = (details: Record<string, unknown> | undefined) =>
+      appliedText(instance({ customStatus: { kind: 'saga', details } }));
+    expect(applied({ atomic: true })).toBe('as one changeset (all or nothing)');
+    expect(applied({ atomic: false })).toBe('operation by operation (atomic: false)');
+    expect(applied({ atomic: false, atomicFallback: 'operations #1 and #2 write the same record' })).toBe(
+      'operation by operation: operations #1 and #2 write the same record',
+    );
+    // A change from before the atomic path, and other orchestrations: nothing to say.
+    expect(applied({ operations: 3 })).toBeUndefined();
+    expect(appliedText(instance({ name: 'configChange', customStatus: { details: { atomic: true } } }))).toBe(
+      undefined,
+    );
   });
 
   it('says whether, when and by whom the rollback point was rolled back', () => {

@@ -184,7 +184,7 @@ describe("the README's walkthrough", () => {
     const completed = await run(commands[0]);
     expect(completed.code, completed.err).toBe(0);
     expect(completed.out).toMatch(/^Started dataverseChange as try-new-organisation$/m);
-    expect(completed.out).toMatch(/^step update contacts #3: completed$/m);
+    expect(completed.out).toMatch(/^step apply 3 operations \(one changeset\): completed$/m);
     // Then what changed, records by name (by GUID for a result that carries no names), and no JSON.
     expect(completed.out).toMatch(
       /^Created accounts? (\S+|"Lindqvist Physio" \(\w{8}…\)), accounts? (\S+|"Lindqvist Physio – Zeist" \(\w{8}…\)); updated contacts? (\S+|"Emma Visser" \(\w{8}…\)): jobtitle → Practice manager, Lindqvist Physio\.$/m,
@@ -201,7 +201,8 @@ describe("the README's walkthrough", () => {
     expect(status.out).toMatch(/^status:\s+Completed$/m);
     expect(status.out).toMatch(/^phase:\s+completed$/m);
     expect(steps(status.out)['record rollback point']).toBe('completed');
-    expect(steps(status.out)['update contacts #3']).toBe(
+    expect(status.out).toMatch(/^applied:\s+as one changeset \(all or nothing\)$/m);
+    expect(steps(status.out)['apply 3 operations (one changeset)']).toBe(
       'completed (compensation available through rollback point rp-try-new-organisation)',
     );
     expect(status.out).toMatch(/^rollback point:\s+rp-try-new-organisation \(active\)$/m);

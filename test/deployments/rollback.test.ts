@@ -161,6 +161,8 @@ describe('a deployment whose health check fails', () => {
     const { id, status } = await deploy({
       version,
       dataverse: {
+        // Operation by operation, so the create is applied before the update fails.
+        atomic: false,
         operations: [
           { op: 'create', table: 'contacts', data: { firstname: 'Half', lastname: version } },
           { op: 'update', table: 'contacts', id: target, data: { jobtitle: 'Never' } },

@@ -129,6 +129,8 @@ describe('the Dataverse change saga', () => {
       count: 3,
     });
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      // The per-operation path: a snapshot step per operation, then its write.
+      atomic: false,
       operations: [
         { op: 'update', table: 'contacts', id: a, data: { jobtitle: 'Changed' } },
         { op: 'update', table: 'contacts', id: target, data: { jobtitle: 'Saga value' } },

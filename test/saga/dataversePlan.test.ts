@@ -186,7 +186,8 @@ describe('a real run', () => {
   });
 
   it('with skipPlanChecks goes ahead: Dataverse refuses the write and the saga compensates', async () => {
-    const { status, saga } = await run(change({ skipPlanChecks: true }));
+    // Per operation, so the first write is applied and then compensated.
+    const { status, saga } = await run(change({ skipPlanChecks: true, atomic: false }));
     expect(status.runtimeStatus).toBe('Failed');
     expect(String(status.output)).toContain('SAGA_COMPENSATED');
     expect(String(status.output)).toContain(
@@ -264,6 +265,8 @@ describe('a create whose key already exists', () => {
       count: 1,
     });
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      // Per operation: the record appears between the upsert's snapshot step and its write.
+      atomic: false,
       operations: [
         { op: 'upsert', table: 'accounts', key: { accountnumber: 'DUP-2' }, data: { name: 'Late BV' } },
       ],

@@ -11,7 +11,11 @@ import { driveToEnd, type Driven } from '../support/virtualTime';
  */
 let app: AppUnderTest;
 beforeAll(async () => {
-  app = await startAppWithDataverse({ virtualTime: 'manual', env: { DATAVERSE_RETRIES: '1' } });
+  // Unpaced: the app's request budget runs on the wall clock, which the virtual clock here outruns.
+  app = await startAppWithDataverse({
+    virtualTime: 'manual',
+    env: { DATAVERSE_RETRIES: '1', DATAVERSE_REQUESTS_PER_5_MIN: '0' },
+  });
   app.sim.faults.useClock(() => app.host.clock.now());
 });
 afterAll(async () => app?.close());
@@ -77,6 +81,8 @@ describe('a transient Dataverse outage during a change', () => {
     const patches = countServed('PATCH', '/contacts\\(');
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
       description: 'five operations through an outage',
+      // Per operation: the outage starts at the third operation's own request.
+      atomic: false,
       operations: [
         { op: 'create', table: 'accounts', data: { name: 'Outage Physio One' } },
         { op: 'update', table: 'contacts', id: x, data: { lastname: 'After' } },
@@ -154,6 +160,8 @@ describe('a transient Dataverse outage during a change', () => {
       wholeService: true,
     });
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      // Per operation: three applied writes to undo one by one while Dataverse is down.
+      atomic: false,
       operations: [
         { op: 'create', table: 'contacts', data: { firstname: 'Comp', lastname: 'One' } },
         { op: 'update', table: 'contacts', id: a, data: { lastname: 'Changed' } },
@@ -180,6 +188,70 @@ describe('a transient Dataverse outage during a change', () => {
     expect(waits[0]).toMatchObject({ service: 'Dataverse', attempt: 1 });
     const undone = saga.steps.filter((s) => s.compensation?.state === 'completed').map((s) => s.name);
     expect(undone).toEqual(['create contacts #1', 'update contacts #2', 'create contacts #3']);
+  });
+
+  it('pauses an atomic change while its changeset meets two minutes of 503s, then applies it once', async () => {
+    const x = await newContact('Atom', 'Before');
+    // The plan's $batch goes through; the changeset's starts the outage.
+    app.sim.faults.add({
+      method: 'POST',
+      path: '/\\$batch$',
+      kind: 'status',
+      status: 503,
+      skip: 1,
+      forMs: TWO_MINUTES,
+    });
+    const served = countServed('POST', '/\\$batch$');
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [
+        { op: 'create', table: 'accounts', data: { name: 'Atomic Outage BV' } },
+        { op: 'update', table: 'contacts', id: x, data: { lastname: 'After' } },
+      ],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    const batches = served();
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    expect(await count('accounts', "name eq 'Atomic Outage BV'")).toBe(1);
+    expect((await app.dataverse.retrieve('contacts', x)).lastname).toBe('After');
+    // The plan's batch and the changeset that got through: nothing applied twice, nothing undone.
+    expect(batches).toBe(2);
+    expect(scheduled(await history(instanceId), 'dataverseChange_undoChangeset')).toBe(0);
+    const waits = waitingStates(driven);
+    expect(waits.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(waits.map((w) => w.step))).toEqual(new Set(['apply 2 operations (one changeset)']));
+    for (const w of waits) expect(w).toMatchObject({ service: 'Dataverse', state: 'running' });
+  });
+
+  it("waits out Dataverse's 429 with a long Retry-After on a durable timer instead of sleeping in the activity", async () => {
+    const y = await newContact('Throttled', 'Before');
+    app.sim.faults.add({
+      method: 'POST',
+      path: '/\\$batch$',
+      kind: 'throttle',
+      retryAfterSeconds: 30,
+      skip: 1,
+    });
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [{ op: 'update', table: 'contacts', id: y, data: { lastname: 'After' } }],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', y)).lastname).toBe('After');
+    // One retry inside the call (DATAVERSE_RETRIES=1) would have gone through: it was not made.
+    const waits = waitingStates(driven);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toMatchObject({
+      step: 'apply 1 operation (one changeset)',
+      service: 'Dataverse',
+      attempt: 1,
+    });
+    expect(waits[0].error).toMatch(/429/);
+    const pause = driven.pauses.find((p) =>
+      (p.customStatus as SagaStatus).steps.some((s) => s.waiting !== undefined),
+    );
+    expect(Date.parse(waits[0].nextAttemptAt) - (pause?.at ?? 0)).toBe(30_000);
   });
 
   it('compensates at once for a permanent failure, without waiting', async () => {

@@ -52,6 +52,8 @@ describe('the bound on waiting out an outage', () => {
       wholeService: true,
     });
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      // Per operation: a step per write, each undone on its own.
+      atomic: false,
       operations: [
         { op: 'update', table: 'contacts', id: a, data: { lastname: 'Changed' } },
         { op: 'create', table: 'contacts', data: { firstname: 'Bounded', lastname: 'Outage' } },

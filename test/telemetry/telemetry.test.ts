@@ -128,6 +128,8 @@ beforeAll(async () => {
   app.sim.faults.add({ method: 'PATCH', path: `contacts\\(${b}\\)`, kind: 'status', status: 500, count: 1 });
   const failing = await api.call('POST', 'orchestrators/dataverseChange', {
     body: {
+      // Operation by operation: the first write is applied, then compensated.
+      atomic: false,
       operations: [
         { op: 'update', table: 'contacts', id: a, data: { jobtitle: 'Changed' } },
         { op: 'update', table: 'contacts', id: b, data: { jobtitle: 'Boom' } },

@@ -60,6 +60,8 @@ beforeAll(async () => {
   app.sim.faults.add({ method: 'PATCH', path: `contacts\\(${b}\\)`, kind: 'status', status: 500, count: 1 });
   await start('dataverseChange', ids.failed, {
     description: 'three changes, the last one fails',
+    // Operation by operation: the first two are applied, then compensated, as the timeline shows.
+    atomic: false,
     operations: [
       { op: 'create', table: 'contacts', data: { firstname: 'Temp', lastname: 'Record' } },
       { op: 'update', table: 'contacts', id: a, data: { lastname: 'Changed' } },
@@ -74,6 +76,7 @@ beforeAll(async () => {
   // Eight new contacts: 17 steps (a snapshot and a create each, then the rollback point).
   await start('dataverseChange', ids.long, {
     description: 'eight new contacts',
+    atomic: false,
     operations: Array.from({ length: 8 }, (_, i) => ({
       op: 'create',
       table: 'contacts',

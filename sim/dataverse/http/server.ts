@@ -1,6 +1,6 @@
 /**
  * The simulator's HTTP front door (node:http): admin routes under `/_sim/` (fault injection, health,
- * waiting for webhook deliveries), the Web API under `/api/data/v9.x/` with Dataverse's 401 for a
+ * waiting for webhook deliveries, the request counter), the Web API under `/api/data/v9.x/` with Dataverse's 401 for a
  * request without a bearer token, queued faults, then the router. Every failure becomes Dataverse's status and error body; an
  * unexpected exception becomes 500 "An unexpected error occurred." and never takes the process down.
  */
@@ -32,8 +32,32 @@ export interface ServerOptions {
   tenantId: string;
   /** Resolves when queued webhook deliveries are done (GET /_sim/webhooks/idle). */
   webhooksIdle: () => Promise<void>;
+  /** Counts the Web API requests received (GET /_sim/requests reads it). */
+  requests: RequestCounter;
   /** Where unexpected exceptions are reported (they are answered with a 500 either way). */
   onError?: (err: unknown) => void;
+}
+
+/**
+ * The Web API requests the simulator received, as Dataverse's service protection would count them:
+ * every HTTP request under /api/data/ (a $batch is one, whatever it holds), admin routes not at all.
+ */
+export class RequestCounter {
+  private total = 0;
+  private readonly byMethod = new Map<string, number>();
+
+  count(method: string): void {
+    this.total++;
+    this.byMethod.set(method, (this.byMethod.get(method) ?? 0) + 1);
+  }
+
+  snapshot(): { total: number; byMethod: Record<string, number> } {
+    return { total: this.total, byMethod: Object.fromEntries(this.byMethod) };
+  }
+
+  get value(): number {
+    return this.total;
+  }
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -110,6 +134,10 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
       send(res, { status: 204 });
       return;
     }
+    if (rawPath === '/_sim/requests' && req.method === 'GET') {
+      send(res, { status: 200, json: options.requests.snapshot() });
+      return;
+    }
     if (rawPath === '/_sim/health' && req.method === 'GET') {
       send(res, { status: 200, json: { status: 'ok', service: 'dataverse' } });
       return;
@@ -123,6 +151,7 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
     sendError(res, segmentNotFound(rawPath));
     return;
   }
+  options.requests.count((req.method ?? 'GET').toUpperCase());
   if (!hasBearer(req)) {
     challenge(res, options, req);
     return;

@@ -1,0 +1,301 @@
+/**
+ * Activities of the atomic Dataverse change: plan with every record read in one `$batch` of GETs, and
+ * apply every write in one changeset (all or nothing, each update and delete with If-Match = the etag
+ * the plan read, creates under their deterministic ids); undoChangeset.ts undoes one.
+ * Before-images are stored exactly as the per-operation saga stores them (one blob per operation,
+ * `<instance>/<index>.json`), so rollback points and their undo work the same for both.
+ *
+ * Safe to run again: a changeset that committed before a crash is refused on the re-run (412: the
+ * etags moved on, the created ids exist; 404: the deleted records are gone); the apply then reads the
+ * records back and succeeds when they are as the change left them, writing nothing twice.
+ */
+import { defineActivity } from '../lib/saga';
+import { services } from '../lib/config/services';
+import {
+  checkOperationData,
+  contentIdOf,
+  diffFields,
+  operationLabel,
+  readRecords,
+  recordKeyOf,
+  type BatchChangesetFailure,
+  type BatchWrite,
+  type BatchWriteResult,
+  type DataverseClient,
+  type DataverseOperation,
+  type DataverseRecord,
+  type RecordKey,
+} from '../lib/dataverse';
+import type { JsonBlobs } from '../lib/storage/jsonBlobs';
+import {
+  ChangeError,
+  buildPlan,
+  collidingKey,
+  nameOf,
+  operationTarget,
+  stripAnnotations,
+  type ApplyResult,
+  type PlannedOperation,
+  type RecordSource,
+  type Snapshot,
+} from './dataverseChange';
+
+/** A record as the plan read it, before the change: what the rollback point restores. */
+export interface BeforeImage {
+  index: number;
+  exists: boolean;
+  etag?: string;
+  record?: Record<string, unknown>;
+}
+
+export interface BatchedPlan {
+  plan: PlannedOperation[];
+  /** One per operation that writes (not in its desired state already). */
+  images: BeforeImage[];
+}
+
+/** Records read up front; one not read then (there should be none) is read on its own. */
+function prefetched(client: DataverseClient, found: Map<string, DataverseRecord | undefined>): RecordSource {
+  return {
+    get: async (entitySet, key, select) => {
+      const k = recordKeyOf(entitySet, key);
+      if (found.has(k)) return found.get(k);
+      return client.tryRetrieve(entitySet, key, select?.length ? { select } : {});
+    },
+  };
+}
+
+/** Every record a plan will read: the operations' targets and the records their lookups point at. */
+async function planTargets(
+  instanceId: string,
+  operations: DataverseOperation[],
+): Promise<{ entitySet: string; key: RecordKey }[]> {
+  const metadata = services().metadata(instanceId);
+  const targets: { entitySet: string; key: RecordKey }[] = [];
+  for (const [index, op] of operations.entries()) {
+    const target = operationTarget(instanceId, index, op);
+    if (target !== undefined) targets.push({ entitySet: op.table, key: target });
+    const table = op.op === 'delete' ? undefined : await metadata.table(op.table);
+    if (!table) continue; // an unknown table: the plan itself says so
+    const { lookups } = checkOperationData({
+      index,
+      table,
+      data: op.data ?? {},
+      creating: false,
+      key: op.key,
+    });
+    for (const ref of lookups) targets.push({ entitySet: ref.entitySet, key: ref.id });
+  }
+  return targets;
+}
+
+function isCreate(p: PlannedOperation): boolean {
+  return !p.exists && (p.op === 'create' || p.op === 'upsert');
+}
+
+/** The plan of a change, with all of its records read in one $batch of GETs (after cached metadata). */
+export const planChangeset = defineActivity<
+  { instanceId: string; operations: DataverseOperation[] },
+  BatchedPlan
+>('dataverseChange_planBatched', async ({ instanceId, operations }) => {
+  const client = services().dataverse(instanceId);
+  const found = await readRecords(client, await planTargets(instanceId, operations));
+  const plan = await buildPlan(
+    instanceId,
+    operations,
+    services().metadata(instanceId),
+    prefetched(client, found),
+  );
+  const images = plan
+    .filter((p) => !p.inDesiredState)
+    .map((p): BeforeImage => {
+      const target = operationTarget(instanceId, p.index, operations[p.index]);
+      const current = target === undefined ? undefined : found.get(recordKeyOf(p.table, target));
+      return current
+        ? { index: p.index, exists: true, etag: current['@odata.etag'], record: stripAnnotations(current) }
+        : { index: p.index, exists: false };
+    });
+  return { plan, images };
+});
+
+/** The snapshot blob of one operation, as the per-operation saga names and fills it. */
+export function snapshotOf(instanceId: string, image: BeforeImage): Snapshot {
+  const blob = `${instanceId}/${image.index}.json`;
+  return image.exists
+    ? { exists: true, etag: image.etag, record: image.record, blob }
+    : { exists: false, blob };
+}
+
+/** Written once: a re-run after a crash keeps the image from before the change, not after it. */
+async function storeSnapshot(blobs: JsonBlobs, snapshot: Snapshot): Promise<void> {
+  try {
+    await blobs.put(snapshot.blob, snapshot, { ifNoneMatch: '*' });
+  } catch (err) {
+    if (!(await blobs.get<Snapshot>(snapshot.blob))) throw err;
+  }
+}
+
+function writeOf(p: PlannedOperation): BatchWrite {
+  const contentId = contentIdOf(p);
+  if (isCreate(p)) {
+    if (p.op === 'upsert' && p.key)
+      return {
+        kind: 'upsert',
+        entitySet: p.table,
+        key: p.key,
+        data: p.data ?? {},
+        mode: 'create',
+        contentId,
+        returnRepresentation: true,
+      };
+    return {
+      kind: 'create',
+      entitySet: p.table,
+      id: p.id,
+      data: p.data ?? {},
+      contentId,
+      returnRepresentation: true,
+    };
+  }
+  const id = String(p.id);
+  if (p.op === 'delete') return { kind: 'delete', entitySet: p.table, key: id, ifMatch: p.etag, contentId };
+  const data = Object.fromEntries(Object.entries(p.changes).map(([f, c]) => [f, c.after]));
+  return {
+    kind: 'update',
+    entitySet: p.table,
+    key: id,
+    data,
+    ifMatch: p.etag ?? '*',
+    contentId,
+    returnRepresentation: true,
+  };
+}
+
+/** What one operation of the committed changeset did, as the per-operation apply reports it. */
+function resultOf(
+  p: PlannedOperation,
+  image: BeforeImage | undefined,
+  written?: Pick<BatchWriteResult, 'id' | 'etag' | 'record'>,
+): ApplyResult {
+  const base = { index: p.index, table: p.table, entity: p.entity };
+  if (isCreate(p)) {
+    const id = (written?.record?.[p.primaryIdAttribute] as string | undefined) ?? written?.id ?? p.id;
+    return {
+      ...base,
+      name: nameOf(written?.record ?? p.data, p.primaryNameAttribute) ?? p.name,
+      id: String(id),
+      action: 'created',
+      etagAfter: written?.etag,
+      changed: {},
+    };
+  }
+  const id = String(p.id);
+  if (p.op === 'delete')
+    return {
+      ...base,
+      name: nameOf(image?.record, p.primaryNameAttribute) ?? p.name,
+      id,
+      action: 'deleted',
+      changed: {},
+    };
+  return {
+    ...base,
+    name: nameOf(written?.record, p.primaryNameAttribute) ?? p.name,
+    id,
+    action: 'updated',
+    etagAfter: written?.etag,
+    changed: diffFields(image?.record, p.data ?? {}),
+  };
+}
+
+/**
+ * After a refused changeset: whether every record already is as the change leaves it (the changeset
+ * committed on an earlier run of this activity). Reads them all in one $batch; undefined when not.
+ */
+async function alreadyApplied(
+  client: DataverseClient,
+  writes: PlannedOperation[],
+  images: Map<number, BeforeImage>,
+): Promise<ApplyResult[] | undefined> {
+  const targetOf = (p: PlannedOperation): RecordKey => (p.id ?? p.key) as RecordKey;
+  const found = await readRecords(
+    client,
+    writes.map((p) => ({ entitySet: p.table, key: targetOf(p) })),
+  );
+  const results: ApplyResult[] = [];
+  for (const p of writes) {
+    const current = found.get(recordKeyOf(p.table, targetOf(p)));
+    if (p.op === 'delete') {
+      if (current) return undefined;
+    } else if (!current) {
+      return undefined;
+    } else if (p.op !== 'create') {
+      // A created record under this change's deterministic id is proof enough; anything else must
+      // hold the values written (lookups, written as `x@odata.bind`, read back under other names).
+      const written = Object.fromEntries(Object.entries(p.data ?? {}).filter(([f]) => !f.includes('@')));
+      if (Object.keys(diffFields(stripAnnotations(current), written)).length > 0) return undefined;
+    }
+    const written = current ? { etag: current['@odata.etag'], record: current } : undefined;
+    results.push(resultOf(p, images.get(p.index), written));
+  }
+  return results;
+}
+
+/** The failure of a changeset that did not commit, naming the operation Dataverse named. */
+async function refusal(
+  instanceId: string,
+  failure: BatchChangesetFailure | undefined,
+  writes: PlannedOperation[],
+): Promise<Error> {
+  const error = failure?.error;
+  if (error?.transient) return error; // nothing was written; the saga waits and tries again
+  const failed = failure?.index !== undefined ? writes[failure.index] : undefined;
+  const what = failed ? operationLabel(failed) : `the changeset of ${writes.length} operations`;
+  const detail = error?.serviceMessage ?? error?.message ?? 'Dataverse answered without naming a failure';
+  if (failed && error?.isDuplicate) {
+    const key = await collidingKey(instanceId, failed);
+    return new ChangeError(
+      'ALREADY_EXISTS',
+      `${failed.table} with ${key ?? 'the same key'} already exists: ${what} was refused and nothing of the change was written.`,
+    );
+  }
+  if (failed && error?.isConflict)
+    return new ChangeError(
+      'CONFLICT',
+      `${what}: the record was changed by someone else after the plan read it; nothing of the change was written.`,
+    );
+  return new ChangeError('CHANGESET_REFUSED', `${what}: ${detail}`);
+}
+
+export interface ChangesetInput {
+  instanceId: string;
+  /** The operations that write, in order. */
+  writes: PlannedOperation[];
+  images: BeforeImage[];
+}
+
+/** Stores the before-images, then applies every write in one changeset (or recognises it applied). */
+export async function applyWrites({ instanceId, writes, images }: ChangesetInput): Promise<ApplyResult[]> {
+  const app = services();
+  const byIndex = new Map(images.map((i) => [i.index, i]));
+  const imageOf = (p: PlannedOperation): BeforeImage =>
+    byIndex.get(p.index) ?? { index: p.index, exists: p.exists };
+  await Promise.all(writes.map((p) => storeSnapshot(app.snapshots, snapshotOf(instanceId, imageOf(p)))));
+  const client = app.dataverse(instanceId);
+  const answer = await client.executeBatch({ changeset: writes.map(writeOf) });
+  const changeset = answer.changeset;
+  if (changeset?.outcome === 'committed')
+    return writes.map((p, i) => resultOf(p, imageOf(p), changeset.operations[i]));
+  const error = changeset?.failure?.error;
+  // What an earlier, committed run of this changeset makes the same request answer.
+  if (error && (error.isConflict || error.isDuplicate || error.isNotFound)) {
+    const applied = await alreadyApplied(client, writes, byIndex);
+    if (applied) return applied;
+  }
+  throw await refusal(instanceId, changeset?.failure, writes);
+}
+
+export const applyChangeset = defineActivity<ChangesetInput, ApplyResult[]>(
+  'dataverseChange_applyChangeset',
+  applyWrites,
+);

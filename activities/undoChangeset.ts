@@ -1,0 +1,68 @@
+/**
+ * Undoes an applied changeset (a later step of the saga failed) as one changeset: created records
+ * deleted, fields and deleted records restored from the before-images. It reads the records first and
+ * writes only what is not undone yet, so running it again changes nothing. Each undo done is recorded
+ * as an UndoApplied telemetry event, as undo_action records its own.
+ */
+import { defineActivity } from '../lib/saga';
+import { recordEvent } from '../lib/telemetry';
+import { services } from '../lib/config/services';
+import {
+  DataverseError,
+  diffFields,
+  readRecords,
+  recordKeyOf,
+  type BatchWrite,
+  type DataverseRecord,
+} from '../lib/dataverse';
+import type { UndoAction } from '../lib/rollback';
+
+type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
+
+/** The write that undoes one action given the record as it is now; none when it is already undone. */
+function undoWrite(action: RecordAction, current: DataverseRecord | undefined): BatchWrite | undefined {
+  switch (action.kind) {
+    case 'dataverse-delete':
+      return current ? { kind: 'delete', entitySet: action.table, key: action.id } : undefined;
+    case 'dataverse-restore-fields':
+      // A record that is gone cannot get its fields back: the update fails and says so.
+      if (current && Object.keys(diffFields(current, action.fields)).length === 0) return undefined;
+      return { kind: 'update', entitySet: action.table, key: action.id, data: action.fields, ifMatch: '*' };
+    case 'dataverse-recreate':
+      return current ? undefined : { kind: 'create', entitySet: action.table, data: action.record };
+    case 'dataverse-restore-record': {
+      if (!current) return { kind: 'create', entitySet: action.table, data: action.record };
+      const changes = diffFields(current, action.record);
+      if (Object.keys(changes).length === 0) return undefined;
+      const data = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.after]));
+      return { kind: 'update', entitySet: action.table, key: action.id, data, ifMatch: '*' };
+    }
+  }
+}
+
+export const undoChangeset = defineActivity<
+  { instanceId: string; actions: UndoAction[] },
+  { undone: number }
+>('dataverseChange_undoChangeset', async ({ instanceId, actions }) => {
+  const records = actions.filter((a): a is RecordAction => a.kind !== 'config-activate');
+  if (records.length === 0) return { undone: 0 };
+  const client = services().dataverse(`${instanceId}:undo`);
+  const found = await readRecords(
+    client,
+    records.map((a) => ({ entitySet: a.table, key: a.id })),
+  );
+  const pending = records
+    .map((action) => ({ action, write: undoWrite(action, found.get(recordKeyOf(action.table, action.id))) }))
+    .filter((u): u is { action: RecordAction; write: BatchWrite } => u.write !== undefined);
+  if (pending.length === 0) return { undone: 0 };
+  const answer = await client.executeBatch({ changeset: pending.map((u) => u.write) });
+  if (answer.changeset?.outcome !== 'committed')
+    throw (
+      answer.changeset?.failure?.error ??
+      new DataverseError('The undo changeset was not applied.', answer.status, 'CHANGESET_REFUSED')
+    );
+  // As undo_action reports each undo it does.
+  for (const { action } of pending)
+    recordEvent('UndoApplied', { instanceId, kind: action.kind, table: action.table });
+  return { undone: pending.length };
+});

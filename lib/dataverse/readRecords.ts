@@ -1,0 +1,37 @@
+/**
+ * Many records read in as few `$batch` calls of GETs as Dataverse allows (1,000 reads each), with
+ * continue-on-error so a record that does not exist (404) is an answer, not the end of the batch.
+ * Any other failed read is thrown. Read only: it never writes.
+ */
+import { MAX_BATCH_OPERATIONS, type BatchRead } from './batch';
+import type { DataverseClient, DataverseRecord } from './client';
+import type { RecordKey } from './keys';
+
+export interface RecordTarget {
+  entitySet: string;
+  key: RecordKey;
+}
+
+/** How a record is found in readRecords' answer: entity set and id (any case) or alternate key. */
+export function recordKeyOf(entitySet: string, key: RecordKey): string {
+  return `${entitySet}|${typeof key === 'string' ? key.toLowerCase() : JSON.stringify(key)}`;
+}
+
+/** Each target's record by recordKeyOf, undefined for one that does not exist. */
+export async function readRecords(
+  client: DataverseClient,
+  targets: RecordTarget[],
+): Promise<Map<string, DataverseRecord | undefined>> {
+  const found = new Map<string, DataverseRecord | undefined>();
+  const all = [...new Map(targets.map((t) => [recordKeyOf(t.entitySet, t.key), t])).values()];
+  for (let from = 0; from < all.length; from += MAX_BATCH_OPERATIONS) {
+    const chunk = all.slice(from, from + MAX_BATCH_OPERATIONS);
+    const reads: BatchRead[] = chunk.map((t) => ({ entitySet: t.entitySet, key: t.key }));
+    const answer = await client.executeBatch({ reads, continueOnError: true });
+    answer.reads.forEach((r, i) => {
+      if (r.error && !r.error.isNotFound) throw r.error;
+      if (r.ran) found.set(recordKeyOf(chunk[i].entitySet, chunk[i].key), r.record);
+    });
+  }
+  return found;
+}
