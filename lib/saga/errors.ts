@@ -34,7 +34,8 @@ export class SagaFailedError extends CodedError<SagaFailureCode> {
     const stuck = compensations.filter((c) => c.outcome === 'failed');
     const reason = /[.!?]$/.test(failure.message) ? failure.message : `${failure.message}.`;
     let text = `Saga '${saga}' failed at step '${failedStep}': ${reason}`;
-    text += undone.length ? ` Compensated: ${undone.join(', ')}.` : ' Nothing needed compensating.';
+    if (undone.length) text += ` Compensated: ${undone.join(', ')}.`;
+    else if (!stuck.length) text += ' Nothing needed compensating.';
     if (stuck.length) {
       text += ` Compensation failed for: ${stuck.map((c) => `${c.step} (${c.error?.message ?? 'unknown error'})`).join('; ')}.`;
     }

@@ -44,4 +44,15 @@ describe('coded errors', () => {
     expect(saga.message).toBe("[SAGA_COMPENSATED] Saga 's' failed at step 'b': b broke. Compensated: a.");
     expect(codeOf(saga)).toBe('SAGA_COMPENSATED');
   });
+
+  it('say nothing needed compensating only when no compensation ran at all', () => {
+    const none = new SagaFailedError('SAGA_COMPENSATED', 's', 'a', { message: 'a broke' }, []);
+    expect(none.message).toContain('Nothing needed compensating.');
+    const stuck = new SagaFailedError('SAGA_COMPENSATION_FAILED', 's', 'b', { message: 'b broke' }, [
+      { step: 'a', activity: 'undoA', outcome: 'failed', error: { message: 'undo broke' } },
+    ]);
+    expect(stuck.message).toBe(
+      "[SAGA_COMPENSATION_FAILED] Saga 's' failed at step 'b': b broke. Compensation failed for: a (undo broke).",
+    );
+  });
 });
