@@ -10,23 +10,25 @@
  * A PASSIVE checkpoint alone never lets the log start over under steady writes: SQLite rewinds the
  * log only when a write begins with every frame already copied, and a host that commits every few
  * hundred microseconds always adds frames while a checkpoint runs. The log then grew to the
- * backstop, whose checkpoint ran inside one of the host's commits and copied everything written
- * since this thread's last pass (3-7 ms, several times a second under the bench's paced load). So
- * once the log is past `restartPages`, this thread catches up with a second pass and then asks the
- * host's connection to copy the few frames left, between two of its own transactions: the next
- * commit then rewinds the log. (A FULL checkpoint here instead would hold the write lock, and a
- * host transaction that has already read gets SQLITE_BUSY at once rather than waiting.)
+ * backstop, whose checkpoint ran inside one of the host's commits and copied (and synced)
+ * everything written since this thread's last pass: 3-7 ms, about three times a second under the
+ * bench's paced load. So once the log is past `restartPages`, this thread catches up with further
+ * passes and then asks the host's connection to copy the few frames left, between two of its own
+ * transactions: the next commit then rewinds the log. (A FULL checkpoint here instead would hold
+ * the write lock, and a host transaction that has already read gets SQLITE_BUSY at once rather
+ * than waiting. The host's share still syncs both files, which costs ~0.5 ms on an idle disk and
+ * several ms on a busy one.)
  */
 import { Worker } from 'node:worker_threads';
 
 /** What the host's own connection still checkpoints by itself, in pages (~32 MB of log). */
 export const BACKSTOP_AUTOCHECKPOINT_PAGES = 8000;
 
-/** Log size (pages, ~8 MB) past which the log is made to start over (see above). */
-export const RESTART_AFTER_PAGES = 2000;
+/** Log size (pages, ~16 MB) past which the log is made to start over (see above). */
+export const RESTART_AFTER_PAGES = 4000;
 
 /** The host is asked to finish only when at most this many frames are left (its share stays small). */
-const HOST_FINISHES_PAGES = 256;
+const HOST_FINISHES_PAGES = 32;
 
 // Plain JavaScript run by the worker (eval), so it works alike from dist/ and from the TS sources.
 const WORKER_SOURCE = `
@@ -54,9 +56,10 @@ const tick = () => {
   try {
     let state = passive();
     // Catch up with what was written during the last pass; the host copies what is left.
-    for (let pass = 0; state.log >= workerData.restartPages && pass < 3; pass++) {
+    for (let pass = 0; state.log >= workerData.restartPages && pass < 5; pass++) {
+      // Even with all copied, the host may have written since: its pass has little or nothing to do.
       if (state.log - state.checkpointed <= workerData.hostFinishesPages) {
-        parentPort.postMessage('finish');
+        parentPort.postMessage('copy the rest');
         break;
       }
       state = passive();
