@@ -87,6 +87,12 @@ function loadRows(r: BenchResults, rows: Row[]): void {
       `p50 ${c.orchestrationLatencyMs.p50} ms`,
       `p99 ${c.orchestrationLatencyMs.p99} ms, max ${c.orchestrationLatencyMs.max} ms; peak RSS ${c.memory.peakRssMB} MB, heap ${c.memory.peakHeapUsedMB} MB`,
     ]);
+    const { minorGcs: minor, majorGcs: major, eventLoopDelayMs: loop } = c.pauses;
+    rows.push([
+      '  pauses (GC, event loop)',
+      `${major.count} full GC`,
+      `full GC ${major.totalMs} ms (longest ${major.maxMs}); ${minor.count} scavenges ${minor.totalMs} ms (longest ${minor.maxMs}); event-loop delay p99 ${loop.p99}, max ${loop.max} ms`,
+    ]);
     rows.push([
       '  store transactions',
       `${c.commits.transactions}`,

@@ -19,6 +19,7 @@ import {
   waitForAll,
 } from '../measure';
 import { TARGETS } from '../options';
+import { PauseWatch, type Pauses } from '../pauses';
 
 /**
  * How the orchestrations are started: all at once (the target scenario), open-loop at a fixed rate
@@ -40,6 +41,8 @@ export interface LoadResult {
   orchestrationLatencyMs: { p50: number; p99: number; max: number };
   commits: CommitStats;
   memory: MemoryPeaks;
+  /** Garbage collections and event-loop stalls during the run: what the step-delay tail follows. */
+  pauses: Pauses;
   targets: { orchestrationsPerSec: number; p99StepDelayMs: number; throughputMet: boolean; p99Met: boolean };
 }
 
@@ -57,6 +60,7 @@ export async function benchLoad(
   mode: LoadMode,
 ): Promise<LoadResult> {
   const mem = new MemoryWatch();
+  const pauseWatch = new PauseWatch();
   const commits = commitCounter(host);
   const input = JSON.stringify({ steps });
   let started = 0;
@@ -97,6 +101,7 @@ export async function benchLoad(
   const summary = await waitForAll(host, prefix, count, 150_000);
   onSample(undefined);
   const memory = mem.stop();
+  const pauses = pauseWatch.stop();
   const totalMs = Math.max(1, summary.lastUpdated - t0);
   const delays = stepDelays(takeSamples(prefix));
   const orchestrationsPerSec = round(count / (totalMs / 1000), 1);
@@ -123,6 +128,7 @@ export async function benchLoad(
     },
     commits: commits.stop(totalMs),
     memory,
+    pauses,
     targets: {
       orchestrationsPerSec: TARGETS.orchestrationsPerSec,
       p99StepDelayMs: TARGETS.p99StepDelayMs,

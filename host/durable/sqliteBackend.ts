@@ -93,10 +93,23 @@ export class SqliteBackend implements Backend {
    * For a long-running host: checkpoints move to a worker thread (see walCheckpointer.ts), and this
    * connection checkpoints only past a much larger log. One-off users of the store skip the thread.
    */
-  checkpointInBackground(): void {
+  checkpointInBackground(options: { restartPages?: number } = {}): void {
     if (this.checkpointer || this.db.memory) return;
-    this.checkpointer = new WalCheckpointer(this.db.name);
+    this.checkpointer = new WalCheckpointer(this.db.name, () => this.finishCheckpoint(), options);
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  }
+
+  /**
+   * Copies the few log frames the background thread has not (it asks when the log should start
+   * over): a message handler runs between transactions, and a busy checkpoint is simply skipped.
+   */
+  private finishCheckpoint(): void {
+    if (this.db.inTransaction || !this.db.open) return;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Not this time: the backstop still bounds the log.
+    }
   }
 
   /** The log size (pages) past which this connection checkpoints by itself. */
