@@ -52,7 +52,12 @@ export interface PlannedOperation {
 }
 
 export class ChangeError extends CodedError<
-  'UNKNOWN_TABLE' | 'RECORD_NOT_FOUND' | 'CONFLICT' | 'ALREADY_EXISTS' | 'CHANGESET_REFUSED'
+  | 'UNKNOWN_TABLE'
+  | 'RECORD_NOT_FOUND'
+  | 'CONFLICT'
+  | 'ALREADY_EXISTS'
+  | 'CHANGESET_REFUSED'
+  | 'CHANGESET_OUTCOME_UNKNOWN'
 > {
   override readonly name = 'ChangeError';
 }

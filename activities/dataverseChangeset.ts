@@ -126,12 +126,18 @@ export function snapshotOf(instanceId: string, image: BeforeImage): Snapshot {
     : { exists: false, blob };
 }
 
-/** Written once: a re-run after a crash keeps the image from before the change, not after it. */
-async function storeSnapshot(blobs: JsonBlobs, snapshot: Snapshot): Promise<void> {
+/**
+ * Written once: a re-run after a crash keeps the image from before the change, not after it. Says
+ * whether this call wrote it (false: an earlier attempt of the step got this far, and may have sent
+ * its changeset).
+ */
+async function storeSnapshot(blobs: JsonBlobs, snapshot: Snapshot): Promise<boolean> {
   try {
     await blobs.put(snapshot.blob, snapshot, { ifNoneMatch: '*' });
+    return true;
   } catch (err) {
     if (!(await blobs.get<Snapshot>(snapshot.blob))) throw err;
+    return false;
   }
 }
 
@@ -222,9 +228,18 @@ async function alreadyApplied(
     client,
     writes.map((p) => ({ entitySet: p.table, key: targetOf(p) })),
   );
+  // All or nothing: a record created under this change's deterministic id proves the changeset
+  // committed, whatever has been written to its records since.
+  const committed = writes.some((p) => p.op === 'create' && found.has(recordKeyOf(p.table, targetOf(p))));
   const results: ApplyResult[] = [];
   for (const p of writes) {
     const current = found.get(recordKeyOf(p.table, targetOf(p)));
+    if (committed) {
+      results.push(
+        resultOf(p, images.get(p.index), current && { etag: current['@odata.etag'], record: current }),
+      );
+      continue;
+    }
     if (p.op === 'delete') {
       if (current) return undefined;
     } else if (!current) {
@@ -246,11 +261,18 @@ async function refusal(
   instanceId: string,
   failure: BatchChangesetFailure | undefined,
   writes: PlannedOperation[],
+  interrupted: boolean,
 ): Promise<Error> {
   const error = failure?.error;
   if (error?.transient) return error; // nothing was written; the saga waits and tries again
   const failed = failure?.index !== undefined ? writes[failure.index] : undefined;
   const what = failed ? operationLabel(failed) : `the changeset of ${writes.length} operations`;
+  // An earlier attempt may have committed the same changeset, and its records no longer show it.
+  if (interrupted && (error?.isConflict || error?.isDuplicate || error?.isNotFound))
+    return new ChangeError(
+      'CHANGESET_OUTCOME_UNKNOWN',
+      `${what} was refused (${error.statusCode}), and an earlier attempt of this step was interrupted after it may have sent the same changeset. The records no longer hold what it wrote, so whether that attempt committed (all of the change) or not (none of it) cannot be told from them. Check the records before running the change again.`,
+    );
   const detail = error?.serviceMessage ?? error?.message ?? 'Dataverse answered without naming a failure';
   if (failed && error?.isDuplicate) {
     const key = await collidingKey(instanceId, failed);
@@ -262,7 +284,7 @@ async function refusal(
   if (failed && error?.isConflict)
     return new ChangeError(
       'CONFLICT',
-      `${what}: the record was changed by someone else after the plan read it; nothing of the change was written.`,
+      `${what}: the record was changed after the plan read it (by someone else, or by Dataverse itself as a consequence of an earlier operation of this change, such as a cascade); nothing of the change was written. Run it again to plan it anew, or with atomic: false to apply it operation by operation.`,
     );
   return new ChangeError('CHANGESET_REFUSED', `${what}: ${detail}`);
 }
@@ -280,7 +302,11 @@ export async function applyWrites({ instanceId, writes, images }: ChangesetInput
   const byIndex = new Map(images.map((i) => [i.index, i]));
   const imageOf = (p: PlannedOperation): BeforeImage =>
     byIndex.get(p.index) ?? { index: p.index, exists: p.exists };
-  await Promise.all(writes.map((p) => storeSnapshot(app.snapshots, snapshotOf(instanceId, imageOf(p)))));
+  const stored = await Promise.all(
+    writes.map((p) => storeSnapshot(app.snapshots, snapshotOf(instanceId, imageOf(p)))),
+  );
+  // Every image new: no earlier attempt reached the send, so a refusal below wrote nothing.
+  const interrupted = stored.some((fresh) => !fresh);
   const client = app.dataverse(instanceId);
   const answer = await client.executeBatch({ changeset: writes.map(writeOf) });
   const changeset = answer.changeset;
@@ -288,11 +314,11 @@ export async function applyWrites({ instanceId, writes, images }: ChangesetInput
     return writes.map((p, i) => resultOf(p, imageOf(p), changeset.operations[i]));
   const error = changeset?.failure?.error;
   // What an earlier, committed run of this changeset makes the same request answer.
-  if (error && (error.isConflict || error.isDuplicate || error.isNotFound)) {
+  if (interrupted && error && (error.isConflict || error.isDuplicate || error.isNotFound)) {
     const applied = await alreadyApplied(client, writes, byIndex);
     if (applied) return applied;
   }
-  throw await refusal(instanceId, changeset?.failure, writes);
+  throw await refusal(instanceId, changeset?.failure, writes, interrupted);
 }
 
 export const applyChangeset = defineActivity<ChangesetInput, ApplyResult[]>(

@@ -182,6 +182,44 @@ describe('an atomic Dataverse change', () => {
     expect(again).toEqual(first);
   });
 
+  /** The apply activity's input of a finished change, and the module the host loaded, to run it again. */
+  function rerunOf(instanceId: string) {
+    const apply = scheduled(instanceId).find((e) => e.Name === 'dataverseChange_applyChangeset');
+    const input = JSON.parse(String(apply?.Input)) as ChangesetInput;
+    const { applyWrites } = createRequire(path.resolve('package.json'))(
+      path.resolve('dist/activities/dataverseChangeset.js'),
+    ) as { applyWrites: (i: ChangesetInput) => Promise<ApplyResult[]> };
+    return () => applyWrites(input);
+  }
+
+  it('run again after its changeset committed and a record was edited since: a record it created proves the commit', async () => {
+    const { operations, ids } = await fiveOperations('Proven');
+    const { instanceId, status } = await run({ operations }, 'changeset-proven-1');
+    expect(status.runtimeStatus).toBe('Completed');
+    await app.dataverse.update('contacts', ids.b, { jobtitle: 'Edited by a person since' });
+    const after = await everything();
+    const again = await rerunOf(instanceId)();
+    expect(again.map((r) => r.action)).toEqual(['created', 'updated', 'updated', 'deleted', 'created']);
+    expect(await everything()).toEqual(after);
+  });
+
+  it('run again after a changeset with no create committed and a record was edited since: says it cannot tell, and writes nothing', async () => {
+    const a = await newContact('Ann', 'Unknown Outcome');
+    const b = await newContact('Ben', 'Unknown Outcome');
+    const operations = [
+      { op: 'update', table: 'contacts', id: a, data: { jobtitle: 'Writer' } },
+      { op: 'update', table: 'contacts', id: b, data: { jobtitle: 'Reader' } },
+    ];
+    const { instanceId, status } = await run({ operations }, 'changeset-unknown-1');
+    expect(status.runtimeStatus).toBe('Completed');
+    await app.dataverse.update('contacts', b, { jobtitle: 'Edited by a person since' });
+    const after = await everything();
+    await expect(rerunOf(instanceId)()).rejects.toThrow(
+      /\[CHANGESET_OUTCOME_UNKNOWN\] operation #1 .*cannot be told/,
+    );
+    expect(await everything()).toEqual(after);
+  });
+
   it('refused because a record changed after the plan is a conflict, and nothing is written', async () => {
     const { operations, ids } = await fiveOperations('Raced');
     // The plan's $batch goes through; the changeset waits long enough for a person's edit to land.
