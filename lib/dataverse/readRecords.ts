@@ -1,7 +1,7 @@
 /**
  * Many records read in as few `$batch` calls of GETs as Dataverse allows (1,000 reads each), with
  * continue-on-error so a record that does not exist (404) is an answer, not the end of the batch.
- * Any other failed read is thrown. Read only: it never writes.
+ * Any other failed read, or one the answer leaves out, is thrown. Read only: it never writes.
  */
 import { MAX_BATCH_OPERATIONS, type BatchRead } from './batch';
 import type { DataverseClient, DataverseRecord } from './client';
@@ -30,7 +30,13 @@ export async function readRecords(
     const answer = await client.executeBatch({ reads, continueOnError: true });
     answer.reads.forEach((r, i) => {
       if (r.error && !r.error.isNotFound) throw r.error;
-      if (r.ran) found.set(recordKeyOf(chunk[i].entitySet, chunk[i].key), r.record);
+      // A read left out of the answer says nothing of its record: taking it for missing would turn an
+      // undo into "set every field to null".
+      if (!r.ran)
+        throw new Error(
+          `Dataverse answered the $batch without running the read of ${chunk[i].entitySet} #${i + 1}; nothing can be concluded about that record.`,
+        );
+      found.set(recordKeyOf(chunk[i].entitySet, chunk[i].key), r.record);
     });
   }
   return found;
