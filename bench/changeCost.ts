@@ -8,49 +8,21 @@
  * with the simulator (its own process) and Azurite, as saga.ts runs it. Prints one JSON line.
  * Arguments: --runs=N --dir=DATA_DIR.
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startLocalAzurite } from '../cli/up/azurite';
-import { startHost } from '../host/host';
 import { EventType } from '../host/durable/history';
-import { DataverseClient } from '../lib/dataverse';
+import { arg, startAppWithSims } from './appWithSims';
+import { percentile } from './measure';
 import type { ChangeCostResult, ChangeCostRow } from './scenarios/changeCost';
-import { startSimProcess } from './simProcess';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TOKEN = 'bench-token';
-
-function arg(name: string, fallback: string): string {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
+const median = (values: number[]): number => percentile(values, 50);
 
 async function main(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '5')));
   const dataDir = arg('dir', '');
-  const azurite = await startLocalAzurite({ projectRoot: ROOT, port: 0 });
-  const sim = await startSimProcess();
-  const stamp = Date.now();
-  Object.assign(process.env, {
-    DATAVERSE_URL: sim.url,
-    DATAVERSE_TOKEN: TOKEN,
-    AzureWebJobsStorage: azurite.connectionString,
-    LIFECOCKPIT_SNAPSHOT_CONTAINER: `snap${stamp}`,
-    LIFECOCKPIT_ROLLBACK_CONTAINER: `rbk${stamp}`,
-    LIFECOCKPIT_CONFIG_CONTAINER: `cfg${stamp}`,
-    // Unpaced, so wall time is the path's own: at the default budget the per-operation runs spend the
-    // 500-request burst within this bench and then go at ~17 requests/s (see the report's note).
-    DATAVERSE_REQUESTS_PER_5_MIN: '0',
-  });
-  const host = await startHost({ appDir: ROOT, port: 0, dataDir, quiet: true });
-  const dataverse = new DataverseClient(sim.url, {
-    getToken: async () => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
-  });
+  // Unpaced, so wall time is the path's own: at the default budget the per-operation runs spend the
+  // 500-request burst within this bench and then go at ~17 requests/s (see the report's note).
+  const app = await startAppWithSims(dataDir, { DATAVERSE_REQUESTS_PER_5_MIN: '0' });
+  const { host, sim, dataverse } = app;
   const store = host.engine.store;
   try {
     const inputFor = async (tag: string, operations: number, atomic: boolean): Promise<string> => {
@@ -128,9 +100,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(JSON.stringify({ rows } satisfies ChangeCostResult) + '\n');
   } finally {
-    await host.close();
-    await sim.close();
-    await azurite.stop();
+    await app.close();
   }
 }
 

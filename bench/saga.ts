@@ -8,44 +8,15 @@
  * The simulator runs in a process of its own (simProcess.ts), as Dataverse is another machine: its
  * work must not be counted as the host's.
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startLocalAzurite } from '../cli/up/azurite';
-import { startHost } from '../host/host';
-import { DataverseClient } from '../lib/dataverse';
-import { startSimProcess } from './simProcess';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const TOKEN = 'bench-token';
-
-function arg(name: string, fallback: string): string {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : fallback;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
+import { arg, startAppWithSims } from './appWithSims';
+import { percentile } from './measure';
 
 async function main(): Promise<void> {
   const sagas = Number(arg('sagas', '100'));
   const dataDir = arg('dir', '');
-  const azurite = await startLocalAzurite({ projectRoot: ROOT, port: 0 });
-  const sim = await startSimProcess();
-  const stamp = Date.now();
-  Object.assign(process.env, {
-    DATAVERSE_URL: sim.url,
-    DATAVERSE_TOKEN: TOKEN,
-    AzureWebJobsStorage: azurite.connectionString,
-    LIFECOCKPIT_SNAPSHOT_CONTAINER: `snap${stamp}`,
-    LIFECOCKPIT_ROLLBACK_CONTAINER: `rbk${stamp}`,
-    LIFECOCKPIT_CONFIG_CONTAINER: `cfg${stamp}`,
-  });
-  const host = await startHost({ appDir: ROOT, port: 0, dataDir, quiet: true });
-  const dataverse = new DataverseClient(sim.url, {
-    getToken: async () => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }),
-  });
+  const app = await startAppWithSims(dataDir);
+  const { host, dataverse } = app;
   try {
     const inputFor = async (tag: string): Promise<string> => {
       const ids: string[] = [];
@@ -126,9 +97,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
-    await host.close();
-    await sim.close();
-    await azurite.stop();
+    await app.close();
   }
 }
 

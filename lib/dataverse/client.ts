@@ -21,6 +21,7 @@ import {
 } from './batch';
 import { DataverseError } from './errors';
 import { RecordKey, idFromEntityIdHeader, keySegment } from './keys';
+import { delay } from './delay';
 import type { RequestPacer } from './pacing';
 
 export { retryAfterMs };
@@ -425,18 +426,4 @@ async function toError(
     requestId,
     retryAfter,
   );
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }

@@ -6,6 +6,7 @@
  * (REQUEST_BUDGET_SPENT, with the wait as its Retry-After), so a saga step shows `waiting` and retries
  * on a durable timer instead of holding a worker. The clock is injected; nothing here reads settings.
  */
+import { delay } from './delay';
 import { DataverseError } from './errors';
 
 export interface PacerOptions {
@@ -43,7 +44,7 @@ export class RequestPacer {
     this.capacity = Math.max(1, options.burst ?? Math.floor(options.requestsPer5Min / 10));
     this.maxWaitMs = options.maxWaitMs ?? 1000;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? delay;
     this.tokens = this.capacity;
     this.updatedAt = this.now();
   }
@@ -94,18 +95,4 @@ export class RequestPacer {
     this.tokens = Math.min(this.capacity, this.tokens + elapsed * this.ratePerMs);
     this.updatedAt = now;
   }
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
