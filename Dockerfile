@@ -38,4 +38,4 @@ EXPOSE 7071
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:7071/api/health',{signal:AbortSignal.timeout(8000)}).then((r)=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 # 0.0.0.0: reachable through the container's published port (blc serve listens on loopback by default).
-CMD ["node", "bin/blc.js", "serve", "--app", ".", "--data", "/data", "--port", "7071", "--host", "0.0.0.0"]
+CMD ["node", "--max-semi-space-size=32", "bin/blc.js", "serve", "--app", ".", "--data", "/data", "--port", "7071", "--host", "0.0.0.0"]

@@ -101,7 +101,22 @@ function loadRows(r: BenchResults, rows: Row[]): void {
   }
 }
 
-function fromOutsideRow(c: FromOutsideRun, label: string, rows: Row[]): void {
+/**
+ * What the run cost in CPU per orchestration, and what the target rate would need of this
+ * machine's cores: the throughput from outside is bounded by this when host and client share them.
+ */
+function cpuRow(c: FromOutsideRun, cpus: number): Row {
+  const host = c.hostCpuMs / c.orchestrations;
+  const client = c.clientCpuMs / c.orchestrations;
+  const coresAtTarget = ((host + client) * c.target.orchestrationsPerSec) / 1000;
+  return [
+    '  CPU per orchestration',
+    `${(host + client).toFixed(2)} ms`,
+    `host ${host.toFixed(2)} ms + client ${client.toFixed(2)} ms; at ${c.target.orchestrationsPerSec}/s that is ${coresAtTarget.toFixed(2)} cores busy (this machine: ${cpus})`,
+  ];
+}
+
+function fromOutsideRow(c: FromOutsideRun, label: string, cpus: number, rows: Row[]): void {
   const failures = c.errors + c.transportErrors + c.notCompleted;
   rows.push([
     `${c.orchestrations} x ${c.stepsEach}-step orchs over HTTP, ${c.inFlight} in flight${label}`,
@@ -113,6 +128,7 @@ function fromOutsideRow(c: FromOutsideRun, label: string, rows: Row[]): void {
     `p50 ${c.startLatencyMs.p50} ms`,
     `p99 ${c.startLatencyMs.p99} ms, max ${c.startLatencyMs.max} ms; ${c.startsPerSec} starts/s over ${(c.startPhaseMs / 1000).toFixed(2)} s; client CPU ${c.clientCpuMs} ms`,
   ]);
+  rows.push(cpuRow(c, cpus));
   rows.push([
     '  step delay, store transactions (host-side)',
     `p99 ${c.stepDelayMs.p99} ms`,
@@ -124,14 +140,14 @@ function fromOutsideRow(c: FromOutsideRun, label: string, rows: Row[]): void {
 function fromOutsideRows(r: BenchResults, rows: Row[]): void {
   const h = r.fromOutside;
   if (!h) return;
-  fromOutsideRow(h.median, h.runs.length > 1 ? ' (median run)' : '', rows);
+  fromOutsideRow(h.median, h.runs.length > 1 ? ' (median run)' : '', r.machine.cpus, rows);
   if (h.runs.length > 1)
     rows.push([
       '  all runs',
       `${h.runs.length} runs`,
       `${h.runs.map((x) => `${x.orchestrationsPerSec} orch/s, start p99 ${x.startLatencyP99Ms} ms, step p99 ${x.p99StepDelayMs} ms`).join('; ')}; after ${h.warmup} not counted`,
     ]);
-  for (const c of h.larger) fromOutsideRow(c, '', rows);
+  for (const c of h.larger) fromOutsideRow(c, '', r.machine.cpus, rows);
 }
 
 function changeCostRows(r: BenchResults, rows: Row[]): void {
@@ -222,7 +238,7 @@ export function report(r: BenchResults): string {
   rows.push([
     'Machine',
     `${m.cpus} CPU`,
-    `${m.cpuModel}, Node ${m.node}, durable-functions ${m.durableFunctions}`,
+    `${m.cpuModel}, Node ${m.node}${m.nodeArguments.length ? ` (${m.nodeArguments.join(' ')})` : ''}, durable-functions ${m.durableFunctions}`,
   ]);
   chainRows(r, rows);
   loadRows(r, rows);

@@ -22,6 +22,8 @@ export interface BenchResults {
     durableFunctions: string;
     azureFunctions: string;
     betterSqlite3: string;
+    /** The Node arguments the bench (and so the host it measures) ran with. */
+    nodeArguments: string[];
   };
   store: { memory: true } | { dataDir: string; journal: string; synchronous: string };
   app: { dir: string; maxConcurrentActivityFunctions: number; maxConcurrentOrchestratorFunctions: number };

@@ -34,12 +34,14 @@
  *   --pragma='a=1;b=2'         run these pragmas on the host's store connection after start
  *   --memory                   in-memory store instead of a file (no disk I/O at all)
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SqliteBackend } from '../host/durable/sqliteBackend';
 import { startHost, RunningHost } from '../host/host';
+import { missingHostArguments } from '../host/nodeArguments';
 import { mb, resetSamples, round, takeSamples, waitForAll } from './measure';
 import { APP_DIR, ROOT, readOptions } from './options';
 import { report } from './report';
@@ -107,6 +109,7 @@ function startResults(tmp: string): BenchResults {
       durableFunctions: libraryVersion('durable-functions'),
       azureFunctions: libraryVersion('@azure/functions'),
       betterSqlite3: libraryVersion('better-sqlite3'),
+      nodeArguments: [...process.execArgv],
     },
     store: options.memoryStore ? { memory: true } : { dataDir: tmp, journal: 'WAL', synchronous: 'NORMAL' },
     app: { dir: path.relative(ROOT, APP_DIR), ...appLimits() },
@@ -324,7 +327,21 @@ async function main(): Promise<void> {
   console.log(`\nJSON: ${path.relative(process.cwd(), options.out)}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
-});
+// The host is measured with the Node arguments it runs with (host/nodeArguments.ts); started
+// without them (`node dist/bench/run.js`), the bench runs itself again with them.
+const missing = missingHostArguments();
+if (missing.length) {
+  const again = spawnSync(
+    process.execPath,
+    [...missing, ...process.execArgv, __filename, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
+  process.exitCode = again.status ?? 1;
+} else {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exitCode = 1;
+  });
+}

@@ -23,6 +23,7 @@ import { startOnPort, type PortChoice } from './up/ports';
 import { registerAppWebhook } from './up/webhook';
 import { redact } from './redact';
 import { projectRoot } from './version';
+import { HOST_NODE_ARGUMENTS } from '../host/nodeArguments';
 
 const HELP = `Usage: blc up [--port N] [--azurite-port N] [--dataverse-port N] [--graph-port N]
               [--data DIR] [--fresh] [--verbose]
@@ -134,11 +135,15 @@ interface ChildApp {
 
 /** Starts `blc serve` and resolves with its URL once it has printed `Host started on …`. */
 function startApp(root: string, args: string[], env: NodeJS.ProcessEnv, verbose: boolean): Promise<ChildApp> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'blc.js'), 'serve', ...args], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...HOST_NODE_ARGUMENTS, path.join(root, 'bin', 'blc.js'), 'serve', ...args],
+    {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let ready = false;
   let early = '';

@@ -14,6 +14,8 @@ export interface FromOutsideRun extends LoadgenReport {
   stepsEach: number;
   stepDelayMs: { p50: number; p99: number };
   commits: CommitStats;
+  /** CPU this (host) process used during the run, user + system; the client's is clientCpuMs. */
+  hostCpuMs: number;
   target: { orchestrationsPerSec: number; met: boolean };
 }
 
@@ -31,6 +33,7 @@ export async function benchFromOutside(
   options: FromOutsideOptions,
 ): Promise<FromOutsideRun> {
   const commits = commitCounter(host);
+  const cpuBefore = process.cpuUsage();
   const client = await runChild<LoadgenReport>(
     options.loadgenScript ?? 'loadgen.js',
     [
@@ -44,6 +47,7 @@ export async function benchFromOutside(
     [],
     { BENCH_SYSTEM_KEY: host.systemKey },
   );
+  const cpu = process.cpuUsage(cpuBefore);
   const delays = stepDelays(takeSamples(prefix));
   // Every start answered and every orchestration completed, or the rate means nothing.
   const whole =
@@ -56,6 +60,7 @@ export async function benchFromOutside(
     stepsEach: options.steps,
     stepDelayMs: { p50: round(percentile(delays, 50)), p99: round(percentile(delays, 99)) },
     commits: commits.stop(client.wallMs),
+    hostCpuMs: Math.round((cpu.user + cpu.system) / 1000),
     target: {
       orchestrationsPerSec: TARGETS.orchestrationsPerSec,
       met: whole && client.orchestrationsPerSec >= TARGETS.orchestrationsPerSec,
