@@ -17,6 +17,7 @@ import {
   PlanProblem,
   RecordKey,
   SYSTEM_ATTRIBUTES,
+  bindsLookups,
   changedFields,
   checkOperationData,
   deterministicId,
@@ -367,7 +368,8 @@ export const applyOperation = defineActivity<
     const current = await client.retrieve(table, id, { annotations: LOOKUP_ANNOTATIONS });
     const desired = planned.data ?? {};
     const metadata = services().metadata(instanceId);
-    const definition = await metadata.table(table);
+    // Only a write that binds lookups compares them (after a restart the metadata is read again).
+    const definition = bindsLookups(desired) ? await metadata.table(table) : undefined;
     const stillDifferent = diffFields(
       definition ? await withLookups(current, definition, metadata) : stripAnnotations(current),
       desired,

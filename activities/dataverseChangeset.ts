@@ -13,6 +13,7 @@ import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
 import {
   LOOKUP_ANNOTATIONS,
+  bindsLookups,
   changedFields,
   checkOperationData,
   contentIdOf,
@@ -337,9 +338,11 @@ export async function applyWrites({ instanceId, writes, images }: ChangesetInput
   const interrupted = stored.some((fresh) => !fresh);
   const client = app.dataverse(instanceId);
   const metadata = app.metadata(instanceId);
-  // Read before the send (cached since the plan): a result names what an undo binds again.
+  // Read before the send (cached since the plan), for the writes that bind lookups only: their
+  // results name what an undo binds again.
   const tables = new Map<string, TableMetadata | undefined>();
-  for (const p of writes) if (!tables.has(p.table)) tables.set(p.table, await metadata.table(p.table));
+  for (const p of writes)
+    if (bindsLookups(p.data) && !tables.has(p.table)) tables.set(p.table, await metadata.table(p.table));
   const answer = await client.executeBatch({ changeset: writes.map(writeOf) });
   const changeset = answer.changeset;
   if (changeset?.outcome === 'committed')

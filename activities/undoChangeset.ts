@@ -10,6 +10,7 @@ import { services } from '../lib/config/services';
 import {
   DataverseError,
   LOOKUP_ANNOTATIONS,
+  bindsLookups,
   diffFields,
   readRecords,
   recordKeyOf,
@@ -60,7 +61,11 @@ export const undoChangeset = defineActivity<
   const pending: { action: RecordAction; write: BatchWrite }[] = [];
   for (const action of records) {
     const read = found.get(recordKeyOf(action.table, action.id));
-    const table = read && (await metadata.table(action.table));
+    const binds =
+      action.kind === 'dataverse-restore-fields'
+        ? bindsLookups(action.fields)
+        : action.kind === 'dataverse-restore-record';
+    const table = read && binds ? await metadata.table(action.table) : undefined;
     // Lookups compared as the undo writes them (bindings), or a restored one would look undone.
     const current = read && table ? await withLookups(read, table, metadata) : read;
     const write = undoWrite(action, current);

@@ -11,6 +11,11 @@ import type { DataverseClient, DataverseRecord } from './client';
 import { diffFields, type FieldChange } from './changes';
 import type { DataverseMetadata, TableMetadata } from './metadata';
 
+/** Whether data binds a lookup: only then does a diff of it need the table's navigation properties. */
+export function bindsLookups(data: Record<string, unknown> | undefined): boolean {
+  return Object.keys(data ?? {}).some((k) => k.endsWith(BIND));
+}
+
 /** The annotation a read must ask for (Prefer: odata.include-annotations) to tell a lookup's table. */
 export const LOOKUP_ANNOTATIONS = 'Microsoft.Dynamics.CRM.lookuplogicalname';
 
