@@ -13,12 +13,16 @@ import {
   DataverseOperation,
   DataverseRecord,
   FieldChange,
+  LOOKUP_ANNOTATIONS,
   PlanProblem,
   RecordKey,
   SYSTEM_ATTRIBUTES,
+  bindsLookups,
+  changedFields,
   checkOperationData,
   deterministicId,
   diffFields,
+  withLookups,
   writableAttributes,
   type DataverseClient,
   type DataverseMetadata,
@@ -127,7 +131,11 @@ export interface RecordSource {
 
 export function liveRecords(client: DataverseClient): RecordSource {
   return {
-    get: (entitySet, key, select) => client.tryRetrieve(entitySet, key, select?.length ? { select } : {}),
+    get: (entitySet, key, select) =>
+      client.tryRetrieve(entitySet, key, {
+        ...(select?.length ? { select } : {}),
+        annotations: LOOKUP_ANNOTATIONS,
+      }),
   };
 }
 
@@ -192,10 +200,11 @@ export async function buildPlan(
       const checked = checkOperationData({ index, table, data: op.data ?? {}, creating, key: op.key });
       problems = [...checked.problems, ...(await checkLookups(records, metadata, checked.lookups, created))];
     }
+    // Lookups compared as the change writes them (bindings), not as Dataverse reads them.
     const changes =
       op.op === 'delete'
         ? diffFields(current, {})
-        : diffFields(current ? stripAnnotations(current) : undefined, op.data ?? {});
+        : diffFields(current ? await withLookups(current, table, metadata) : undefined, op.data ?? {});
     const inDesiredState =
       op.op === 'delete' ? false : current !== undefined && Object.keys(changes).length === 0;
     const recordId = (current?.[primaryId] as string | undefined) ?? id;
@@ -221,6 +230,17 @@ export async function buildPlan(
   return plan;
 }
 
+/** A record as a snapshot keeps it: no annotations, and its lookups also as bindings (to restore them). */
+async function beforeImage(
+  instanceId: string,
+  planned: PlannedOperation,
+  current: DataverseRecord,
+): Promise<Record<string, unknown>> {
+  const metadata = services().metadata(instanceId);
+  const table = await metadata.table(planned.table);
+  return table ? withLookups(current, table, metadata) : stripAnnotations(current);
+}
+
 export interface Snapshot {
   exists: boolean;
   etag?: string;
@@ -239,9 +259,16 @@ export const snapshotRecord = defineActivity<{ instanceId: string; planned: Plan
     const client = services().dataverse(instanceId);
     const target = planned.id ?? planned.key;
     const current =
-      target === undefined ? undefined : await client.tryRetrieve(planned.table, target as RecordKey);
+      target === undefined
+        ? undefined
+        : await client.tryRetrieve(planned.table, target as RecordKey, { annotations: LOOKUP_ANNOTATIONS });
     const snapshot: Snapshot = current
-      ? { exists: true, etag: current['@odata.etag'], record: stripAnnotations(current), blob }
+      ? {
+          exists: true,
+          etag: current['@odata.etag'],
+          record: await beforeImage(instanceId, planned, current),
+          blob,
+        }
       : { exists: false, blob };
     try {
       await snapshots.put(blob, snapshot, { ifNoneMatch: '*' });
@@ -338,10 +365,16 @@ export const applyOperation = defineActivity<
       // A deleted record is named as it was: from its before-image.
       return { index, table, entity, name: named(snapshot.record), id, action: 'deleted', changed: {} };
     }
-    const current = await client.retrieve(table, id);
+    const current = await client.retrieve(table, id, { annotations: LOOKUP_ANNOTATIONS });
     const desired = planned.data ?? {};
-    const stillDifferent = diffFields(stripAnnotations(current), desired);
-    const changed = diffFields(snapshot.record, desired);
+    const metadata = services().metadata(instanceId);
+    // Only a write that binds lookups compares them (after a restart the metadata is read again).
+    const definition = bindsLookups(desired) ? await metadata.table(table) : undefined;
+    const stillDifferent = diffFields(
+      definition ? await withLookups(current, definition, metadata) : stripAnnotations(current),
+      desired,
+    );
+    const changed = changedFields(snapshot.record, desired, definition);
     if (Object.keys(stillDifferent).length === 0) {
       return {
         index,
@@ -413,7 +446,8 @@ export function undoFor(result: ApplyResult, snapshot: Snapshot): UndoAction | n
       };
     case 'updated': {
       const fields: Record<string, unknown> = {};
-      for (const [f, c] of Object.entries(result.changed)) fields[f] = c.before;
+      // A binding another binding restores is left out: writing its null would clear the lookup again.
+      for (const [f, c] of Object.entries(result.changed)) if (!c.restoredBy) fields[f] = c.before;
       return { kind: 'dataverse-restore-fields', ...recordRef(result), fields };
     }
     case 'unchanged':

@@ -12,19 +12,25 @@
 import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
 import {
+  LOOKUP_ANNOTATIONS,
+  bindsLookups,
+  changedFields,
   checkOperationData,
   contentIdOf,
   diffFields,
   operationLabel,
   readRecords,
   recordKeyOf,
+  withLookups,
   type BatchChangesetFailure,
   type BatchWrite,
   type BatchWriteResult,
   type DataverseClient,
   type DataverseOperation,
+  type DataverseMetadata,
   type DataverseRecord,
   type RecordKey,
+  type TableMetadata,
 } from '../lib/dataverse';
 import type { JsonBlobs } from '../lib/storage/jsonBlobs';
 import {
@@ -60,7 +66,10 @@ function prefetched(client: DataverseClient, found: Map<string, DataverseRecord 
     get: async (entitySet, key, select) => {
       const k = recordKeyOf(entitySet, key);
       if (found.has(k)) return found.get(k);
-      return client.tryRetrieve(entitySet, key, select?.length ? { select } : {});
+      return client.tryRetrieve(entitySet, key, {
+        ...(select?.length ? { select } : {}),
+        annotations: LOOKUP_ANNOTATIONS,
+      });
     },
   };
 }
@@ -99,24 +108,35 @@ export const planChangeset = defineActivity<
   BatchedPlan
 >('dataverseChange_planBatched', async ({ instanceId, operations }) => {
   const client = services().dataverse(instanceId);
-  const found = await readRecords(client, await planTargets(instanceId, operations));
-  const plan = await buildPlan(
-    instanceId,
-    operations,
-    services().metadata(instanceId),
-    prefetched(client, found),
-  );
-  const images = plan
-    .filter((p) => !p.inDesiredState)
-    .map((p): BeforeImage => {
-      const target = operationTarget(instanceId, p.index, operations[p.index]);
-      const current = target === undefined ? undefined : found.get(recordKeyOf(p.table, target));
-      return current
-        ? { index: p.index, exists: true, etag: current['@odata.etag'], record: stripAnnotations(current) }
-        : { index: p.index, exists: false };
-    });
+  const metadata = services().metadata(instanceId);
+  const found = await readRecords(client, await planTargets(instanceId, operations), LOOKUP_ANNOTATIONS);
+  const plan = await buildPlan(instanceId, operations, metadata, prefetched(client, found));
+  const images: BeforeImage[] = [];
+  for (const p of plan.filter((planned) => !planned.inDesiredState)) {
+    const target = operationTarget(instanceId, p.index, operations[p.index]);
+    const current = target === undefined ? undefined : found.get(recordKeyOf(p.table, target));
+    images.push(
+      current
+        ? {
+            index: p.index,
+            exists: true,
+            etag: current['@odata.etag'],
+            record: await readable(current, await metadata.table(p.table), metadata),
+          }
+        : { index: p.index, exists: false },
+    );
+  }
   return { plan, images };
 });
+
+/** A read record as before-images and diffs take it: lookups also as bindings, no annotations. */
+async function readable(
+  record: DataverseRecord,
+  table: TableMetadata | undefined,
+  metadata: DataverseMetadata,
+): Promise<Record<string, unknown>> {
+  return table ? withLookups(record, table, metadata) : stripAnnotations(record);
+}
 
 /** The snapshot blob of one operation, as the per-operation saga names and fills it. */
 export function snapshotOf(instanceId: string, image: BeforeImage): Snapshot {
@@ -181,6 +201,7 @@ function writeOf(p: PlannedOperation): BatchWrite {
 function resultOf(
   p: PlannedOperation,
   image: BeforeImage | undefined,
+  table: TableMetadata | undefined,
   written?: Pick<BatchWriteResult, 'id' | 'etag' | 'record'>,
 ): ApplyResult {
   const base = { index: p.index, table: p.table, entity: p.entity };
@@ -210,7 +231,7 @@ function resultOf(
     id,
     action: 'updated',
     etagAfter: written?.etag,
-    changed: diffFields(image?.record, p.data ?? {}),
+    changed: changedFields(image?.record, p.data ?? {}, table),
   };
 }
 
@@ -220,6 +241,8 @@ function resultOf(
  */
 async function alreadyApplied(
   client: DataverseClient,
+  metadata: DataverseMetadata,
+  tables: Map<string, TableMetadata | undefined>,
   writes: PlannedOperation[],
   images: Map<number, BeforeImage>,
 ): Promise<ApplyResult[] | undefined> {
@@ -227,6 +250,7 @@ async function alreadyApplied(
   const found = await readRecords(
     client,
     writes.map((p) => ({ entitySet: p.table, key: targetOf(p) })),
+    LOOKUP_ANNOTATIONS,
   );
   // All or nothing: a record created under this change's deterministic id proves the changeset
   // committed, whatever has been written to its records since.
@@ -236,7 +260,12 @@ async function alreadyApplied(
     const current = found.get(recordKeyOf(p.table, targetOf(p)));
     if (committed) {
       results.push(
-        resultOf(p, images.get(p.index), current && { etag: current['@odata.etag'], record: current }),
+        resultOf(
+          p,
+          images.get(p.index),
+          tables.get(p.table),
+          current && { etag: current['@odata.etag'], record: current },
+        ),
       );
       continue;
     }
@@ -246,12 +275,12 @@ async function alreadyApplied(
       return undefined;
     } else if (p.op !== 'create') {
       // A created record under this change's deterministic id is proof enough; anything else must
-      // hold the values written (lookups, written as `x@odata.bind`, read back under other names).
-      const written = Object.fromEntries(Object.entries(p.data ?? {}).filter(([f]) => !f.includes('@')));
-      if (Object.keys(diffFields(stripAnnotations(current), written)).length > 0) return undefined;
+      // hold the values written, its lookups compared as the bindings written.
+      const now = await readable(current, tables.get(p.table), metadata);
+      if (Object.keys(diffFields(now, p.data ?? {})).length > 0) return undefined;
     }
     const written = current ? { etag: current['@odata.etag'], record: current } : undefined;
-    results.push(resultOf(p, images.get(p.index), written));
+    results.push(resultOf(p, images.get(p.index), tables.get(p.table), written));
   }
   return results;
 }
@@ -308,14 +337,20 @@ export async function applyWrites({ instanceId, writes, images }: ChangesetInput
   // Every image new: no earlier attempt reached the send, so a refusal below wrote nothing.
   const interrupted = stored.some((fresh) => !fresh);
   const client = app.dataverse(instanceId);
+  const metadata = app.metadata(instanceId);
+  // Read before the send (cached since the plan), for the writes that bind lookups only: their
+  // results name what an undo binds again.
+  const tables = new Map<string, TableMetadata | undefined>();
+  for (const p of writes)
+    if (bindsLookups(p.data) && !tables.has(p.table)) tables.set(p.table, await metadata.table(p.table));
   const answer = await client.executeBatch({ changeset: writes.map(writeOf) });
   const changeset = answer.changeset;
   if (changeset?.outcome === 'committed')
-    return writes.map((p, i) => resultOf(p, imageOf(p), changeset.operations[i]));
+    return writes.map((p, i) => resultOf(p, imageOf(p), tables.get(p.table), changeset.operations[i]));
   const error = changeset?.failure?.error;
   // What an earlier, committed run of this changeset makes the same request answer.
   if (interrupted && error && (error.isConflict || error.isDuplicate || error.isNotFound)) {
-    const applied = await alreadyApplied(client, writes, byIndex);
+    const applied = await alreadyApplied(client, metadata, tables, writes, byIndex);
     if (applied) return applied;
   }
   throw await refusal(instanceId, changeset?.failure, writes, interrupted);

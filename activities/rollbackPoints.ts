@@ -13,7 +13,7 @@ import {
   type TouchedResource,
   type UndoAction,
 } from '../lib/rollback';
-import { SYSTEM_ATTRIBUTES, writableAttributes } from '../lib/dataverse';
+import { SYSTEM_ATTRIBUTES, retrieveWithLookups, writableAttributes } from '../lib/dataverse';
 
 export interface RecordPointInput {
   sagaInstanceId: string;
@@ -57,7 +57,13 @@ export const prepareRollback = defineActivity<
   PreparedRollback
 >('rollback_prepare', async ({ instanceId, pointId, cascade, force }) => {
   const { rollbackPoints } = services();
-  return planRollback(rollbackPoints, services().dataverse(instanceId), { pointId, cascade, force });
+  const client = services().dataverse(instanceId);
+  const metadata = services().metadata(instanceId);
+  // Records read with their lookups as bindings: the undo and the change's values name them so.
+  const records = {
+    tryRetrieve: (table: string, id: string) => retrieveWithLookups(client, metadata, table, id),
+  };
+  return planRollback(rollbackPoints, records, { pointId, cascade, force });
 });
 
 export const transitionPoint = defineActivity<
@@ -95,11 +101,13 @@ export const createManualPoint = defineActivity<
 >('rollback_createManual', async (input) => {
   const app = services();
   const client = app.dataverse(input.instanceId);
+  const metadata = app.metadata(input.instanceId);
   const resources: TouchedResource[] = [];
   const plan: UndoAction[] = [];
   const snapshots: string[] = [];
   for (const [i, ref] of input.records.entries()) {
-    const current = await client.tryRetrieve(ref.table, ref.id);
+    // With its lookups as bindings: a restored record gets them back.
+    const current = await retrieveWithLookups(client, metadata, ref.table, ref.id);
     if (!current)
       throw new RollbackError(
         'ROLLBACK_POINT_NOT_FOUND',

@@ -8,7 +8,7 @@ import { defineActivity } from '../lib/saga';
 import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
 import type { UndoAction } from '../lib/rollback';
-import { diffFields } from '../lib/dataverse';
+import { diffFields, retrieveWithLookups } from '../lib/dataverse';
 
 export const undoAction = defineActivity<
   { instanceId: string; action: UndoAction | null },
@@ -47,7 +47,11 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
         await client.create(action.table, action.record);
         return { undone: true };
       }
-      const changes = diffFields(existing, action.record);
+      // Lookups compared as the record holds them as bindings (the point's record has them so).
+      const current =
+        (await retrieveWithLookups(client, app.metadata(`${instanceId}:undo`), action.table, action.id)) ??
+        existing;
+      const changes = diffFields(current, action.record);
       const write: Record<string, unknown> = {};
       for (const [field, change] of Object.entries(changes)) write[field] = change.after;
       if (Object.keys(write).length) await client.update(action.table, action.id, write, { ifMatch: '*' });

@@ -9,18 +9,23 @@ import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
 import {
   DataverseError,
+  LOOKUP_ANNOTATIONS,
+  bindsLookups,
   diffFields,
   readRecords,
   recordKeyOf,
+  withLookups,
   type BatchWrite,
-  type DataverseRecord,
 } from '../lib/dataverse';
 import type { UndoAction } from '../lib/rollback';
 
 type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
 
 /** The write that undoes one action given the record as it is now; none when it is already undone. */
-function undoWrite(action: RecordAction, current: DataverseRecord | undefined): BatchWrite | undefined {
+function undoWrite(
+  action: RecordAction,
+  current: Record<string, unknown> | undefined,
+): BatchWrite | undefined {
   switch (action.kind) {
     case 'dataverse-delete':
       return current ? { kind: 'delete', entitySet: action.table, key: action.id } : undefined;
@@ -47,13 +52,25 @@ export const undoChangeset = defineActivity<
   const records = actions.filter((a): a is RecordAction => a.kind !== 'config-activate');
   if (records.length === 0) return { undone: 0 };
   const client = services().dataverse(`${instanceId}:undo`);
+  const metadata = services().metadata(`${instanceId}:undo`);
   const found = await readRecords(
     client,
     records.map((a) => ({ entitySet: a.table, key: a.id })),
+    LOOKUP_ANNOTATIONS,
   );
-  const pending = records
-    .map((action) => ({ action, write: undoWrite(action, found.get(recordKeyOf(action.table, action.id))) }))
-    .filter((u): u is { action: RecordAction; write: BatchWrite } => u.write !== undefined);
+  const pending: { action: RecordAction; write: BatchWrite }[] = [];
+  for (const action of records) {
+    const read = found.get(recordKeyOf(action.table, action.id));
+    const binds =
+      action.kind === 'dataverse-restore-fields'
+        ? bindsLookups(action.fields)
+        : action.kind === 'dataverse-restore-record';
+    const table = read && binds ? await metadata.table(action.table) : undefined;
+    // Lookups compared as the undo writes them (bindings), or a restored one would look undone.
+    const current = read && table ? await withLookups(read, table, metadata) : read;
+    const write = undoWrite(action, current);
+    if (write) pending.push({ action, write });
+  }
   if (pending.length === 0) return { undone: 0 };
   const answer = await client.executeBatch({ changeset: pending.map((u) => u.write) });
   if (answer.changeset?.outcome !== 'committed')

@@ -45,6 +45,8 @@ export interface BatchRead {
   filter?: string;
   orderBy?: string[];
   top?: number;
+  /** Instance annotations to include (Prefer: odata.include-annotations). */
+  annotations?: string;
 }
 
 export interface BatchRequest {
@@ -124,7 +126,10 @@ function readRequest(apiUrl: string, read: BatchRead): Outgoing {
   return {
     method: 'GET',
     url: `${path}${params.length ? `?${params.join('&')}` : ''}`,
-    headers: { Accept: 'application/json' },
+    headers: {
+      Accept: 'application/json',
+      ...(read.annotations ? { Prefer: `odata.include-annotations="${read.annotations}"` } : {}),
+    },
   };
 }
 

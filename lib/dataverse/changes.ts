@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { dataverseChangeInput, type DataverseChangeInput } from '../contracts/dataverseChange';
 import { InvalidInputError, parseInput, type FieldProblem } from '../contracts/problems';
+import { parseBinding } from './planChecks';
 
 export type { DataverseChangeInput, DataverseOperation, OperationKind } from '../contracts/dataverseChange';
 
@@ -40,6 +41,15 @@ export function deterministicId(instanceId: string, step: number): string {
 export interface FieldChange {
   before: unknown;
   after: unknown;
+  /** A lookup binding whose old target another binding restores (lookups.ts): its undo writes nothing. */
+  restoredBy?: string;
+}
+
+/** `accounts(ID)`, `/accounts(id)` and an absolute URL to it name the same record. */
+function sameBinding(a: unknown, b: unknown): boolean {
+  const ra = typeof a === 'string' ? parseBinding(a) : undefined;
+  const rb = typeof b === 'string' ? parseBinding(b) : undefined;
+  return ra !== undefined && rb !== undefined && ra.entitySet === rb.entitySet && ra.id === rb.id;
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -54,7 +64,11 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The fields of `desired` whose values differ from `current` (absent in current counts as null). */
+/**
+ * The fields of `desired` whose values differ from `current` (absent in current counts as null). A
+ * lookup binding is compared with `current`'s binding of it, which a read record only has once
+ * lookups.ts has added it (Dataverse reads lookups as `_x_value`).
+ */
 export function diffFields(
   current: Record<string, unknown> | undefined,
   desired: Record<string, unknown>,
@@ -62,18 +76,26 @@ export function diffFields(
   const changes: Record<string, FieldChange> = {};
   for (const [field, after] of Object.entries(desired)) {
     const before = current?.[field] ?? null;
-    if (!same(before, after)) changes[field] = { before, after };
+    if (same(before, after) || (field.endsWith('@odata.bind') && sameBinding(before, after))) continue;
+    changes[field] = { before, after };
   }
   return changes;
 }
 
-/** Attributes of a retrieved record a client may write back: no annotations, no computed lookups. */
+/**
+ * Attributes of a retrieved record a client may write back: no annotations and no lookups as read
+ * (`_x_value`); lookups come back through the bindings lookups.ts adds (`x@odata.bind`).
+ */
 export function writableAttributes(
   record: Record<string, unknown>,
   readOnly: readonly string[] = [],
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {
+    if (k.endsWith('@odata.bind')) {
+      if (v !== null && v !== undefined) out[k] = v;
+      continue;
+    }
     if (k.includes('@') || (k.startsWith('_') && k.endsWith('_value')) || readOnly.includes(k)) continue;
     out[k] = v;
   }

@@ -70,6 +70,8 @@ export interface UpsertOptions extends CallOptions {
 
 export interface RetrieveOptions extends CallOptions {
   select?: string[];
+  /** Instance annotations to include (Prefer: odata.include-annotations), e.g. lookups' target tables. */
+  annotations?: string;
 }
 
 export interface QueryOptions extends CallOptions {
@@ -151,6 +153,7 @@ export class DataverseClient {
   async retrieve(entitySet: string, key: RecordKey, options: RetrieveOptions = {}): Promise<DataverseRecord> {
     const query = options.select?.length ? `?$select=${options.select.join(',')}` : '';
     const res = await this.send('GET', `/${entitySet}${keySegment(key)}${query}`, {
+      headers: options.annotations ? { Prefer: `odata.include-annotations="${options.annotations}"` } : {},
       abortSignal: options.abortSignal,
     });
     return (await res.json()) as DataverseRecord;

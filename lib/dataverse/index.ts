@@ -9,3 +9,4 @@ export * from './planChecks';
 export * from './pacing';
 export * from './changeset';
 export * from './readRecords';
+export * from './lookups';

@@ -134,6 +134,22 @@ export class DataverseMetadata {
     return table;
   }
 
+  /** The entity set name of the table with this logical name (a lookup's target), cached as tables are. */
+  async entitySetName(logicalName: string, options: CallOptions = {}): Promise<string | undefined> {
+    const key = `dataverse-entityset:${this.client.apiUrl}:${logicalName}`;
+    const cached = await this.cache.get(key).catch(() => undefined);
+    if (cached) return cached;
+    const filter = encodeURIComponent(`LogicalName eq '${logicalName.replace(/'/g, "''")}'`);
+    const body = z
+      .object({ value: z.array(z.object({ EntitySetName: z.string() })) })
+      .parse(
+        await this.client.readMetadata(`/EntityDefinitions?$filter=${filter}&$select=EntitySetName`, options),
+      );
+    const name = body.value[0]?.EntitySetName;
+    if (name) await this.cache.set(key, name, this.ttlMs).catch(() => undefined);
+    return name;
+  }
+
   private async read(entitySet: string, options: CallOptions): Promise<TableMetadata | undefined> {
     const filter = encodeURIComponent(`EntitySetName eq '${entitySet.replace(/'/g, "''")}'`);
     const relationships =

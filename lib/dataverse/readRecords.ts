@@ -21,12 +21,17 @@ export function recordKeyOf(entitySet: string, key: RecordKey): string {
 export async function readRecords(
   client: DataverseClient,
   targets: RecordTarget[],
+  annotations?: string,
 ): Promise<Map<string, DataverseRecord | undefined>> {
   const found = new Map<string, DataverseRecord | undefined>();
   const all = [...new Map(targets.map((t) => [recordKeyOf(t.entitySet, t.key), t])).values()];
   for (let from = 0; from < all.length; from += MAX_BATCH_OPERATIONS) {
     const chunk = all.slice(from, from + MAX_BATCH_OPERATIONS);
-    const reads: BatchRead[] = chunk.map((t) => ({ entitySet: t.entitySet, key: t.key }));
+    const reads: BatchRead[] = chunk.map((t) => ({
+      entitySet: t.entitySet,
+      key: t.key,
+      ...(annotations ? { annotations } : {}),
+    }));
     const answer = await client.executeBatch({ reads, continueOnError: true });
     answer.reads.forEach((r, i) => {
       if (r.error && !r.error.isNotFound) throw r.error;

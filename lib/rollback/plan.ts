@@ -73,12 +73,7 @@ function alreadyUndone(actions: UndoAction[], current: Record<string, unknown> |
   return actions.every((a) => {
     if (a.kind === 'dataverse-delete') return current === undefined;
     if (a.kind === 'dataverse-restore-fields')
-      return (
-        current !== undefined &&
-        Object.entries(a.fields).every(
-          ([f, v]) => JSON.stringify(current[f] ?? null) === JSON.stringify(v ?? null),
-        )
-      );
+      return current !== undefined && Object.keys(diffFields(current, a.fields)).length === 0;
     return false;
   });
 }

@@ -17,6 +17,7 @@ import {
   type RollbackPoint,
   type RollbackStatus,
 } from '../../lib/rollback';
+import { retrieveWithLookups } from '../../lib/dataverse/lookups';
 import { ApiError, answering } from '../../lib/api/errors';
 import { findInstance } from '../../lib/api/durable';
 import { instanceIdForIdempotencyKey, queryList, readJsonBody, readObjectBody } from '../../lib/api/request';
@@ -139,7 +140,9 @@ async function readPlan(pointId: string, options: RollbackOptions): Promise<Roll
   const app = services();
   // Created on first use: a point of configuration only reads no record (and needs no Dataverse).
   const records: RecordReader = {
-    tryRetrieve: (table, id) => app.dataverse(`plan:${pointId}`).tryRetrieve(table, id),
+    // With lookups as bindings, as the change's values and the undo name them.
+    tryRetrieve: (table, id) =>
+      retrieveWithLookups(app.dataverse(`plan:${pointId}`), app.metadata(`plan:${pointId}`), table, id),
   };
   try {
     const { steps, conflicts } = await planRollback(app.rollbackPoints, records, { pointId, ...options });
