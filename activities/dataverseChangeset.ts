@@ -22,6 +22,7 @@ import {
   type BatchWrite,
   type BatchWriteResult,
   type DataverseClient,
+  type DataverseError,
   type DataverseOperation,
   type DataverseRecord,
   type RecordKey,
@@ -54,18 +55,31 @@ export interface BatchedPlan {
   images: BeforeImage[];
 }
 
-/** Records read up front; one not read then (there should be none) is read on its own. */
-function prefetched(client: DataverseClient, found: Map<string, DataverseRecord | undefined>): RecordSource {
+/**
+ * Records read up front; one not read then (there should be none) is read on its own. A read refused
+ * up front fails when asked for, as a GET of its own would.
+ */
+function prefetched(
+  client: DataverseClient,
+  found: Map<string, DataverseRecord | undefined>,
+  refused: Map<string, DataverseError>,
+): RecordSource {
   return {
     get: async (entitySet, key, select) => {
       const k = recordKeyOf(entitySet, key);
+      const refusal = refused.get(k);
+      if (refusal) throw refusal;
       if (found.has(k)) return found.get(k);
       return client.tryRetrieve(entitySet, key, select?.length ? { select } : {});
     },
   };
 }
 
-/** Every record a plan will read: the operations' targets and the records their lookups point at. */
+/**
+ * Every record a plan will read: the operations' targets and the records their lookups point at,
+ * only where the lookup may point at that table (the plan does not read the others, and reading them
+ * could fail for want of a privilege the change never needs).
+ */
 async function planTargets(
   instanceId: string,
   operations: DataverseOperation[],
@@ -84,7 +98,11 @@ async function planTargets(
       creating: false,
       key: op.key,
     });
-    for (const ref of lookups) targets.push({ entitySet: ref.entitySet, key: ref.id });
+    for (const ref of lookups) {
+      const target = await metadata.table(ref.entitySet);
+      if (target && ref.targets.includes(target.logicalName))
+        targets.push({ entitySet: ref.entitySet, key: ref.id });
+    }
   }
   return targets;
 }
@@ -99,12 +117,13 @@ export const planChangeset = defineActivity<
   BatchedPlan
 >('dataverseChange_planBatched', async ({ instanceId, operations }) => {
   const client = services().dataverse(instanceId);
-  const found = await readRecords(client, await planTargets(instanceId, operations));
+  const refused = new Map<string, DataverseError>();
+  const found = await readRecords(client, await planTargets(instanceId, operations), refused);
   const plan = await buildPlan(
     instanceId,
     operations,
     services().metadata(instanceId),
-    prefetched(client, found),
+    prefetched(client, found, refused),
   );
   const images = plan
     .filter((p) => !p.inDesiredState)
