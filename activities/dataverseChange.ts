@@ -278,7 +278,8 @@ export async function buildPlan(
     const cascade = current
       ? cascadesOnto(index, table, current, label, deleted, plan, op.op)
       : { problems: [], deletedBy: undefined, cascadeFrom: undefined };
-    problems.push(...cascade.problems);
+    // A record already as desired is not written, so what happens to it first does not matter.
+    if (!inDesiredState) problems.push(...cascade.problems);
     // Later operations may refer to this record, gone by this delete or with an earlier one.
     const gone = cascade.deletedBy
       ? { operation: cascade.deletedBy.operation, label: `${cascade.deletedBy.label} and with it ${label}` }

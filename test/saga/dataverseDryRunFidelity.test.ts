@@ -20,6 +20,7 @@ afterAll(async () => app?.close());
 interface Output {
   problems?: PlanProblem[];
   wouldFail?: boolean;
+  atomicFallback?: string;
 }
 
 async function run(input: unknown) {
@@ -124,6 +125,8 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
       });
       expect(dry.status.runtimeStatus).toBe('Completed');
       expect(dry.output).toMatchObject({ wouldFail: false, problems: [] });
+      // The dry run says it would not be one changeset, as the real run's status does.
+      expect(dry.output.atomicFallback !== undefined).toBe(atomic);
 
       const { person, company, operations } = await scenario(`Real${atomic}`);
       const real = await run({ atomic, operations });
