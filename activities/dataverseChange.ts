@@ -22,11 +22,13 @@ import {
   checkOperationData,
   deterministicId,
   diffFields,
+  recordLabel,
   withLookups,
   writableAttributes,
   type DataverseClient,
   type DataverseMetadata,
   type LookupReference,
+  type TableMetadata,
 } from '../lib/dataverse';
 import type { DataverseRecordRef } from '../lib/contracts/responses';
 import type { UndoAction } from '../lib/rollback';
@@ -53,6 +55,11 @@ export interface PlannedOperation {
   data?: Record<string, unknown>;
   /** What the write would be refused for (checked against the table's metadata); empty when nothing. */
   problems?: PlanProblem[];
+  /**
+   * An earlier operation deletes the record this one's `attribute` refers to, and Dataverse then
+   * clears that lookup: the record changes between the plan and this write.
+   */
+  cascadeFrom?: { operation: number; attribute: string };
 }
 
 export class ChangeError extends CodedError<
@@ -108,7 +115,20 @@ async function checkLookups(
       continue;
     }
     if (created.has(`${ref.entitySet}(${ref.id})`)) continue;
-    const exists = await records.get(ref.entitySet, ref.id, [target.primaryIdAttribute]);
+    let exists: DataverseRecord | undefined;
+    try {
+      exists = await records.get(ref.entitySet, ref.id, [target.primaryIdAttribute]);
+    } catch (err) {
+      // Without read privilege on the table the plan cannot tell, and Dataverse refuses the write.
+      if (!(err instanceof DataverseError && err.isForbidden)) throw err;
+      problems.push({
+        operation: ref.operation,
+        field: ref.field,
+        code: 'LOOKUP_TARGET_UNREADABLE',
+        message: `'${ref.field}' points at ${where}, which this app may not read (no read privilege on ${target.logicalName})`,
+      });
+      continue;
+    }
     if (!exists)
       problems.push({
         operation: ref.operation,
@@ -118,6 +138,58 @@ async function checkLookups(
       });
   }
   return problems;
+}
+
+/** A record an earlier operation deletes (or Dataverse deletes with it), by `logicalName|id`. */
+interface Deleted {
+  /** The operation whose delete takes it away. */
+  operation: number;
+  /** What that operation deletes, as a person reads it: `account "Contoso" (1a2b3c4d…)`. */
+  label: string;
+}
+
+/**
+ * What an earlier delete of this change does to the record `current` (its lookups, as read by the
+ * plan), per relationship (CascadeConfiguration.Delete): Cascade deletes it too, so writing it would
+ * find nothing (a problem of this operation); Restrict refuses the earlier delete (a problem of that
+ * one); RemoveLink, or a behaviour the metadata does not say, clears its lookup, a write of Dataverse's
+ * own that moves its etag on, so it cannot go in one changeset after that delete (`cascadeFrom`).
+ */
+function cascadesOnto(
+  index: number,
+  table: TableMetadata,
+  current: DataverseRecord,
+  label: string,
+  deleted: Map<string, Deleted>,
+  plan: PlannedOperation[],
+  verb: string,
+): { problems: PlanProblem[]; deletedBy?: Deleted; cascadeFrom?: PlannedOperation['cascadeFrom'] } {
+  const problems: PlanProblem[] = [];
+  for (const nav of Object.values(table.navigation)) {
+    const value = current[`_${nav.attribute}_value`];
+    const gone = typeof value === 'string' ? deleted.get(`${nav.target}|${value.toLowerCase()}`) : undefined;
+    if (!gone) continue;
+    const by = `operation #${gone.operation + 1} deletes ${gone.label}`;
+    if (nav.onDelete === 'Cascade') {
+      problems.push({
+        operation: index,
+        field: nav.attribute,
+        code: 'DELETED_BY_CASCADE',
+        message: `${by}, which '${nav.attribute}' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to ${verb}`,
+      });
+      return { problems, deletedBy: gone };
+    }
+    if (nav.onDelete === 'Restrict') {
+      plan[gone.operation].problems?.push({
+        operation: gone.operation,
+        code: 'DELETE_RESTRICTED',
+        message: `${label} (operation #${index + 1}) refers to ${gone.label} through '${nav.attribute}', and Dataverse refuses to delete a record that is referred to so (the relationship restricts deletes)`,
+      });
+      continue;
+    }
+    return { problems, cascadeFrom: { operation: gone.operation, attribute: nav.attribute } };
+  }
+  return { problems };
 }
 
 /**
@@ -170,6 +242,7 @@ export async function buildPlan(
   const plan: PlannedOperation[] = [];
   /** Records earlier operations create, as `set(id)`: a later lookup to them is fine. */
   const created = new Set<string>();
+  const deleted = new Map<string, Deleted>();
   for (const [index, op] of operations.entries()) {
     const table = await metadata.table(op.table);
     if (!table)
@@ -209,6 +282,20 @@ export async function buildPlan(
       op.op === 'delete' ? false : current !== undefined && Object.keys(changes).length === 0;
     const recordId = (current?.[primaryId] as string | undefined) ?? id;
     if (creating && recordId) created.add(`${op.table}(${recordId.toLowerCase()})`);
+    const name = nameOf(current ?? op.data, table.primaryNameAttribute);
+    const label = recordLabel({ table: op.table, entity: table.logicalName, id: recordId, name });
+    const cascade = current
+      ? cascadesOnto(index, table, current, label, deleted, plan, op.op)
+      : { problems: [], deletedBy: undefined, cascadeFrom: undefined };
+    // A record already as desired is not written, so what happens to it first does not matter.
+    if (!inDesiredState) problems.push(...cascade.problems);
+    // Later operations may refer to this record, gone by this delete or with an earlier one.
+    const gone = cascade.deletedBy
+      ? { operation: cascade.deletedBy.operation, label: `${cascade.deletedBy.label} and with it ${label}` }
+      : op.op === 'delete'
+        ? { operation: index, label }
+        : undefined;
+    if (gone && recordId) deleted.set(`${table.logicalName}|${recordId.toLowerCase()}`, gone);
     plan.push({
       index,
       op: op.op,
@@ -216,7 +303,7 @@ export async function buildPlan(
       entity: table.logicalName,
       primaryIdAttribute: primaryId,
       primaryNameAttribute: table.primaryNameAttribute,
-      name: nameOf(current ?? op.data, table.primaryNameAttribute),
+      name,
       id: recordId,
       key: op.key,
       exists: current !== undefined,
@@ -225,6 +312,7 @@ export async function buildPlan(
       inDesiredState,
       data: op.data,
       problems,
+      ...(cascade.cascadeFrom ? { cascadeFrom: cascade.cascadeFrom } : {}),
     });
   }
   return plan;

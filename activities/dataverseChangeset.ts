@@ -26,6 +26,7 @@ import {
   type BatchWrite,
   type BatchWriteResult,
   type DataverseClient,
+  type DataverseError,
   type DataverseOperation,
   type DataverseMetadata,
   type DataverseRecord,
@@ -60,11 +61,20 @@ export interface BatchedPlan {
   images: BeforeImage[];
 }
 
-/** Records read up front; one not read then (there should be none) is read on its own. */
-function prefetched(client: DataverseClient, found: Map<string, DataverseRecord | undefined>): RecordSource {
+/**
+ * Records read up front; one not read then (there should be none) is read on its own. A read refused
+ * up front fails when asked for, as a GET of its own would.
+ */
+function prefetched(
+  client: DataverseClient,
+  found: Map<string, DataverseRecord | undefined>,
+  refused: Map<string, DataverseError>,
+): RecordSource {
   return {
     get: async (entitySet, key, select) => {
       const k = recordKeyOf(entitySet, key);
+      const refusal = refused.get(k);
+      if (refusal) throw refusal;
       if (found.has(k)) return found.get(k);
       return client.tryRetrieve(entitySet, key, {
         ...(select?.length ? { select } : {}),
@@ -74,7 +84,11 @@ function prefetched(client: DataverseClient, found: Map<string, DataverseRecord 
   };
 }
 
-/** Every record a plan will read: the operations' targets and the records their lookups point at. */
+/**
+ * Every record a plan will read: the operations' targets and the records their lookups point at,
+ * only where the lookup may point at that table (the plan does not read the others, and reading them
+ * could fail for want of a privilege the change never needs).
+ */
 async function planTargets(
   instanceId: string,
   operations: DataverseOperation[],
@@ -93,7 +107,11 @@ async function planTargets(
       creating: false,
       key: op.key,
     });
-    for (const ref of lookups) targets.push({ entitySet: ref.entitySet, key: ref.id });
+    for (const ref of lookups) {
+      const target = await metadata.table(ref.entitySet);
+      if (target && ref.targets.includes(target.logicalName))
+        targets.push({ entitySet: ref.entitySet, key: ref.id });
+    }
   }
   return targets;
 }
@@ -109,8 +127,14 @@ export const planChangeset = defineActivity<
 >('dataverseChange_planBatched', async ({ instanceId, operations }) => {
   const client = services().dataverse(instanceId);
   const metadata = services().metadata(instanceId);
-  const found = await readRecords(client, await planTargets(instanceId, operations), LOOKUP_ANNOTATIONS);
-  const plan = await buildPlan(instanceId, operations, metadata, prefetched(client, found));
+  const refused = new Map<string, DataverseError>();
+  const found = await readRecords(
+    client,
+    await planTargets(instanceId, operations),
+    LOOKUP_ANNOTATIONS,
+    refused,
+  );
+  const plan = await buildPlan(instanceId, operations, metadata, prefetched(client, found, refused));
   const images: BeforeImage[] = [];
   for (const p of plan.filter((planned) => !planned.inDesiredState)) {
     const target = operationTarget(instanceId, p.index, operations[p.index]);

@@ -42,6 +42,8 @@ export interface DataverseChangeResult {
   /** A dry run: what the plan found the writes would be refused for, and whether any would be. */
   problems?: PlanProblem[];
   wouldFail?: boolean;
+  /** A dry run of an atomic change that would go operation by operation instead: why. */
+  atomicFallback?: string;
   results?: ApplyResult[];
   rollbackPointId?: string;
 }
@@ -160,7 +162,15 @@ export const dataverseChange = defineOrchestration(
       : { plan: yield* call(context, planChange, { instanceId, operations: input.operations }), images: [] };
     const problems = plan.flatMap((p) => p.problems ?? []);
     const wouldFail = problems.length > 0;
-    if (input.dryRun) return { dryRun: true, plan, problems, wouldFail } satisfies DataverseChangeResult;
+    const fit = atomicWanted ? changesetFit(plan) : undefined;
+    if (input.dryRun)
+      return {
+        dryRun: true,
+        plan,
+        problems,
+        wouldFail,
+        ...(fit && !fit.fits ? { atomicFallback: fit.reason } : {}),
+      } satisfies DataverseChangeResult;
     // Refused before any write: a plan that finds problems would only end in compensation.
     if (wouldFail && !input.skipPlanChecks)
       throw new PlanInvalidError(
@@ -168,7 +178,6 @@ export const dataverseChange = defineOrchestration(
         plan.map((p) => p.table),
       );
 
-    const fit = atomicWanted ? changesetFit(plan) : undefined;
     const atomic = fit?.fits === true;
     const saga = new Saga(context, 'dataverseChange');
     saga.annotate({

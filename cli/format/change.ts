@@ -46,6 +46,7 @@ export interface ChangeOutput {
   rollbackPointId?: string;
   problems?: PlanProblem[];
   wouldFail?: boolean;
+  atomicFallback?: string;
 }
 
 /** The output of a dataverseChange, when `output` is one. */
@@ -122,6 +123,8 @@ export function dryRunText(output: ChangeOutput): string[] {
   if (output.wouldFail || problems.length)
     lines.push(`Problems: ${problems.length}; this change would fail. Fix the input before running it.`);
   else lines.push('No problems found: the change can run.');
+  if (output.atomicFallback)
+    lines.push(`It would run operation by operation, not as one changeset: ${output.atomicFallback}.`);
   return lines;
 }
 

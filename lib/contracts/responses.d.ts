@@ -94,7 +94,8 @@ export interface InstancePage {
 /**
  * What the write of one operation would be refused for, found by the plan against the table's
  * metadata: `UNKNOWN_COLUMN`, `READ_ONLY`, `WRONG_TYPE`, `TOO_LONG`, `OUT_OF_RANGE`, `NOT_IN_OPTION_SET`,
- * `REQUIRED_MISSING`, `LOOKUP_TARGET_NOT_FOUND`, ...
+ * `REQUIRED_MISSING`, `LOOKUP_TARGET_NOT_FOUND`, `LOOKUP_TARGET_UNREADABLE`, `DELETED_BY_CASCADE`,
+ * `DELETE_RESTRICTED`, ...
  */
 export interface PlanProblem {
   /** The operation's index in the change (0-based; shown to people as #index+1). */

@@ -16,6 +16,8 @@ export interface PlannedWrite {
   key?: AlternateKey;
   name?: string;
   inDesiredState: boolean;
+  /** An earlier operation's delete makes Dataverse clear this record's lookup `attribute` first. */
+  cascadeFrom?: { operation: number; attribute: string };
 }
 
 export type ChangesetFit = { fits: true; writes: number } | { fits: false; writes: number; reason: string };
@@ -29,7 +31,8 @@ function recordKey(p: PlannedWrite): string {
  * Whether the writes of a plan can go as one changeset: at most MAX_BATCH_OPERATIONS of them, and no
  * record written twice (each write carries the etag the plan read as If-Match, which a first write of
  * the same record in the changeset would already have changed; the per-operation saga re-reads
- * between writes instead).
+ * between writes instead), and for the same reason no record that Dataverse itself changes first, as
+ * the cascade of an earlier delete.
  */
 export function changesetFit(plan: PlannedWrite[]): ChangesetFit {
   const writes = plan.filter((p) => !p.inDesiredState);
@@ -50,6 +53,12 @@ export function changesetFit(plan: PlannedWrite[]): ChangesetFit {
         reason: `operations #${earlier.index + 1} and #${p.index + 1} write the same record (${recordLabel(p)}), which one changeset cannot do`,
       };
     first.set(key, p);
+    if (p.cascadeFrom)
+      return {
+        fits: false,
+        writes: writes.length,
+        reason: `operation #${p.cascadeFrom.operation + 1} deletes the record that ${recordLabel(p)} refers to through '${p.cascadeFrom.attribute}', and Dataverse then clears that lookup, so operation #${p.index + 1} would find the record changed inside one changeset`,
+      };
   }
   return { fits: true, writes: writes.length };
 }

@@ -45,6 +45,11 @@ export class DataverseError extends Error {
     return this.statusCode === 404;
   }
 
+  /** The caller lacks a privilege the request needs (e.g. read on the table). */
+  get isForbidden(): boolean {
+    return this.statusCode === 403;
+  }
+
   get isConflict(): boolean {
     return this.statusCode === 412 || this.code === DataverseErrorCodes.concurrencyMismatch;
   }

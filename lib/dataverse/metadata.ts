@@ -36,8 +36,12 @@ export interface TableMetadata {
   primaryIdAttribute: string;
   primaryNameAttribute?: string;
   columns: Record<string, ColumnMetadata>;
-  /** `<navigation>@odata.bind`: the lookup column a navigation property sets and the table it points at. */
-  navigation: Record<string, { attribute: string; target: string }>;
+  /**
+   * `<navigation>@odata.bind`: the lookup column a navigation property sets, the table it points at,
+   * and what deleting the record it points at does to this one (CascadeConfiguration.Delete: Cascade
+   * deletes it too, RemoveLink clears the lookup, Restrict refuses the delete; unknown when not read).
+   */
+  navigation: Record<string, { attribute: string; target: string; onDelete?: string }>;
   keys: { name: string; attributes: string[] }[];
 }
 
@@ -72,6 +76,7 @@ const entitySchema = z.object({
         ReferencingAttribute: z.string(),
         ReferencedEntity: z.string(),
         ReferencingEntityNavigationPropertyName: z.string(),
+        CascadeConfiguration: z.object({ Delete: z.string().nullish() }).nullish(),
       }),
     )
     .default([]),
@@ -153,7 +158,7 @@ export class DataverseMetadata {
   private async read(entitySet: string, options: CallOptions): Promise<TableMetadata | undefined> {
     const filter = encodeURIComponent(`EntitySetName eq '${entitySet.replace(/'/g, "''")}'`);
     const relationships =
-      'ManyToOneRelationships($select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName)';
+      'ManyToOneRelationships($select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName,CascadeConfiguration)';
     const body = z
       .object({ value: z.array(entitySchema) })
       .parse(
@@ -185,6 +190,7 @@ export class DataverseMetadata {
       navigation[r.ReferencingEntityNavigationPropertyName] = {
         attribute: r.ReferencingAttribute,
         target: r.ReferencedEntity,
+        ...(r.CascadeConfiguration?.Delete ? { onDelete: r.CascadeConfiguration.Delete } : {}),
       };
     return {
       logicalName: entity.LogicalName,

@@ -21,7 +21,10 @@ export type PlanProblemCode =
   | 'OUT_OF_RANGE'
   | 'NOT_IN_OPTION_SET'
   | 'REQUIRED_MISSING'
-  | 'LOOKUP_TARGET_NOT_FOUND';
+  | 'LOOKUP_TARGET_NOT_FOUND'
+  | 'LOOKUP_TARGET_UNREADABLE'
+  | 'DELETED_BY_CASCADE'
+  | 'DELETE_RESTRICTED';
 
 /** A lookup binding to resolve against Dataverse: `field` points at `entitySet(id)`. */
 export interface LookupReference {

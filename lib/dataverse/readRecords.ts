@@ -1,10 +1,13 @@
 /**
  * Many records read in as few `$batch` calls of GETs as Dataverse allows (1,000 reads each), with
  * continue-on-error so a record that does not exist (404) is an answer, not the end of the batch.
- * Any other failed read, or one the answer leaves out, is thrown. Read only: it never writes.
+ * Any other failed read, or one the answer leaves out, is thrown, except that a read refused for want
+ * of a read privilege (403) is handed back in `refused` when the caller asks for it (a plan lists it as
+ * a problem of the operation that needs the record). Read only: it never writes.
  */
 import { MAX_BATCH_OPERATIONS, type BatchRead } from './batch';
 import type { DataverseClient, DataverseRecord } from './client';
+import type { DataverseError } from './errors';
 import type { RecordKey } from './keys';
 
 export interface RecordTarget {
@@ -22,6 +25,7 @@ export async function readRecords(
   client: DataverseClient,
   targets: RecordTarget[],
   annotations?: string,
+  refused?: Map<string, DataverseError>,
 ): Promise<Map<string, DataverseRecord | undefined>> {
   const found = new Map<string, DataverseRecord | undefined>();
   const all = [...new Map(targets.map((t) => [recordKeyOf(t.entitySet, t.key), t])).values()];
@@ -34,6 +38,11 @@ export async function readRecords(
     }));
     const answer = await client.executeBatch({ reads, continueOnError: true });
     answer.reads.forEach((r, i) => {
+      const key = recordKeyOf(chunk[i].entitySet, chunk[i].key);
+      if (r.error?.isForbidden && refused) {
+        refused.set(key, r.error);
+        return;
+      }
       if (r.error && !r.error.isNotFound) throw r.error;
       // A read left out of the answer says nothing of its record: taking it for missing would turn an
       // undo into "set every field to null".
@@ -41,7 +50,7 @@ export async function readRecords(
         throw new Error(
           `Dataverse answered the $batch without running the read of ${chunk[i].entitySet} #${i + 1}; nothing can be concluded about that record.`,
         );
-      found.set(recordKeyOf(chunk[i].entitySet, chunk[i].key), r.record);
+      found.set(key, r.record);
     });
   }
   return found;

@@ -187,6 +187,13 @@ export function faultBody(status: number): DataverseErrorBody {
   if (status === 412) return concurrencyMismatch().body();
   if (status === 404)
     return { error: { code: ErrorCodes.objectDoesNotExist, message: 'The specified object was not found.' } };
+  if (status === 403)
+    return {
+      error: {
+        code: ErrorCodes.privilegeDenied,
+        message: 'Principal user is missing a privilege this request needs.',
+      },
+    };
   if (status >= 500) return unexpected().body();
   return { error: { code: ErrorCodes.invalidArgument, message: 'Invalid argument.' } };
 }

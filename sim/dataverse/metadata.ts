@@ -127,6 +127,8 @@ export function manyToOneMetadata(catalog: Catalog, table: TableDef): MetadataOb
       ReferencingEntity: table.logicalName,
       ReferencingAttribute: attribute.logicalName,
       ReferencingEntityNavigationPropertyName: target.navigationProperty,
+      // Only the delete behaviour is simulated, so only it is described.
+      CascadeConfiguration: { Delete: target.cascadeDelete ?? 'RemoveLink' },
     })),
   );
 }

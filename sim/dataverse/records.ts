@@ -21,7 +21,14 @@ import { isGuid, newId, normalizeGuid } from './ids';
 import { parsePath, type KeySpec, type KeyValue } from './odata/path';
 import type { Catalog } from './schema/catalog';
 import type { AttributeDef, TableDef } from './schema/types';
-import { lookupTypeColumn, type SqlFragment, type SqlValue, type Store, type StoredRow } from './store';
+import {
+  lookupTypeColumn,
+  quote,
+  type SqlFragment,
+  type SqlValue,
+  type Store,
+  type StoredRow,
+} from './store';
 import { formatDateTime, toStorage } from './values';
 
 export interface Caller {
@@ -356,17 +363,61 @@ export class Records {
     return row;
   }
 
+  /**
+   * Deletes a record and, as Dataverse does within the same transaction, applies each relationship's
+   * delete behaviour to the records that refer to it: deletes them too (Cascade, and so on down) or
+   * clears their lookup (RemoveLink, which is an update of theirs: a new versionnumber and etag).
+   */
   delete(table: TableDef, existing: StoredRow, context: OperationContext): void {
+    const now = this.now();
+    const events: ChangeEvent[] = [];
+    this.store.transaction(() => this.deleteWithCascade(table, existing, context, now, events));
+    for (const event of events) this.emit(event);
+  }
+
+  private deleteWithCascade(
+    table: TableDef,
+    existing: StoredRow,
+    context: OperationContext,
+    now: number,
+    events: ChangeEvent[],
+  ): void {
     const id = String(existing[table.primaryIdAttribute]);
-    this.store.delete(table, id);
-    this.emit({
-      message: 'Delete',
-      table,
-      id,
-      target: { [table.primaryIdAttribute]: id },
-      pre: existing,
-      context,
-      at: this.now(),
-    });
+    // Removed first, so a cycle of references ends here instead of coming back to it.
+    if (!this.store.delete(table, id)) return;
+    const target = { [table.primaryIdAttribute]: id };
+    events.push({ message: 'Delete', table, id, target, pre: existing, context, at: now });
+    for (const referring of this.catalog.tables)
+      for (const attribute of referring.attributes)
+        for (const lookup of attribute.targets ?? []) {
+          if (lookup.entity !== table.logicalName) continue;
+          const column = attribute.logicalName;
+          const where: SqlFragment = {
+            sql: `${quote(column)} = ? AND ${quote(lookupTypeColumn(column))} = ?`,
+            params: [id, table.logicalName],
+          };
+          for (const row of this.store.select(referring, where, [], -1, 0)) {
+            if (lookup.cascadeDelete === 'Cascade') {
+              this.deleteWithCascade(referring, row, context, now, events);
+              continue;
+            }
+            const rowId = String(row[referring.primaryIdAttribute]);
+            const changes: StoredRow = { [column]: null, [lookupTypeColumn(column)]: null };
+            this.stamp(referring, changes, false, context, now);
+            this.store.update(referring, rowId, changes);
+            const post = this.store.get(referring, rowId) as StoredRow;
+            const written = { ...changes, [referring.primaryIdAttribute]: rowId };
+            events.push({
+              message: 'Update',
+              table: referring,
+              id: rowId,
+              target: written,
+              pre: row,
+              post,
+              context,
+              at: now,
+            });
+          }
+        }
   }
 }

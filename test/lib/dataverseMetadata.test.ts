@@ -42,7 +42,7 @@ function countingClient(): { client: DataverseClient; calls: string[] } {
 }
 
 describe('reading a table definition', () => {
-  it('gives names, keys and, per column, type, required level, writability, length, range, options and targets', async () => {
+  it('gives names, keys and, per column, type, required level, writability, length, range, options and targets, and what deleting a target does', async () => {
     const { client } = countingClient();
     const metadata = new DataverseMetadata(client, new MemoryCache(), 60_000);
     const account = await metadata.table('accounts');
@@ -66,6 +66,7 @@ describe('reading a table definition', () => {
     expect(account?.navigation.primarycontactid).toEqual({
       attribute: 'primarycontactid',
       target: 'contact',
+      onDelete: 'RemoveLink',
     });
     expect(account?.columns.statecode.options?.map((o) => o.value)).toEqual([0, 1]);
 
@@ -74,6 +75,7 @@ describe('reading a table definition', () => {
     expect(contact?.navigation.parentcustomerid_account).toEqual({
       attribute: 'parentcustomerid',
       target: 'account',
+      onDelete: 'Cascade',
     });
     expect(contact?.columns.birthdate).toMatchObject({ type: 'DateTime', format: 'DateOnly' });
   });

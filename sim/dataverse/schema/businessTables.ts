@@ -13,8 +13,8 @@ const regarding = {
   displayName: 'Regarding',
   type: 'Lookup' as const,
   targets: [
-    { entity: 'contact', navigationProperty: 'regardingobjectid_contact' },
-    { entity: 'account', navigationProperty: 'regardingobjectid_account' },
+    { entity: 'contact', navigationProperty: 'regardingobjectid_contact', cascadeDelete: 'Cascade' as const },
+    { entity: 'account', navigationProperty: 'regardingobjectid_account', cascadeDelete: 'Cascade' as const },
   ],
 };
 
@@ -67,8 +67,9 @@ export const contactTable: TableInput = {
       displayName: 'Company Name',
       type: 'Lookup',
       targets: [
-        { entity: 'account', navigationProperty: 'parentcustomerid_account' },
-        { entity: 'contact', navigationProperty: 'parentcustomerid_contact' },
+        // Parental, as in Dataverse: deleting the company deletes its contacts.
+        { entity: 'account', navigationProperty: 'parentcustomerid_account', cascadeDelete: 'Cascade' },
+        { entity: 'contact', navigationProperty: 'parentcustomerid_contact', cascadeDelete: 'Cascade' },
       ],
     },
   ],

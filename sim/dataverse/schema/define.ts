@@ -8,6 +8,7 @@
 import { stableId } from '../ids';
 import {
   ATTRIBUTE_TYPES,
+  CASCADE_DELETE,
   NUMERIC_TYPES,
   REQUIRED_LEVELS,
   type AttributeDef,
@@ -135,6 +136,12 @@ function checkName(where: string, value: unknown, pattern: RegExp = NAME): strin
   return value;
 }
 
+function checkCascade(where: string, target: LookupTarget): LookupTarget['cascadeDelete'] {
+  if (!CASCADE_DELETE.includes(target.cascadeDelete as (typeof CASCADE_DELETE)[number]))
+    fail(`${where}.cascadeDelete`, `must be one of ${CASCADE_DELETE.join(', ')}`);
+  return target.cascadeDelete;
+}
+
 function defineAttribute(where: string, input: AttributeInput): AttributeDef {
   const logicalName = checkName(`${where}.logicalName`, input.logicalName);
   if (!ATTRIBUTE_TYPES.includes(input.type)) {
@@ -152,6 +159,7 @@ function defineAttribute(where: string, input: AttributeInput): AttributeDef {
         t.navigationProperty,
         NAV_NAME,
       ),
+      ...(t.cascadeDelete === undefined ? {} : { cascadeDelete: checkCascade(`${where}.targets[${i}]`, t) }),
     }));
   }
   let options: OptionDef[] | undefined;

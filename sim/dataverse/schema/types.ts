@@ -35,11 +35,22 @@ export type RequiredLevel = (typeof REQUIRED_LEVELS)[number];
 /** The column types that carry a MinValue and MaxValue. */
 export const NUMERIC_TYPES: readonly AttributeType[] = ['Integer', 'BigInt', 'Decimal', 'Double', 'Money'];
 
+/**
+ * What deleting a referenced record does to the records that refer to it (the relationship's
+ * CascadeConfiguration.Delete): delete them too (parental), or clear their lookup (referential, the
+ * default of a new lookup). Restrict (refuse the delete) is not simulated.
+ */
+export const CASCADE_DELETE = ['Cascade', 'RemoveLink'] as const;
+
+export type CascadeDelete = (typeof CASCADE_DELETE)[number];
+
 export interface LookupTarget {
   /** Logical name of the referenced table. */
   entity: string;
   /** Single-valued navigation property used with `@odata.bind` (case-sensitive, as in Dataverse). */
   navigationProperty: string;
+  /** On delete of the referenced record; default RemoveLink. */
+  cascadeDelete?: CascadeDelete;
 }
 
 export interface OptionDef {

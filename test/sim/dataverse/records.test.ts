@@ -380,4 +380,36 @@ describe('delete', () => {
     await client.deleteRecord({ collection: 'accounts', key: "accountnumber='DEL-1'" });
     expect((await call(sim, "accounts(accountnumber='DEL-1')")).status).toBe(404);
   });
+
+  it("applies each referring relationship's CascadeConfiguration.Delete, as its metadata says", async () => {
+    const created = async (set: string, body: object): Promise<string> =>
+      idFromEntityId((await call(sim, set, { method: 'POST', body })).headers.get('odata-entityid'));
+    const person = await created('contacts', { lastname: 'Referred' });
+    const company = await created('accounts', {
+      name: 'Referring',
+      'primarycontactid@odata.bind': `/contacts(${person})`,
+    });
+    const employee = await created('contacts', {
+      lastname: 'Employed',
+      'parentcustomerid_account@odata.bind': `/accounts(${company})`,
+    });
+    const relationships = (
+      await call(sim, "EntityDefinitions(LogicalName='account')?$expand=ManyToOneRelationships")
+    ).json.ManyToOneRelationships as { ReferencingAttribute: string; CascadeConfiguration: unknown }[];
+    expect(
+      relationships.find((r) => r.ReferencingAttribute === 'primarycontactid')?.CascadeConfiguration,
+    ).toEqual({ Delete: 'RemoveLink' });
+    const companyBefore = (await call(sim, `accounts(${company})`)).json;
+
+    // Referential (RemoveLink): the account stays, its lookup is cleared, and that is a write of its own.
+    expect((await call(sim, `contacts(${person})`, { method: 'DELETE' })).status).toBe(204);
+    const companyAfter = (await call(sim, `accounts(${company})`)).json;
+    expect(companyBefore._primarycontactid_value).toBe(person);
+    expect(companyAfter._primarycontactid_value).toBeNull();
+    expect(companyAfter['@odata.etag']).not.toBe(companyBefore['@odata.etag']);
+
+    // Parental (Cascade): deleting the company deletes its contacts.
+    expect((await call(sim, `accounts(${company})`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(sim, `contacts(${employee})`)).status).toBe(404);
+  });
 });

@@ -1,0 +1,180 @@
+/**
+ * A dry run of a Dataverse change fails exactly when the real run would, atomic or operation by
+ * operation: a lookup to a table the app may not read, and an earlier delete whose cascade reaches a
+ * record a later operation writes. Each case is run four times on fresh records (dry and real, with
+ * atomic true and false) against the app on the local host and the Dataverse simulator.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanProblem } from '../../lib/contracts/responses';
+import type { SagaStatus } from '../../lib/saga';
+import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+import { startOrchestration, waitFor } from '../support/durable';
+
+let app: AppUnderTest;
+beforeAll(async () => {
+  app = await startAppWithDataverse();
+});
+afterEach(() => app.sim.faults.clear());
+afterAll(async () => app?.close());
+
+interface Output {
+  problems?: PlanProblem[];
+  wouldFail?: boolean;
+  atomicFallback?: string;
+}
+
+async function run(input: unknown) {
+  const instanceId = await startOrchestration(app.host, 'dataverseChange', input);
+  const status = await waitFor(app.host, instanceId, undefined, 30_000);
+  return { status, output: status.output as Output, saga: status.customStatus as SagaStatus | null };
+}
+
+async function created(table: string, data: Record<string, unknown>): Promise<string> {
+  return String((await app.dataverse.create(table, data)).id);
+}
+
+const ATOMIC = [true, false];
+
+describe('a lookup to a table the app may not read (403)', () => {
+  /** Every read of `path` is refused as Dataverse refuses a read without the privilege. */
+  const unreadable = (path: string) =>
+    app.sim.faults.add({ method: 'GET', path, kind: 'status', status: 403, count: 1000 });
+
+  async function verdicts(tag: string, bind: string) {
+    const operations = [
+      {
+        op: 'create',
+        table: 'contacts',
+        data: { lastname: `${tag} Bound`, 'parentcustomerid_account@odata.bind': bind },
+      },
+    ];
+    const dry = await Promise.all(ATOMIC.map((atomic) => run({ dryRun: true, atomic, operations })));
+    const real = await Promise.all(ATOMIC.map((atomic) => run({ atomic, operations })));
+    const written = [];
+    for await (const c of app.dataverse.query('contacts', { filter: `lastname eq '${tag} Bound'` }))
+      written.push(c);
+    return { dry, real, written };
+  }
+
+  function expectSameVerdict(
+    { dry, real, written }: Awaited<ReturnType<typeof verdicts>>,
+    code: string,
+    message: string,
+  ) {
+    for (const { status, output } of dry) {
+      expect(status.runtimeStatus).toBe('Completed');
+      expect(output.wouldFail).toBe(true);
+      expect(output.problems).toEqual([
+        { operation: 0, field: 'parentcustomerid_account@odata.bind', code, message },
+      ]);
+    }
+    for (const { status, saga } of real) {
+      expect(status.runtimeStatus).toBe('Failed');
+      expect(String(status.output)).toContain(
+        '[PLAN_INVALID] This change would fail, so nothing was written.',
+      );
+      expect(String(status.output)).toContain(message);
+      expect(saga?.steps ?? []).toEqual([]);
+    }
+    expect(written).toEqual([]);
+  }
+
+  it('on a table the lookup can refer to is LOOKUP_TARGET_UNREADABLE, dry or real, atomic or not', async () => {
+    const account = await created('accounts', { name: 'Secret BV' });
+    unreadable(`accounts\\(${account}\\)`);
+    expectSameVerdict(
+      await verdicts('Unreadable', `/accounts(${account})`),
+      'LOOKUP_TARGET_UNREADABLE',
+      `'parentcustomerid_account@odata.bind' points at accounts(${account}), which this app may not read (no read privilege on account)`,
+    );
+  });
+
+  it('on a table the lookup cannot refer to is LOOKUP_TARGET_NOT_FOUND, dry or real, atomic or not', async () => {
+    const user = app.sim.identity.userId;
+    unreadable('systemusers\\(');
+    expectSameVerdict(
+      await verdicts('Misbound', `/systemusers(${user})`),
+      'LOOKUP_TARGET_NOT_FOUND',
+      `'parentcustomerid_account@odata.bind' points at systemusers(${user}), but it can only refer to account`,
+    );
+  });
+});
+
+describe('an earlier delete that Dataverse cascades onto a record a later operation writes', () => {
+  it('clearing its lookup (RemoveLink): passes dry, and the real run goes operation by operation and says why', async () => {
+    const scenario = async (tag: string) => {
+      const person = await created('contacts', { lastname: `${tag} Primary` });
+      const company = await created('accounts', {
+        name: `${tag} Linked BV`,
+        'primarycontactid@odata.bind': `/contacts(${person})`,
+      });
+      return {
+        person,
+        company,
+        operations: [
+          { op: 'delete', table: 'contacts', id: person },
+          { op: 'update', table: 'accounts', id: company, data: { telephone1: '555-0199' } },
+        ],
+      };
+    };
+    for (const atomic of ATOMIC) {
+      const dry = await run({
+        dryRun: true,
+        atomic,
+        operations: (await scenario(`Dry${atomic}`)).operations,
+      });
+      expect(dry.status.runtimeStatus).toBe('Completed');
+      expect(dry.output).toMatchObject({ wouldFail: false, problems: [] });
+      // The dry run says it would not be one changeset, as the real run's status does.
+      expect(dry.output.atomicFallback !== undefined).toBe(atomic);
+
+      const { person, company, operations } = await scenario(`Real${atomic}`);
+      const real = await run({ atomic, operations });
+      expect(real.status.runtimeStatus).toBe('Completed');
+      expect(real.saga?.details).toMatchObject({ atomic: false });
+      if (atomic)
+        expect(real.saga?.details?.atomicFallback).toBe(
+          `operation #1 deletes the record that account "Real${atomic} Linked BV" (${company.slice(0, 8)}…) refers to through 'primarycontactid', and Dataverse then clears that lookup, so operation #2 would find the record changed inside one changeset`,
+        );
+      expect(await app.dataverse.tryRetrieve('contacts', person)).toBeUndefined();
+      expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({
+        telephone1: '555-0199',
+        _primarycontactid_value: null,
+      });
+    }
+  });
+
+  it('deleting it too (Cascade): DELETED_BY_CASCADE, dry or real, atomic or not, and nothing is written', async () => {
+    for (const atomic of ATOMIC)
+      for (const dryRun of [true, false]) {
+        const tag = `Cascade${atomic}${dryRun}`;
+        const company = await created('accounts', { name: `${tag} Parent BV` });
+        const employee = await created('contacts', {
+          lastname: `${tag} Child`,
+          'parentcustomerid_account@odata.bind': `/accounts(${company})`,
+        });
+        const { status, output } = await run({
+          dryRun,
+          atomic,
+          operations: [
+            { op: 'delete', table: 'accounts', id: company },
+            { op: 'update', table: 'contacts', id: employee, data: { jobtitle: 'Survivor' } },
+          ],
+        });
+        const message = `operation #1 deletes account "${tag} Parent BV" (${company.slice(0, 8)}…), which 'parentcustomerid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`;
+        if (dryRun) {
+          expect(status.runtimeStatus).toBe('Completed');
+          expect(output.wouldFail).toBe(true);
+          expect(output.problems).toEqual([
+            { operation: 1, field: 'parentcustomerid', code: 'DELETED_BY_CASCADE', message },
+          ]);
+        } else {
+          expect(status.runtimeStatus).toBe('Failed');
+          expect(String(status.output)).toContain(`[PLAN_INVALID]`);
+          expect(String(status.output)).toContain(`#2 contacts.parentcustomerid: ${message}`);
+        }
+        expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ name: `${tag} Parent BV` });
+        expect(await app.dataverse.retrieve('contacts', employee)).not.toHaveProperty('jobtitle', 'Survivor');
+      }
+  });
+});
