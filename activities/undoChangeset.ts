@@ -3,6 +3,10 @@
  * deleted, fields and deleted records restored from the before-images. It reads the records first and
  * writes only what is not undone yet, so running it again changes nothing. Each undo done is recorded
  * as an UndoApplied telemetry event, as undo_action records its own.
+ *
+ * A record someone deleted since the change cannot get its fields back, and its update would make
+ * Dataverse refuse the whole changeset: it is left out, the rest is committed, and then the activity
+ * fails naming those records (RECORD_GONE), as the per-operation path fails only their compensations.
  */
 import { defineActivity } from '../lib/saga';
 import { recordEvent } from '../lib/telemetry';
@@ -16,22 +20,26 @@ import {
   recordKeyOf,
   withLookups,
   type BatchWrite,
+  type DataverseClient,
 } from '../lib/dataverse';
-import type { UndoAction } from '../lib/rollback';
+import { RecordsGoneError, type UndoAction } from '../lib/rollback';
 
 type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
 
-/** The write that undoes one action given the record as it is now; none when it is already undone. */
+/**
+ * The write that undoes one action given the record as it is now; none when it is already undone,
+ * 'gone' when the record it would write into no longer exists (the other kinds create what is absent).
+ */
 function undoWrite(
   action: RecordAction,
   current: Record<string, unknown> | undefined,
-): BatchWrite | undefined {
+): BatchWrite | 'gone' | undefined {
   switch (action.kind) {
     case 'dataverse-delete':
       return current ? { kind: 'delete', entitySet: action.table, key: action.id } : undefined;
     case 'dataverse-restore-fields':
-      // A record that is gone cannot get its fields back: the update fails and says so.
-      if (current && Object.keys(diffFields(current, action.fields)).length === 0) return undefined;
+      if (!current) return 'gone';
+      if (Object.keys(diffFields(current, action.fields)).length === 0) return undefined;
       return { kind: 'update', entitySet: action.table, key: action.id, data: action.fields, ifMatch: '*' };
     case 'dataverse-recreate':
       return current ? undefined : { kind: 'create', entitySet: action.table, data: action.record };
@@ -45,10 +53,12 @@ function undoWrite(
   }
 }
 
-export const undoChangeset = defineActivity<
-  { instanceId: string; actions: UndoAction[] },
-  { undone: number }
->('dataverseChange_undoChangeset', async ({ instanceId, actions }) => {
+export interface UndoChangesetInput {
+  instanceId: string;
+  actions: UndoAction[];
+}
+
+export async function undoActions({ instanceId, actions }: UndoChangesetInput): Promise<{ undone: number }> {
   const records = actions.filter((a): a is RecordAction => a.kind !== 'config-activate');
   if (records.length === 0) return { undone: 0 };
   const client = services().dataverse(`${instanceId}:undo`);
@@ -59,6 +69,7 @@ export const undoChangeset = defineActivity<
     LOOKUP_ANNOTATIONS,
   );
   const pending: { action: RecordAction; write: BatchWrite }[] = [];
+  const gone: RecordAction[] = [];
   for (const action of records) {
     const read = found.get(recordKeyOf(action.table, action.id));
     const binds =
@@ -69,9 +80,26 @@ export const undoChangeset = defineActivity<
     // Lookups compared as the undo writes them (bindings), or a restored one would look undone.
     const current = read && table ? await withLookups(read, table, metadata) : read;
     const write = undoWrite(action, current);
-    if (write) pending.push({ action, write });
+    if (write === 'gone') gone.push(action);
+    else if (write) pending.push({ action, write });
   }
-  if (pending.length === 0) return { undone: 0 };
+  if (pending.length > 0) await commit(instanceId, client, pending);
+  // After the rest is committed: a retry finds it undone, writes nothing and names the same records.
+  if (gone.length > 0) throw new RecordsGoneError(gone);
+  return { undone: pending.length };
+}
+
+export const undoChangeset = defineActivity<UndoChangesetInput, { undone: number }>(
+  'dataverseChange_undoChangeset',
+  undoActions,
+);
+
+/** Every pending undo in one changeset, all or nothing. */
+async function commit(
+  instanceId: string,
+  client: DataverseClient,
+  pending: { action: RecordAction; write: BatchWrite }[],
+): Promise<void> {
   const answer = await client.executeBatch({ changeset: pending.map((u) => u.write) });
   if (answer.changeset?.outcome !== 'committed')
     throw (
@@ -81,5 +109,4 @@ export const undoChangeset = defineActivity<
   // As undo_action reports each undo it does.
   for (const { action } of pending)
     recordEvent('UndoApplied', { instanceId, kind: action.kind, table: action.table });
-  return { undone: pending.length };
-});
+}

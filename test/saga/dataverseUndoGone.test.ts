@@ -1,0 +1,134 @@
+/**
+ * The undo of an atomic Dataverse change (a later step failed) when someone deleted one of the
+ * records it updated in between: that record's fields cannot be restored, and the rest must still be
+ * undone, as on the per-operation path. Against the app on the local host and the Dataverse simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { UndoChangesetInput } from '../../activities/undoChangeset';
+import { buildServices } from '../../lib/config/services';
+import { readSettings } from '../../lib/config/settings';
+import type { SagaStatus } from '../../lib/saga';
+import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
+import { getStatus, startOrchestration, waitFor } from '../support/durable';
+
+let app: AppUnderTest;
+beforeAll(async () => {
+  app = await startAppWithDataverse();
+});
+afterAll(async () => app?.close());
+
+/** What a write always bumps, and the creation time of a record deleted and re-created. */
+const BUMPED = ['@odata.etag', 'versionnumber', 'modifiedon', '_modifiedby_value', 'createdon'];
+
+/** Every record of the tables the change touches, without what any write bumps. */
+async function everything(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const table of ['contacts', 'accounts'])
+    for await (const r of app.dataverse.query(table))
+      out[`${table}:${String(r.contactid ?? r.accountid)}`] = Object.fromEntries(
+        Object.entries(r).filter(([f]) => !BUMPED.includes(f)),
+      );
+  return out;
+}
+
+async function newContact(firstname: string, lastname: string): Promise<string> {
+  return String((await app.dataverse.create('contacts', { firstname, lastname })).id);
+}
+
+interface Event {
+  EventType: number;
+  Name?: string;
+  Input?: string;
+}
+const TASK_SCHEDULED = 4;
+function scheduled(instanceId: string, name: string): Event[] {
+  return (app.host.engine.store.history(instanceId) as Event[]).filter(
+    (e) => e.EventType === TASK_SCHEDULED && e.Name === name,
+  );
+}
+
+/** Makes recording this instance's rollback point fail: its point document cannot be read. */
+async function breakRollbackPoint(instanceId: string): Promise<void> {
+  const points = buildServices(readSettings()).rollbackPoints as unknown as {
+    blobs: {
+      container: {
+        createIfNotExists(): Promise<unknown>;
+        getBlockBlobClient(n: string): { upload(b: string, l: number): Promise<unknown> };
+      };
+    };
+  };
+  await points.blobs.container.createIfNotExists();
+  await points.blobs.container.getBlockBlobClient(`points/rp-${instanceId}.json`).upload('{not json', 9);
+}
+
+describe('the undo of an atomic change, a record of it deleted before the undo', () => {
+  it('undoes every other record, and fails the compensation naming the record that is gone', async () => {
+    const [a, b, c] = [
+      await newContact('Ada', 'Gone Lovelace'),
+      await newContact('Bob', 'Kept Babbage'),
+      await newContact('Cy', 'Kept Deleted'),
+    ];
+    const operations = [
+      { op: 'create', table: 'contacts', data: { firstname: 'Grace', lastname: 'Kept Hopper' } },
+      { op: 'update', table: 'contacts', id: b, data: { jobtitle: 'Engineer' } },
+      { op: 'update', table: 'contacts', id: a, data: { jobtitle: 'Analyst' } },
+      { op: 'delete', table: 'contacts', id: c },
+      { op: 'create', table: 'accounts', data: { name: 'Kept Analytical Engines' } },
+    ];
+    const before = await everything();
+    const instanceId = 'undo-gone-1';
+    await breakRollbackPoint(instanceId);
+    // The plan's and the apply's $batch go through; the undo's read of the records waits, so that the
+    // person's delete below lands after the apply and before the undo reads.
+    app.sim.faults.add({ method: 'POST', path: '\\$batch$', kind: 'latency', latencyMs: 1500, skip: 2 });
+    await startOrchestration(app.host, 'dataverseChange', { operations }, instanceId);
+    let deleted = false;
+    const deadline = Date.now() + 10_000;
+    while (!deleted && Date.now() < deadline) {
+      const s = await getStatus(app.host, instanceId).catch(() => undefined);
+      if ((s?.customStatus as SagaStatus | null | undefined)?.phase === 'compensating') {
+        await app.dataverse.delete('contacts', a);
+        deleted = true;
+      } else await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(deleted).toBe(true);
+    const status = await waitFor(app.host, instanceId, undefined, 30_000);
+    const saga = status.customStatus as SagaStatus;
+
+    expect(status.runtimeStatus).toBe('Failed');
+    // Every other record exactly as before the change: the creates gone, the update and the delete undone.
+    const expected = { ...before };
+    delete expected[`contacts:${a}`];
+    expect(await everything()).toEqual(expected);
+    const gone = `[RECORD_GONE] contact "Ada Gone Lovelace" (${a.slice(0, 8)}…) was deleted since the change, so its fields could not be restored; everything else of the change is undone.`;
+    expect(String(status.output)).toContain("failed at step 'record rollback point'");
+    expect(String(status.output)).toContain(
+      `Compensation failed for: apply 5 operations (one changeset) (${gone})`,
+    );
+    expect(saga.phase).toBe('compensation-failed');
+    expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
+      ['apply 5 operations (one changeset)', 'compensation-failed'],
+      ['record rollback point', 'failed'],
+    ]);
+    expect(saga.steps[0].compensation?.error?.message).toBe(gone);
+
+    // Run again (as the compensation's retries do): the rest is undone already, so it only reads,
+    // writes nothing, and names the same record.
+    const [undo] = scheduled(instanceId, 'dataverseChange_undoChangeset');
+    const input = JSON.parse(String(undo.Input)) as UndoChangesetInput;
+    // The module the host loaded (a second copy would register the app's functions twice).
+    const { undoActions } = createRequire(path.resolve('package.json'))(
+      path.resolve('dist/activities/undoChangeset.js'),
+    ) as { undoActions: (i: UndoChangesetInput) => Promise<{ undone: number }> };
+    const requestsBefore = app.sim.requestCount();
+    await expect(undoActions(input)).rejects.toMatchObject({
+      code: 'RECORD_GONE',
+      statusCode: 404,
+      message: gone,
+    });
+    expect(app.sim.requestCount() - requestsBefore).toBe(1);
+    expect(await everything()).toEqual(expected);
+  });
+});
