@@ -114,7 +114,9 @@ function* applyEach(
 
 /**
  * The atomic path: every write in one changeset, as one step whose undo (should a later step fail)
- * is itself one changeset. A refused changeset wrote nothing, so nothing is compensated.
+ * is itself one changeset. A refused changeset wrote nothing, so nothing is compensated. An updated
+ * record someone deleted before the undo is left out of it and the rest undone; the compensation then
+ * fails naming that record (RECORD_GONE), as the per-operation path fails only its compensation.
  */
 function* applyAtomically(
   saga: Saga,
