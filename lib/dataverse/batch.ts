@@ -6,6 +6,7 @@
  * that failed a changeset. It never sends anything itself (client.ts does, with its auth and retries)
  * and never decides what a failure means for the caller: a failed changeset is a result, not a throw.
  */
+import { retryAfterMs } from '../errors/transient';
 import { DataverseError } from './errors';
 import { idFromEntityIdHeader, keySegment, type RecordKey } from './keys';
 import { parseHttpResponse, splitMultipart, boundaryOf, type HttpAnswer } from './multipart';
@@ -221,6 +222,12 @@ export function operationCount(request: BatchRequest): number {
   return (request.reads?.length ?? 0) + (request.changeset?.length ?? 0);
 }
 
+/** One top-level part of the answer: a read's response, or a changeset's responses. */
+interface BatchItem {
+  single?: HttpAnswer;
+  changeset?: HttpAnswer[];
+}
+
 function json(answer: HttpAnswer): BatchRecord | undefined {
   if (!answer.body.trim() || !/json/i.test(answer.headers.get('content-type') ?? '')) return undefined;
   return JSON.parse(answer.body) as BatchRecord;
@@ -233,14 +240,13 @@ function errorOf(answer: HttpAnswer, what: string): DataverseError {
   } catch {
     // not JSON: keep the text
   }
-  const seconds = Number(answer.headers.get('retry-after'));
   const message = body.error?.message ?? (answer.body.trim() || 'no details');
   return new DataverseError(
     `${what} in $batch failed with ${answer.status}: ${message}`,
     answer.status,
     body.error?.code ?? `HTTP_${answer.status}`,
     answer.headers.get('req_id') ?? undefined,
-    Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined,
+    retryAfterMs(answer.headers.get('retry-after') ?? null, Date.now()),
     message,
   );
 }
@@ -267,8 +273,11 @@ function writeResult(answer: HttpAnswer, index: number, contentId: string): Batc
   };
 }
 
-function changesetResult(writes: BatchWrite[], answers: HttpAnswer[] | undefined): BatchChangesetResult {
+function changesetResult(writes: BatchWrite[], item: BatchItem | undefined): BatchChangesetResult {
   const ids = contentIds(writes);
+  // OData lets a service answer a failed changeset with one plain response instead of a nested
+  // multipart: that is the changeset's failure (a 429 among them), not a changeset that never ran.
+  const answers = item?.changeset ?? (item?.single && item.single.status >= 400 ? [item.single] : undefined);
   if (!answers) return { outcome: 'not-run', operations: [] };
   const failed = answers.find((a) => a.status >= 400);
   if (!failed && answers.length === writes.length) {
@@ -302,7 +311,7 @@ export function readBatchResult(
       status,
       'BATCH_ANSWER_INVALID',
     );
-  const items = splitMultipart(text, boundary).map((p) => {
+  const items = splitMultipart(text, boundary).map((p): BatchItem => {
     const inner = boundaryOf(p.headers.get('content-type') ?? '');
     return inner
       ? { changeset: splitMultipart(p.lines, inner).map(parseHttpResponse) }
@@ -310,7 +319,20 @@ export function readBatchResult(
   });
   const reads = (request.reads ?? []).map((read, i) => readResult(items[i]?.single, read));
   const result: BatchResult = { status, reads };
-  if (request.changeset?.length)
-    result.changeset = changesetResult(request.changeset, items[reads.length]?.changeset);
+  if (request.changeset?.length) result.changeset = changesetResult(request.changeset, items[reads.length]);
   return result;
+}
+
+/**
+ * The longest Retry-After that a part of the answer throttled with (429), or undefined when none did.
+ * Service protection counts per app user, so a throttled part means the user's other requests are
+ * throttled too: the client holds them all back for this long, as it does after a 429 for a whole call.
+ */
+export function partThrottleMs(result: BatchResult): number | undefined {
+  const errors = [...result.reads.map((r) => r.error), result.changeset?.failure?.error];
+  let longest: number | undefined;
+  for (const error of errors)
+    if (error?.statusCode === 429 && error.retryAfterMs !== undefined)
+      longest = Math.max(longest ?? 0, error.retryAfterMs);
+  return longest;
 }

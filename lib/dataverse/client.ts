@@ -15,6 +15,7 @@ import {
   buildBatchBody,
   MAX_BATCH_OPERATIONS,
   operationCount,
+  partThrottleMs,
   readBatchResult,
   type BatchRequest,
   type BatchResult,
@@ -239,6 +240,7 @@ export class DataverseClient {
    * Reads, then one all-or-nothing changeset, in a single `$batch` call (see batch.ts). The call as a
    * whole is authenticated and retried like any other (a 429 or 503 for the batch is transient); a
    * failed read or changeset is a result with Dataverse's code and the failing Content-ID, not a throw.
+   * A part answered 429 with Retry-After holds the pacer like a throttled call (see partThrottleMs).
    */
   async executeBatch(request: BatchRequest, options: CallOptions = {}): Promise<BatchResult> {
     const count = operationCount(request);
@@ -261,7 +263,12 @@ export class DataverseClient {
       // Without continue-on-error a failed part gives the batch its status; the parts still answer.
       accept: (answer) => /^multipart\/mixed/i.test(answer.headers.get('Content-Type') ?? ''),
     });
-    return readBatchResult(request, res.headers.get('Content-Type'), await res.text(), res.status);
+    const result = readBatchResult(request, res.headers.get('Content-Type'), await res.text(), res.status);
+    // A part throttled by service protection holds back this user's other requests, as a throttled
+    // call does; the part itself stays a result, transient by its 429.
+    const throttled = partThrottleMs(result);
+    if (throttled !== undefined) this.options.pacer?.throttledFor(throttled);
+    return result;
   }
 
   /**

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DataverseClient, DataverseError, type BatchWrite } from '../../lib/dataverse';
+import {
+  DataverseClient,
+  DataverseError,
+  readRecords,
+  REQUEST_BUDGET_SPENT,
+  RequestPacer,
+  type BatchWrite,
+} from '../../lib/dataverse';
 import { startDataverseSim, type DataverseSim } from '../../sim/dataverse';
 
 const credential = {
@@ -242,5 +249,85 @@ describe('DataverseClient.executeBatch against the simulator', () => {
     }));
     await expect(client.executeBatch({ changeset })).rejects.toMatchObject({ code: 'BATCH_TOO_LARGE' });
     expect(wire).toHaveLength(0);
+  });
+});
+
+describe('a $batch part throttled by service protection (429 with Retry-After)', () => {
+  /** A client of the same app user, paced on a clock that only moves when the test moves it. */
+  function pacedClient(): { paced: DataverseClient; pacer: RequestPacer } {
+    const now = 1_000_000;
+    const pacer = new RequestPacer({ requestsPer5Min: 5000, now: () => now, sleep: async () => {} });
+    const recording: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      wire.push({
+        method: init?.method ?? 'GET',
+        url: String(input),
+        contentType: '',
+        prefer: new Headers(init?.headers).get('Prefer') ?? '',
+        body: typeof init?.body === 'string' ? init.body : '',
+        status: res.status,
+        answerType: res.headers.get('Content-Type') ?? '',
+        answer: await res.clone().text(),
+      });
+      return res;
+    };
+    return { paced: new DataverseClient(sim.url, credential, { fetch: recording, pacer }), pacer };
+  }
+
+  it('in a continue-on-error batch of reads: the read fails as transient and the user holds back', async () => {
+    const a = await client.create('contacts', { lastname: 'ReadA' });
+    const b = await client.create('contacts', { lastname: 'ReadB' });
+    sim.faults.add({
+      method: 'GET',
+      path: `/contacts\\(${b.id as string}\\)$`,
+      kind: 'throttle',
+      retryAfterSeconds: 30,
+    });
+    wire.length = 0;
+    const { paced, pacer } = pacedClient();
+    const targets = [a, b].map((r) => ({ entitySet: 'contacts', key: r.id as string }));
+    const err = (await readRecords(paced, targets).catch((e: unknown) => e)) as DataverseError;
+    // The batch call itself succeeded; only its second part was throttled, as the wire shows.
+    expect(wire.map((w) => w.status)).toEqual([200]);
+    expect(wire[0].answer).toMatch(/HTTP\/1\.1 429[^]*Retry-After: 30/);
+    expect(err).toBeInstanceOf(DataverseError);
+    expect(err).toMatchObject({ statusCode: 429, code: '0x80072322', retryAfterMs: 30_000 });
+    expect(err.transient).toEqual({ service: 'Dataverse', retryAfterMs: 30_000 });
+    // The next request of the same app user is held back without reaching Dataverse.
+    expect(pacer.waitFor()).toBe(30_000);
+    await expect(paced.whoAmI()).rejects.toMatchObject({
+      code: REQUEST_BUDGET_SPENT,
+      retryAfterMs: 30_000,
+    });
+    expect(wire).toHaveLength(1);
+  });
+
+  it("in a changeset: the changeset fails as transient and the user's next request holds back", async () => {
+    sim.faults.add({ method: 'POST', path: '/accounts$', kind: 'throttle', retryAfterSeconds: 20 });
+    const { paced, pacer } = pacedClient();
+    const result = await paced.executeBatch({
+      changeset: [
+        { kind: 'create', entitySet: 'contacts', data: { lastname: 'HeldBack' } },
+        { kind: 'create', entitySet: 'accounts', data: { name: 'Throttled' } },
+      ],
+    });
+    expect(result.changeset?.outcome).toBe('failed');
+    expect(result.changeset?.failure?.error.transient).toEqual({
+      service: 'Dataverse',
+      retryAfterMs: 20_000,
+    });
+    expect(pacer.waitFor()).toBe(20_000);
+    await expect(paced.whoAmI()).rejects.toMatchObject({ code: REQUEST_BUDGET_SPENT });
+    expect(wire).toHaveLength(1);
+  });
+
+  it('a part failing otherwise (404) leaves the pacer alone', async () => {
+    const { paced, pacer } = pacedClient();
+    const result = await paced.executeBatch({
+      reads: [{ entitySet: 'contacts', key: randomUUID() }],
+      continueOnError: true,
+    });
+    expect(result.reads[0].error?.isNotFound).toBe(true);
+    expect(pacer.waitFor()).toBe(0);
   });
 });

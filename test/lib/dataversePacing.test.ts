@@ -132,4 +132,43 @@ describe('the paced DataverseClient', () => {
     // Every other request of this app user holds back too.
     expect(pacer.waitFor()).toBe(30_000);
   });
+
+  it('holds the user back after a changeset answered by one plain 429 part, and calls it transient', async () => {
+    // OData allows a failed changeset to be answered by a single response instead of a nested multipart.
+    const answer = [
+      '--batchresponse_1',
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      '',
+      'HTTP/1.1 429 Too Many Requests',
+      'Content-Type: application/json; odata.metadata=minimal',
+      'Retry-After: 45',
+      '',
+      '{"error":{"code":"0x80072322","message":"Number of requests exceeded the limit."}}',
+      '--batchresponse_1--',
+      '',
+    ].join('\r\n');
+    let calls = 0;
+    const fetchStub: typeof fetch = async () => {
+      calls++;
+      return new Response(answer, {
+        status: 200,
+        headers: { 'Content-Type': 'multipart/mixed; boundary=batchresponse_1' },
+      });
+    };
+    const credential = { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3600_000 }) };
+    const c = clock();
+    const pacer = new RequestPacer({ requestsPer5Min: 5000, now: c.now, sleep: c.sleep });
+    const client = new DataverseClient('https://org.example', credential, { pacer, fetch: fetchStub });
+    const result = await client.executeBatch({
+      changeset: [{ kind: 'create', entitySet: 'contacts', data: { lastname: 'X' } }],
+    });
+    expect(result.changeset?.outcome).toBe('failed');
+    expect(result.changeset?.failure?.error.transient).toEqual({
+      service: 'Dataverse',
+      retryAfterMs: 45_000,
+    });
+    await expect(client.whoAmI()).rejects.toMatchObject({ code: REQUEST_BUDGET_SPENT, retryAfterMs: 45_000 });
+    expect(calls).toBe(1);
+  });
 });

@@ -254,6 +254,32 @@ describe('a transient Dataverse outage during a change', () => {
     expect(Date.parse(waits[0].nextAttemptAt) - (pause?.at ?? 0)).toBe(30_000);
   });
 
+  it('waits out a 429 that comes back inside the changeset (one part throttled) like a throttled call', async () => {
+    const z = await newContact('PartThrottled', 'Before');
+    // The $batch call itself answers 200: only the changeset's write is throttled, in its part.
+    app.sim.faults.add({
+      method: 'PATCH',
+      path: `/contacts\\(${z}\\)$`,
+      kind: 'throttle',
+      retryAfterSeconds: 30,
+    });
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [{ op: 'update', table: 'contacts', id: z, data: { lastname: 'After' } }],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', z)).lastname).toBe('After');
+    const waits = waitingStates(driven);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toMatchObject({ step: 'apply 1 operation (one changeset)', service: 'Dataverse' });
+    expect(waits[0].error).toMatch(/429/);
+    const pause = driven.pauses.find((p) =>
+      (p.customStatus as SagaStatus).steps.some((s) => s.waiting !== undefined),
+    );
+    expect(Date.parse(waits[0].nextAttemptAt) - (pause?.at ?? 0)).toBe(30_000);
+  });
+
   it('compensates at once for a permanent failure, without waiting', async () => {
     const c = await newContact('Cleo', 'Original');
     app.sim.faults.add({
