@@ -329,7 +329,12 @@ async function main(): Promise<void> {
 
 // The host is measured with the Node arguments it runs with (host/nodeArguments.ts); started
 // without them (`node dist/bench/run.js`), the bench runs itself again with them.
-const missing = missingHostArguments();
+// --expose-gc: each load scenario starts from a collected heap (benchLoad), so none pays for the
+// garbage the scenario before it left.
+const missing = [
+  ...missingHostArguments(),
+  ...(process.execArgv.includes('--expose-gc') ? [] : ['--expose-gc']),
+];
 if (missing.length) {
   const again = spawnSync(
     process.execPath,
