@@ -100,6 +100,7 @@ async function checkLookups(
   metadata: DataverseMetadata,
   lookups: LookupReference[],
   created: Set<string>,
+  deleted: Map<string, Deleted>,
 ): Promise<PlanProblem[]> {
   const problems: PlanProblem[] = [];
   for (const ref of lookups) {
@@ -111,6 +112,17 @@ async function checkLookups(
         field: ref.field,
         code: 'LOOKUP_TARGET_NOT_FOUND',
         message: `'${ref.field}' points at ${where}, but it can only refer to ${ref.targets.join(' or ')}`,
+      });
+      continue;
+    }
+    const gone = deleted.get(`${target.logicalName}|${ref.id.toLowerCase()}`);
+    if (gone) {
+      // Dataverse refuses a binding to a record the same change has already taken away.
+      problems.push({
+        operation: ref.operation,
+        field: ref.field,
+        code: 'LOOKUP_TARGET_NOT_FOUND',
+        message: `'${ref.field}' points at ${where}, but operation #${gone.operation + 1} deletes ${gone.label} before this one`,
       });
       continue;
     }
@@ -165,6 +177,7 @@ function cascadesOnto(
   verb: string,
 ): { problems: PlanProblem[]; deletedBy?: Deleted; cascadeFrom?: PlannedOperation['cascadeFrom'] } {
   const problems: PlanProblem[] = [];
+  let cascadeFrom: PlannedOperation['cascadeFrom'];
   for (const nav of Object.values(table.navigation)) {
     const value = current[`_${nav.attribute}_value`];
     const gone = typeof value === 'string' ? deleted.get(`${nav.target}|${value.toLowerCase()}`) : undefined;
@@ -187,9 +200,10 @@ function cascadesOnto(
       });
       continue;
     }
-    return { problems, cascadeFrom: { operation: gone.operation, attribute: nav.attribute } };
+    // Keep looking: another lookup of the same record may point at a delete that cascades.
+    cascadeFrom ??= { operation: gone.operation, attribute: nav.attribute };
   }
-  return { problems };
+  return cascadeFrom ? { problems, cascadeFrom } : { problems };
 }
 
 /**
@@ -271,7 +285,7 @@ export async function buildPlan(
     let problems: PlanProblem[] = [];
     if (op.op !== 'delete') {
       const checked = checkOperationData({ index, table, data: op.data ?? {}, creating, key: op.key });
-      problems = [...checked.problems, ...(await checkLookups(records, metadata, checked.lookups, created))];
+      problems = [...checked.problems, ...(await checkLookups(records, metadata, checked.lookups, created, deleted))];
     }
     // Lookups compared as the change writes them (bindings), not as Dataverse reads them.
     const changes =

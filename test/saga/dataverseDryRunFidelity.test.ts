@@ -7,12 +7,39 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanProblem } from '../../lib/contracts/responses';
 import type { SagaStatus } from '../../lib/saga';
+import type { TableInput } from '../../sim/dataverse';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
 import { startOrchestration, waitFor } from '../support/durable';
 
+/**
+ * A matter refers to its contact first (deleting the contact clears the lookup) and to its account
+ * second (deleting the account deletes the matter too): the plan must not stop at the first lookup.
+ */
+const matterTable: TableInput = {
+  logicalName: 'lc_matter',
+  entitySetName: 'lc_matters',
+  primaryIdAttribute: 'lc_matterid',
+  primaryNameAttribute: 'lc_name',
+  isCustomEntity: true,
+  attributes: [
+    { logicalName: 'lc_name', type: 'String', maxLength: 200 },
+    { logicalName: 'lc_stage', type: 'String', maxLength: 50 },
+    {
+      logicalName: 'lc_contactid',
+      type: 'Lookup',
+      targets: [{ entity: 'contact', navigationProperty: 'lc_ContactId', cascadeDelete: 'RemoveLink' }],
+    },
+    {
+      logicalName: 'lc_accountid',
+      type: 'Lookup',
+      targets: [{ entity: 'account', navigationProperty: 'lc_AccountId', cascadeDelete: 'Cascade' }],
+    },
+  ],
+};
+
 let app: AppUnderTest;
 beforeAll(async () => {
-  app = await startAppWithDataverse();
+  app = await startAppWithDataverse({ tables: [matterTable] });
 });
 afterEach(() => app.sim.faults.clear());
 afterAll(async () => app?.close());
@@ -144,6 +171,42 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
     }
   });
 
+  it('through its second lookup (Cascade) after its first (RemoveLink): DELETED_BY_CASCADE, dry or real', async () => {
+    for (const atomic of ATOMIC)
+      for (const dryRun of [true, false]) {
+        const tag = `Both${atomic}${dryRun}`;
+        const person = await created('contacts', { lastname: `${tag} Client` });
+        const company = await created('accounts', { name: `${tag} Client BV` });
+        const matter = await created('lc_matters', {
+          lc_name: `${tag} Matter`,
+          'lc_ContactId@odata.bind': `/contacts(${person})`,
+          'lc_AccountId@odata.bind': `/accounts(${company})`,
+        });
+        const { status, output } = await run({
+          dryRun,
+          atomic,
+          operations: [
+            { op: 'delete', table: 'contacts', id: person },
+            { op: 'delete', table: 'accounts', id: company },
+            { op: 'update', table: 'lc_matters', id: matter, data: { lc_stage: 'Closed' } },
+          ],
+        });
+        const message = `operation #2 deletes account "${tag} Client BV" (${company.slice(0, 8)}…), which 'lc_accountid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`;
+        if (dryRun) {
+          expect(status.runtimeStatus).toBe('Completed');
+          expect(output.wouldFail).toBe(true);
+          expect(output.problems).toEqual([
+            { operation: 2, field: 'lc_accountid', code: 'DELETED_BY_CASCADE', message },
+          ]);
+        } else {
+          expect(status.runtimeStatus).toBe('Failed');
+          expect(String(status.output)).toContain(`#3 lc_matters.lc_accountid: ${message}`);
+        }
+        expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({ lastname: `${tag} Client` });
+        expect(await app.dataverse.retrieve('lc_matters', matter)).not.toHaveProperty('lc_stage', 'Closed');
+      }
+  });
+
   it('deleting it too (Cascade): DELETED_BY_CASCADE, dry or real, atomic or not, and nothing is written', async () => {
     for (const atomic of ATOMIC)
       for (const dryRun of [true, false]) {
@@ -175,6 +238,44 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
         }
         expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ name: `${tag} Parent BV` });
         expect(await app.dataverse.retrieve('contacts', employee)).not.toHaveProperty('jobtitle', 'Survivor');
+      }
+  });
+});
+
+describe('a lookup to a record an earlier operation deletes', () => {
+  it('is LOOKUP_TARGET_NOT_FOUND, dry or real, atomic or not, and nothing is written', async () => {
+    for (const atomic of ATOMIC)
+      for (const dryRun of [true, false]) {
+        const tag = `Gone${atomic}${dryRun}`;
+        const company = await created('accounts', { name: `${tag} Closing BV` });
+        const { status, output } = await run({
+          dryRun,
+          atomic,
+          operations: [
+            { op: 'delete', table: 'accounts', id: company },
+            {
+              op: 'create',
+              table: 'contacts',
+              data: { lastname: `${tag} Late`, 'parentcustomerid_account@odata.bind': `/accounts(${company})` },
+            },
+          ],
+        });
+        const message = `'parentcustomerid_account@odata.bind' points at accounts(${company}), but operation #1 deletes account "${tag} Closing BV" (${company.slice(0, 8)}…) before this one`;
+        if (dryRun) {
+          expect(status.runtimeStatus).toBe('Completed');
+          expect(output.wouldFail).toBe(true);
+          expect(output.problems).toEqual([
+            { operation: 1, field: 'parentcustomerid_account@odata.bind', code: 'LOOKUP_TARGET_NOT_FOUND', message },
+          ]);
+        } else {
+          expect(status.runtimeStatus).toBe('Failed');
+          expect(String(status.output)).toContain('[PLAN_INVALID]');
+          expect(String(status.output)).toContain(message);
+        }
+        expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ name: `${tag} Closing BV` });
+        const late = [];
+        for await (const c of app.dataverse.query('contacts', { filter: `lastname eq '${tag} Late'` })) late.push(c);
+        expect(late).toEqual([]);
       }
   });
 });

@@ -7,7 +7,7 @@
  */
 import tls from 'node:tls';
 import { startHost, type RunningHost } from '../../host/host';
-import { startDataverseSim, type DataverseSim } from '../../sim/dataverse';
+import { startDataverseSim, type DataverseSim, type TableInput } from '../../sim/dataverse';
 import { startGraphSim } from '../../sim/graph';
 import { DataverseClient } from '../../lib/dataverse';
 import { trust, type TrustedSim } from '../sim/graph/support';
@@ -29,6 +29,8 @@ export interface AppOptions {
   virtualTime?: 'auto' | 'manual';
   /** Extra app settings, applied last. */
   env?: Record<string, string>;
+  /** Extra Dataverse tables the simulator serves beside its built-in ones. */
+  tables?: TableInput[];
   /**
    * Tell the app that the simulator's caller (who makes every write there) is its own Dataverse
    * identity, so each change is one the app could have made itself (for the loop guard).
@@ -48,7 +50,7 @@ export const APP_USER_ID = '0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d';
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
 export async function startAppWithDataverse(options: AppOptions = {}): Promise<AppUnderTest> {
-  const sim = await startDataverseSim({ webhookRetryDelayMs: 20 });
+  const sim = await startDataverseSim({ webhookRetryDelayMs: 20, tables: options.tables ?? [] });
   process.env.DATAVERSE_URL = sim.url;
   process.env.DATAVERSE_TOKEN = SIM_TOKEN;
   process.env.AzureWebJobsStorage = String(process.env.AZURE_STORAGE_CONNECTION_STRING);
