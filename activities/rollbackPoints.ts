@@ -13,7 +13,12 @@ import {
   type TouchedResource,
   type UndoAction,
 } from '../lib/rollback';
-import { SYSTEM_ATTRIBUTES, retrieveWithLookups, writableAttributes } from '../lib/dataverse';
+import {
+  SYSTEM_ATTRIBUTES,
+  emptyLookupBindings,
+  retrieveWithLookups,
+  writableAttributes,
+} from '../lib/dataverse';
 
 export interface RecordPointInput {
   sagaInstanceId: string;
@@ -113,7 +118,11 @@ export const createManualPoint = defineActivity<
         'ROLLBACK_POINT_NOT_FOUND',
         `${ref.table}(${ref.id}) does not exist; there is nothing to snapshot.`,
       );
-    const record = writableAttributes(current, SYSTEM_ATTRIBUTES);
+    const table = await metadata.table(ref.table);
+    const record = {
+      ...writableAttributes(current, SYSTEM_ATTRIBUTES),
+      ...(table ? emptyLookupBindings(current, table) : {}),
+    };
     const blob = `${input.instanceId}/manual-${i}.json`;
     await app.snapshots.put(blob, { exists: true, etag: current['@odata.etag'], record, blob });
     snapshots.push(blob);

@@ -8,7 +8,7 @@ import { defineActivity } from '../lib/saga';
 import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
 import type { UndoAction } from '../lib/rollback';
-import { diffFields, retrieveWithLookups } from '../lib/dataverse';
+import { diffFields, retrieveWithLookups, withoutNullBindings } from '../lib/dataverse';
 
 export const undoAction = defineActivity<
   { instanceId: string; action: UndoAction | null },
@@ -44,7 +44,7 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
       return { undone: true };
     case 'dataverse-restore-record': {
       if (!existing) {
-        await client.create(action.table, action.record);
+        await client.create(action.table, withoutNullBindings(action.record));
         return { undone: true };
       }
       // Lookups compared as the record holds them as bindings (the point's record has them so).

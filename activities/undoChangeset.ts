@@ -19,6 +19,7 @@ import {
   readRecords,
   recordKeyOf,
   withLookups,
+  withoutNullBindings,
   type BatchWrite,
   type DataverseClient,
 } from '../lib/dataverse';
@@ -44,7 +45,7 @@ function undoWrite(
     case 'dataverse-recreate':
       return current ? undefined : { kind: 'create', entitySet: action.table, data: action.record };
     case 'dataverse-restore-record': {
-      if (!current) return { kind: 'create', entitySet: action.table, data: action.record };
+      if (!current) return { kind: 'create', entitySet: action.table, data: withoutNullBindings(action.record) };
       const changes = diffFields(current, action.record);
       if (Object.keys(changes).length === 0) return undefined;
       const data = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.after]));

@@ -110,6 +110,27 @@ export function withLookupBinds(
   return out;
 }
 
+/**
+ * `<navigation>@odata.bind: null` for each writable lookup the record leaves empty, through every
+ * navigation property of it: a restore to this image then clears a lookup set since, whichever table
+ * it was bound to (a diff only writes the fields an image names).
+ */
+export function emptyLookupBindings(record: DataverseRecord, table: TableMetadata): Record<string, null> {
+  const out: Record<string, null> = {};
+  for (const [navigation, { attribute }] of Object.entries(table.navigation)) {
+    const column = table.columns[attribute];
+    if (!column || (!column.validForCreate && !column.validForUpdate)) continue;
+    const value = record[`_${attribute}_value`];
+    if (value === null || value === undefined || value === '') out[`${navigation}${BIND}`] = null;
+  }
+  return out;
+}
+
+/** The record without its null bindings: a create leaves an empty lookup out rather than binding nothing. */
+export function withoutNullBindings(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([k, v]) => !(k.endsWith(BIND) && v === null)));
+}
+
 /** withLookupBinds with the target tables' entity sets read from (cached) metadata. */
 export async function withLookups(
   record: DataverseRecord,

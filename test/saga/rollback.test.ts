@@ -168,6 +168,40 @@ describe('rollback points', () => {
     expect(restored.runtimeStatus).toBe('Completed');
     expect((await contacts())[id]).toEqual(original);
   });
+
+  it('clears on restore a lookup that was empty at the point and set since, and recreates without it', async () => {
+    const person = await newContact('Unlinked', 'rb-unlinked@example.com');
+    const company = String((await app.dataverse.create('accounts', { name: 'Unlinked BV' })).id);
+    const made = await orchestrate('createRollbackPoint', {
+      description: 'before linking',
+      records: [
+        { table: 'contacts', id: person },
+        { table: 'accounts', id: company },
+      ],
+    });
+    expect(made.runtimeStatus).toBe('Completed');
+    const pointId = (made.output as RollbackPoint).id;
+    await app.dataverse.update('contacts', person, {
+      'parentcustomerid_account@odata.bind': `/accounts(${company})`,
+    });
+    await app.dataverse.update('accounts', company, { 'primarycontactid@odata.bind': `/contacts(${person})` });
+    const restored = await orchestrate('rollback', { pointId, force: true });
+    expect(restored.runtimeStatus).toBe('Completed');
+    expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({ _parentcustomerid_value: null });
+    expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ _primarycontactid_value: null });
+
+    const again = await orchestrate('createRollbackPoint', {
+      description: 'before removing',
+      records: [{ table: 'contacts', id: person }],
+    });
+    await app.dataverse.delete('contacts', person);
+    const recreated = await orchestrate('rollback', { pointId: (again.output as RollbackPoint).id, force: true });
+    expect(recreated.runtimeStatus).toBe('Completed');
+    expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({
+      firstname: 'Unlinked',
+      _parentcustomerid_value: null,
+    });
+  });
 });
 
 describe('configuration changes', () => {
