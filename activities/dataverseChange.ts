@@ -285,7 +285,10 @@ export async function buildPlan(
     let problems: PlanProblem[] = [];
     if (op.op !== 'delete') {
       const checked = checkOperationData({ index, table, data: op.data ?? {}, creating, key: op.key });
-      problems = [...checked.problems, ...(await checkLookups(records, metadata, checked.lookups, created, deleted))];
+      problems = [
+        ...checked.problems,
+        ...(await checkLookups(records, metadata, checked.lookups, created, deleted)),
+      ];
     }
     // Lookups compared as the change writes them (bindings), not as Dataverse reads them.
     const changes =

@@ -45,7 +45,8 @@ function undoWrite(
     case 'dataverse-recreate':
       return current ? undefined : { kind: 'create', entitySet: action.table, data: action.record };
     case 'dataverse-restore-record': {
-      if (!current) return { kind: 'create', entitySet: action.table, data: withoutNullBindings(action.record) };
+      if (!current)
+        return { kind: 'create', entitySet: action.table, data: withoutNullBindings(action.record) };
       const changes = diffFields(current, action.record);
       if (Object.keys(changes).length === 0) return undefined;
       const data = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.after]));

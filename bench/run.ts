@@ -41,7 +41,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SqliteBackend } from '../host/durable/sqliteBackend';
 import { startHost, RunningHost } from '../host/host';
-import { missingHostArguments } from '../host/nodeArguments';
+import { HOST_NODE_ARGUMENTS, missingHostArguments } from '../host/nodeArguments';
 import { mb, resetSamples, round, takeSamples, waitForAll } from './measure';
 import { APP_DIR, ROOT, readOptions } from './options';
 import { report } from './report';
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
       results.waiting = await runChild<WaitingResult>(
         'waiting.js',
         [`--count=${options.waiting}`, `--dir=${path.join(tmp, 'waiting')}`, `--app=${APP_DIR}`],
-        ['--expose-gc'],
+        [...HOST_NODE_ARGUMENTS, '--expose-gc'],
       );
     }
 
@@ -336,13 +336,14 @@ const missing = [
   ...(process.execArgv.includes('--expose-gc') ? [] : ['--expose-gc']),
 ];
 if (missing.length) {
-  const again = spawnSync(
-    process.execPath,
-    [...missing, ...process.execArgv, __filename, ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-    },
-  );
+  // Not --inspect: the inspector's port is the parent's. To inspect the bench, start it with these
+  // arguments (`node --max-semi-space-size=32 --expose-gc --inspect …`) so it does not run itself again.
+  const passed = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  const again = spawnSync(process.execPath, [...missing, ...passed, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  if (again.error)
+    console.error(`bench: could not run itself again with ${missing.join(' ')}: ${again.error.message}`);
   process.exitCode = again.status ?? 1;
 } else {
   main().catch((err: unknown) => {

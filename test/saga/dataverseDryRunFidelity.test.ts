@@ -256,7 +256,10 @@ describe('a lookup to a record an earlier operation deletes', () => {
             {
               op: 'create',
               table: 'contacts',
-              data: { lastname: `${tag} Late`, 'parentcustomerid_account@odata.bind': `/accounts(${company})` },
+              data: {
+                lastname: `${tag} Late`,
+                'parentcustomerid_account@odata.bind': `/accounts(${company})`,
+              },
             },
           ],
         });
@@ -265,16 +268,24 @@ describe('a lookup to a record an earlier operation deletes', () => {
           expect(status.runtimeStatus).toBe('Completed');
           expect(output.wouldFail).toBe(true);
           expect(output.problems).toEqual([
-            { operation: 1, field: 'parentcustomerid_account@odata.bind', code: 'LOOKUP_TARGET_NOT_FOUND', message },
+            {
+              operation: 1,
+              field: 'parentcustomerid_account@odata.bind',
+              code: 'LOOKUP_TARGET_NOT_FOUND',
+              message,
+            },
           ]);
         } else {
           expect(status.runtimeStatus).toBe('Failed');
           expect(String(status.output)).toContain('[PLAN_INVALID]');
           expect(String(status.output)).toContain(message);
         }
-        expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ name: `${tag} Closing BV` });
+        expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({
+          name: `${tag} Closing BV`,
+        });
         const late = [];
-        for await (const c of app.dataverse.query('contacts', { filter: `lastname eq '${tag} Late'` })) late.push(c);
+        for await (const c of app.dataverse.query('contacts', { filter: `lastname eq '${tag} Late'` }))
+          late.push(c);
         expect(late).toEqual([]);
       }
   });

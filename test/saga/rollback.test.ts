@@ -184,18 +184,25 @@ describe('rollback points', () => {
     await app.dataverse.update('contacts', person, {
       'parentcustomerid_account@odata.bind': `/accounts(${company})`,
     });
-    await app.dataverse.update('accounts', company, { 'primarycontactid@odata.bind': `/contacts(${person})` });
+    await app.dataverse.update('accounts', company, {
+      'primarycontactid@odata.bind': `/contacts(${person})`,
+    });
     const restored = await orchestrate('rollback', { pointId, force: true });
     expect(restored.runtimeStatus).toBe('Completed');
     expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({ _parentcustomerid_value: null });
-    expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ _primarycontactid_value: null });
+    expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({
+      _primarycontactid_value: null,
+    });
 
     const again = await orchestrate('createRollbackPoint', {
       description: 'before removing',
       records: [{ table: 'contacts', id: person }],
     });
     await app.dataverse.delete('contacts', person);
-    const recreated = await orchestrate('rollback', { pointId: (again.output as RollbackPoint).id, force: true });
+    const recreated = await orchestrate('rollback', {
+      pointId: (again.output as RollbackPoint).id,
+      force: true,
+    });
     expect(recreated.runtimeStatus).toBe('Completed');
     expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({
       firstname: 'Unlinked',
