@@ -7,7 +7,7 @@
 import { defineActivity } from '../lib/saga';
 import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
-import type { UndoAction } from '../lib/rollback';
+import { LookupTargetGoneError, type UndoAction } from '../lib/rollback';
 import { diffFields, retrieveWithLookups, withoutNullBindings } from '../lib/dataverse';
 
 export const undoAction = defineActivity<
@@ -32,6 +32,25 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
   }
   const client = app.dataverse(`${instanceId}:undo`);
   const existing = await client.tryRetrieve(action.table, action.id);
+  try {
+    return await undoRecord(instanceId, action, existing !== undefined);
+  } catch (err) {
+    // A create, or an update of a record that was there when read: a 404 on a write that binds
+    // lookups is about a record it refers to.
+    if (action.kind === 'dataverse-delete' || (action.kind === 'dataverse-restore-fields' && !existing))
+      throw err;
+    const data = action.kind === 'dataverse-restore-fields' ? action.fields : action.record;
+    throw LookupTargetGoneError.from(err, action, data, 'record');
+  }
+}
+
+async function undoRecord(
+  instanceId: string,
+  action: Exclude<UndoAction, { kind: 'config-activate' }>,
+  existing: boolean,
+): Promise<{ undone: boolean }> {
+  const app = services();
+  const client = app.dataverse(`${instanceId}:undo`);
   switch (action.kind) {
     case 'dataverse-delete':
       if (existing) await client.delete(action.table, action.id);
@@ -50,7 +69,7 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
       // Lookups compared as the record holds them as bindings (the point's record has them so).
       const current =
         (await retrieveWithLookups(client, app.metadata(`${instanceId}:undo`), action.table, action.id)) ??
-        existing;
+        {};
       const changes = diffFields(current, action.record);
       const write: Record<string, unknown> = {};
       for (const [field, change] of Object.entries(changes)) write[field] = change.after;

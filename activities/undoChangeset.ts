@@ -23,7 +23,7 @@ import {
   type BatchWrite,
   type DataverseClient,
 } from '../lib/dataverse';
-import { RecordsGoneError, type UndoAction } from '../lib/rollback';
+import { LookupTargetGoneError, RecordsGoneError, type UndoAction } from '../lib/rollback';
 
 type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
 
@@ -103,11 +103,16 @@ async function commit(
   pending: { action: RecordAction; write: BatchWrite }[],
 ): Promise<void> {
   const answer = await client.executeBatch({ changeset: pending.map((u) => u.write) });
-  if (answer.changeset?.outcome !== 'committed')
-    throw (
-      answer.changeset?.failure?.error ??
-      new DataverseError('The undo changeset was not applied.', answer.status, 'CHANGESET_REFUSED')
-    );
+  if (answer.changeset?.outcome !== 'committed') {
+    const failure = answer.changeset?.failure;
+    const error =
+      failure?.error ??
+      new DataverseError('The undo changeset was not applied.', answer.status, 'CHANGESET_REFUSED');
+    const refused = failure?.index === undefined ? undefined : pending[failure.index];
+    throw refused && 'data' in refused.write
+      ? LookupTargetGoneError.from(error, refused.action, refused.write.data, 'changeset')
+      : error;
+  }
   // As undo_action reports each undo it does.
   for (const { action } of pending)
     recordEvent('UndoApplied', { instanceId, kind: action.kind, table: action.table });

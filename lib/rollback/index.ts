@@ -3,3 +3,4 @@ export * from './types';
 export * from './store';
 export * from './plan';
 export * from './recordsGone';
+export * from './lookupTargetGone';

@@ -135,3 +135,41 @@ describe('the undo of an atomic change, a record of it deleted before the undo',
     expect(await everything()).toEqual(expected);
   });
 });
+
+describe('the undo of an atomic change that binds a lookup to a record deleted since', () => {
+  it('writes nothing and names the record, the lookup and its target', async () => {
+    const firm = String((await app.dataverse.create('accounts', { name: 'Dissolved BV' })).id);
+    const [p, q] = [await newContact('Pat', 'Bound Again'), await newContact('Quin', 'Also Undone')];
+    await app.dataverse.update('contacts', q, { jobtitle: 'After' });
+    await app.dataverse.delete('accounts', firm);
+    const { undoActions } = createRequire(path.resolve('package.json'))(
+      path.resolve('dist/activities/undoChangeset.js'),
+    ) as { undoActions: (i: UndoChangesetInput) => Promise<{ undone: number }> };
+    await expect(
+      undoActions({
+        instanceId: 'undo-binds-gone',
+        actions: [
+          { kind: 'dataverse-restore-fields', table: 'contacts', id: q, fields: { jobtitle: 'Before' } },
+          {
+            kind: 'dataverse-restore-fields',
+            table: 'contacts',
+            entity: 'contact',
+            name: 'Pat Bound Again',
+            id: p,
+            fields: { 'parentcustomerid_account@odata.bind': `/accounts(${firm})` },
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({
+      code: 'LOOKUP_TARGET_GONE',
+      statusCode: 404,
+      message: expect.stringMatching(
+        new RegExp(
+          `^\\[LOOKUP_TARGET_GONE\\] contact "Pat Bound Again" \\(${p.slice(0, 8)}…\\) would refer again to /accounts\\(${firm}\\) through 'parentcustomerid_account', and that record no longer exists .* Nothing of this undo was written \\(it is one changeset\\)\\.`,
+        ),
+      ),
+    });
+    expect(await app.dataverse.retrieve('contacts', q)).toMatchObject({ jobtitle: 'After' });
+    expect(await app.dataverse.retrieve('contacts', p)).toMatchObject({ _parentcustomerid_value: null });
+  });
+});

@@ -118,6 +118,38 @@ describe('rollback points', () => {
     expect((await contacts())[id]).toEqual(original);
   });
 
+  it('says which lookup cannot be bound again when the record it pointed at was deleted since', async () => {
+    const oldFirm = String((await app.dataverse.create('accounts', { name: 'Old Firm BV' })).id);
+    const newFirm = String((await app.dataverse.create('accounts', { name: 'New Firm BV' })).id);
+    const id = String(
+      (
+        await app.dataverse.create('contacts', {
+          firstname: 'Moved',
+          lastname: 'Test',
+          'parentcustomerid_account@odata.bind': `/accounts(${oldFirm})`,
+        })
+      ).id,
+    );
+    const pointId = await change([
+      {
+        op: 'update',
+        table: 'contacts',
+        id,
+        data: { 'parentcustomerid_account@odata.bind': `/accounts(${newFirm})` },
+      },
+    ]);
+    await app.dataverse.delete('accounts', oldFirm);
+    const refused = await orchestrate('rollback', { pointId });
+    expect(refused.runtimeStatus).toBe('Failed');
+    expect(String(refused.output)).toContain(
+      `[LOOKUP_TARGET_GONE] contact "Moved Test" (${id.slice(0, 8)}…) would refer again to /accounts(${oldFirm}) through 'parentcustomerid_account', and that record no longer exists`,
+    );
+    expect(String(refused.output)).toContain(
+      'This record was not restored. Bring that record back first (roll back the change that deleted it), then roll back again.',
+    );
+    expect(await app.dataverse.retrieve('contacts', id)).toMatchObject({ _parentcustomerid_value: newFirm });
+  });
+
   it('is not stopped by an edit to columns the change did not write, unless it would delete the record', async () => {
     const id = await newContact('Elsewhere', 'rb-elsewhere@example.com');
     const pointId = await change([

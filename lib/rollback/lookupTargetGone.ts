@@ -1,0 +1,61 @@
+/**
+ * The failure of an undo that would bind a record's lookup again to a record someone deleted since
+ * the change: Dataverse refuses the whole write (404), so that record is not restored. Said with the
+ * record, the lookup and the way out, instead of Dataverse's bare "does not exist".
+ */
+import { CodedError } from '../errors/codedError';
+import { DataverseError } from '../dataverse/errors';
+import { recordLabel } from '../dataverse/changeset';
+import type { DataverseRecordRef } from '../contracts/responses';
+
+const BIND = '@odata.bind';
+
+export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
+  override readonly name = 'LookupTargetGoneError';
+  /** As Dataverse answers a binding to a record that does not exist. */
+  readonly statusCode = 404;
+
+  constructor(
+    record: DataverseRecordRef,
+    bindings: [string, string][],
+    dataverseMessage: string,
+    /** 'changeset': the undo was one changeset, so nothing of it was written. */
+    scope: 'changeset' | 'record',
+  ) {
+    const refers = bindings.map(([nav, target]) => `${target} through '${nav}'`).join(' and ');
+    const gone =
+      bindings.length === 1 ? 'that record no longer exists' : 'one of those records no longer exists';
+    const written =
+      scope === 'changeset'
+        ? 'Nothing of this undo was written (it is one changeset).'
+        : 'This record was not restored.';
+    super(
+      'LOOKUP_TARGET_GONE',
+      `${recordLabel(record)} would refer again to ${refers}, and ${gone} (Dataverse: ${dataverseMessage}). ${written} Bring that record back first (roll back the change that deleted it), then roll back again.`,
+      { record: { table: record.table, id: record.id }, bindings: Object.fromEntries(bindings) },
+    );
+  }
+
+  /**
+   * The error to throw for Dataverse's refusal `err` of a write of `data` to `record`: this one when
+   * a 404 meets a write that binds lookups (the record itself was read just before), else `err`.
+   */
+  static from(
+    err: unknown,
+    record: DataverseRecordRef,
+    data: Record<string, unknown> | undefined,
+    scope: 'changeset' | 'record',
+  ): unknown {
+    if (!(err instanceof DataverseError && err.isNotFound)) return err;
+    const bindings = Object.entries(data ?? {}).filter(
+      (e): e is [string, string] => e[0].endsWith(BIND) && typeof e[1] === 'string',
+    );
+    if (bindings.length === 0) return err;
+    return new LookupTargetGoneError(
+      record,
+      bindings.map(([k, v]) => [k.slice(0, -BIND.length), v]),
+      err.message,
+      scope,
+    );
+  }
+}
