@@ -56,6 +56,26 @@ async function run(input: unknown) {
   return { status, output: status.output as Output, saga: status.customStatus as SagaStatus | null };
 }
 
+/**
+ * The verdict on a change with this one problem: a dry run completes and reports exactly it, and the
+ * real run is refused before it writes anything (PLAN_INVALID), naming the field and the message.
+ */
+function expectOneProblem(
+  dryRun: boolean,
+  { status, output }: Awaited<ReturnType<typeof run>>,
+  problem: PlanProblem,
+) {
+  if (dryRun) {
+    expect(status.runtimeStatus).toBe('Completed');
+    expect(output.wouldFail).toBe(true);
+    expect(output.problems).toEqual([problem]);
+  } else {
+    expect(status.runtimeStatus).toBe('Failed');
+    expect(String(status.output)).toContain('[PLAN_INVALID]');
+    expect(String(status.output)).toContain(`.${problem.field}: ${problem.message}`);
+  }
+}
+
 async function created(table: string, data: Record<string, unknown>): Promise<string> {
   return String((await app.dataverse.create(table, data)).id);
 }
@@ -182,7 +202,7 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
           'lc_ContactId@odata.bind': `/contacts(${person})`,
           'lc_AccountId@odata.bind': `/accounts(${company})`,
         });
-        const { status, output } = await run({
+        const verdict = await run({
           dryRun,
           atomic,
           operations: [
@@ -192,16 +212,12 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
           ],
         });
         const message = `operation #2 deletes account "${tag} Client BV" (${company.slice(0, 8)}…), which 'lc_accountid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`;
-        if (dryRun) {
-          expect(status.runtimeStatus).toBe('Completed');
-          expect(output.wouldFail).toBe(true);
-          expect(output.problems).toEqual([
-            { operation: 2, field: 'lc_accountid', code: 'DELETED_BY_CASCADE', message },
-          ]);
-        } else {
-          expect(status.runtimeStatus).toBe('Failed');
-          expect(String(status.output)).toContain(`#3 lc_matters.lc_accountid: ${message}`);
-        }
+        expectOneProblem(dryRun, verdict, {
+          operation: 2,
+          field: 'lc_accountid',
+          code: 'DELETED_BY_CASCADE',
+          message,
+        });
         expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({ lastname: `${tag} Client` });
         expect(await app.dataverse.retrieve('lc_matters', matter)).not.toHaveProperty('lc_stage', 'Closed');
       }
@@ -216,7 +232,7 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
           lastname: `${tag} Child`,
           'parentcustomerid_account@odata.bind': `/accounts(${company})`,
         });
-        const { status, output } = await run({
+        const verdict = await run({
           dryRun,
           atomic,
           operations: [
@@ -225,17 +241,12 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
           ],
         });
         const message = `operation #1 deletes account "${tag} Parent BV" (${company.slice(0, 8)}…), which 'parentcustomerid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`;
-        if (dryRun) {
-          expect(status.runtimeStatus).toBe('Completed');
-          expect(output.wouldFail).toBe(true);
-          expect(output.problems).toEqual([
-            { operation: 1, field: 'parentcustomerid', code: 'DELETED_BY_CASCADE', message },
-          ]);
-        } else {
-          expect(status.runtimeStatus).toBe('Failed');
-          expect(String(status.output)).toContain(`[PLAN_INVALID]`);
-          expect(String(status.output)).toContain(`#2 contacts.parentcustomerid: ${message}`);
-        }
+        expectOneProblem(dryRun, verdict, {
+          operation: 1,
+          field: 'parentcustomerid',
+          code: 'DELETED_BY_CASCADE',
+          message,
+        });
         expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ name: `${tag} Parent BV` });
         expect(await app.dataverse.retrieve('contacts', employee)).not.toHaveProperty('jobtitle', 'Survivor');
       }
@@ -248,7 +259,7 @@ describe('a lookup to a record an earlier operation deletes', () => {
       for (const dryRun of [true, false]) {
         const tag = `Gone${atomic}${dryRun}`;
         const company = await created('accounts', { name: `${tag} Closing BV` });
-        const { status, output } = await run({
+        const verdict = await run({
           dryRun,
           atomic,
           operations: [
@@ -264,22 +275,12 @@ describe('a lookup to a record an earlier operation deletes', () => {
           ],
         });
         const message = `'parentcustomerid_account@odata.bind' points at accounts(${company}), but operation #1 deletes account "${tag} Closing BV" (${company.slice(0, 8)}…) before this one`;
-        if (dryRun) {
-          expect(status.runtimeStatus).toBe('Completed');
-          expect(output.wouldFail).toBe(true);
-          expect(output.problems).toEqual([
-            {
-              operation: 1,
-              field: 'parentcustomerid_account@odata.bind',
-              code: 'LOOKUP_TARGET_NOT_FOUND',
-              message,
-            },
-          ]);
-        } else {
-          expect(status.runtimeStatus).toBe('Failed');
-          expect(String(status.output)).toContain('[PLAN_INVALID]');
-          expect(String(status.output)).toContain(message);
-        }
+        expectOneProblem(dryRun, verdict, {
+          operation: 1,
+          field: 'parentcustomerid_account@odata.bind',
+          code: 'LOOKUP_TARGET_NOT_FOUND',
+          message,
+        });
         expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({
           name: `${tag} Closing BV`,
         });
