@@ -1,9 +1,10 @@
 /**
  * Many records read in as few `$batch` calls of GETs as Dataverse allows (1,000 reads each), with
  * continue-on-error so a record that does not exist (404) is an answer, not the end of the batch.
- * Any other failed read, or one the answer leaves out, is thrown, except that a read refused for want
- * of a read privilege (403) is handed back in `refused` when the caller asks for it (a plan lists it as
- * a problem of the operation that needs the record). Read only: it never writes.
+ * Any other failed read, or one the answer leaves out, is thrown (a transient one first, so the caller
+ * retries rather than gives up), except that a read refused for want of a read privilege (403) is
+ * handed back in `refused` when the caller asks for it (a plan lists it as a problem of the operation
+ * that needs the record). Read only: it never writes.
  */
 import { MAX_BATCH_OPERATIONS, type BatchRead } from './batch';
 import type { DataverseClient, DataverseRecord } from './client';
@@ -37,13 +38,18 @@ export async function readRecords(
       ...(annotations ? { annotations } : {}),
     }));
     const answer = await client.executeBatch({ reads, continueOnError: true });
+    // A throttled or failed-over read makes the whole read worth retrying, whatever else failed.
+    const failed = answer.reads.flatMap((r) =>
+      r.error && !r.error.isNotFound && !(r.error.isForbidden && refused) ? [r.error] : [],
+    );
+    const first = failed.find((e) => e.transient) ?? failed[0];
+    if (first) throw first;
     answer.reads.forEach((r, i) => {
       const key = recordKeyOf(chunk[i].entitySet, chunk[i].key);
       if (r.error?.isForbidden && refused) {
         refused.set(key, r.error);
         return;
       }
-      if (r.error && !r.error.isNotFound) throw r.error;
       // A read left out of the answer says nothing of its record: taking it for missing would turn an
       // undo into "set every field to null".
       if (!r.ran)

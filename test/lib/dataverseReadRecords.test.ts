@@ -52,4 +52,27 @@ describe('readRecords', () => {
       ),
     ).rejects.toThrow(/without running the read of contacts #2/);
   });
+
+  it('throws a throttled read before another failed one, so the caller waits and retries', async () => {
+    const throttled = new DataverseError(
+      'GET contacts failed with 429',
+      429,
+      '0x80072322',
+      undefined,
+      20_000,
+    );
+    await expect(
+      readRecords(
+        clientAnswering([
+          {
+            ran: true,
+            status: 500,
+            error: new DataverseError('GET contacts failed with 500', 500, '0x80040216'),
+          },
+          { ran: true, status: 429, error: throttled },
+        ]),
+        targets,
+      ),
+    ).rejects.toBe(throttled);
+  });
 });
