@@ -178,10 +178,16 @@ function cascadesOnto(
 ): { problems: PlanProblem[]; deletedBy?: Deleted; cascadeFrom?: PlannedOperation['cascadeFrom'] } {
   const problems: PlanProblem[] = [];
   let cascadeFrom: PlannedOperation['cascadeFrom'];
-  for (const nav of Object.values(table.navigation)) {
-    const value = current[`_${nav.attribute}_value`];
-    const gone = typeof value === 'string' ? deleted.get(`${nav.target}|${value.toLowerCase()}`) : undefined;
-    if (!gone) continue;
+  // In the order the deletes run, whatever the order of the lookups: what happens first decides.
+  const reached = Object.values(table.navigation)
+    .flatMap((nav) => {
+      const value = current[`_${nav.attribute}_value`];
+      const gone =
+        typeof value === 'string' ? deleted.get(`${nav.target}|${value.toLowerCase()}`) : undefined;
+      return gone ? [{ nav, gone }] : [];
+    })
+    .sort((a, b) => a.gone.operation - b.gone.operation);
+  for (const { nav, gone } of reached) {
     const by = `operation #${gone.operation + 1} deletes ${gone.label}`;
     if (nav.onDelete === 'Cascade') {
       problems.push({
@@ -190,6 +196,7 @@ function cascadesOnto(
         code: 'DELETED_BY_CASCADE',
         message: `${by}, which '${nav.attribute}' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to ${verb}`,
       });
+      // Gone from here on: later deletes no longer meet it.
       return { problems, deletedBy: gone };
     }
     if (nav.onDelete === 'Restrict') {
@@ -200,7 +207,6 @@ function cascadesOnto(
       });
       continue;
     }
-    // Keep looking: another lookup of the same record may point at a delete that cascades.
     cascadeFrom ??= { operation: gone.operation, attribute: nav.attribute };
   }
   return cascadeFrom ? { problems, cascadeFrom } : { problems };

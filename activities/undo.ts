@@ -32,48 +32,43 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
   }
   const client = app.dataverse(`${instanceId}:undo`);
   const existing = await client.tryRetrieve(action.table, action.id);
-  try {
-    return await undoRecord(instanceId, action, existing !== undefined);
-  } catch (err) {
-    // A create, or an update of a record that was there when read: a 404 on a write that binds
-    // lookups is about a record it refers to.
-    if (action.kind === 'dataverse-delete' || (action.kind === 'dataverse-restore-fields' && !existing))
-      throw err;
-    const data = action.kind === 'dataverse-restore-fields' ? action.fields : action.record;
-    throw LookupTargetGoneError.from(err, action, data, 'record');
-  }
-}
-
-async function undoRecord(
-  instanceId: string,
-  action: Exclude<UndoAction, { kind: 'config-activate' }>,
-  existing: boolean,
-): Promise<{ undone: boolean }> {
-  const app = services();
-  const client = app.dataverse(`${instanceId}:undo`);
+  /** A write of `data`, whose 404 is put as the lookup target it names, when it names one. */
+  const writing = async (data: Record<string, unknown>, write: () => Promise<unknown>): Promise<void> => {
+    try {
+      await write();
+    } catch (err) {
+      throw LookupTargetGoneError.from(err, action, data, 'record');
+    }
+  };
+  const create = (record: Record<string, unknown>): Promise<void> => {
+    const data = withoutNullBindings(record);
+    return writing(data, () => client.create(action.table, data));
+  };
+  const update = (data: Record<string, unknown>): Promise<void> =>
+    writing(data, () => client.update(action.table, action.id, data, { ifMatch: '*' }));
   switch (action.kind) {
     case 'dataverse-delete':
       if (existing) await client.delete(action.table, action.id);
       return { undone: true };
     case 'dataverse-restore-fields':
-      await client.update(action.table, action.id, action.fields, { ifMatch: '*' });
+      await update(action.fields);
       return { undone: true };
     case 'dataverse-recreate':
-      if (!existing) await client.create(action.table, action.record);
+      if (!existing) await create(action.record);
       return { undone: true };
     case 'dataverse-restore-record': {
-      if (!existing) {
-        await client.create(action.table, withoutNullBindings(action.record));
-        return { undone: true };
-      }
       // Lookups compared as the record holds them as bindings (the point's record has them so).
       const current =
-        (await retrieveWithLookups(client, app.metadata(`${instanceId}:undo`), action.table, action.id)) ??
-        {};
+        existing &&
+        (await retrieveWithLookups(client, app.metadata(`${instanceId}:undo`), action.table, action.id));
+      if (!current) {
+        await create(action.record);
+        return { undone: true };
+      }
       const changes = diffFields(current, action.record);
       const write: Record<string, unknown> = {};
       for (const [field, change] of Object.entries(changes)) write[field] = change.after;
-      if (Object.keys(write).length) await client.update(action.table, action.id, write, { ifMatch: '*' });
+      if (Object.keys(write).length) await update(write);
       return { undone: true };
     }
   }

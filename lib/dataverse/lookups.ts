@@ -119,7 +119,9 @@ export function emptyLookupBindings(record: DataverseRecord, table: TableMetadat
   const out: Record<string, null> = {};
   for (const [navigation, { attribute }] of Object.entries(table.navigation)) {
     const column = table.columns[attribute];
-    if (!column || (!column.validForCreate && !column.validForUpdate)) continue;
+    // Only an update writes these nulls (a create leaves them out), and Dataverse refuses a column
+    // that is not valid for update.
+    if (!column?.validForUpdate) continue;
     const value = record[`_${attribute}_value`];
     if (value === null || value === undefined || value === '') out[`${navigation}${BIND}`] = null;
   }

@@ -31,14 +31,15 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
         : 'This record was not restored.';
     super(
       'LOOKUP_TARGET_GONE',
-      `${recordLabel(record)} would refer again to ${refers}, and ${gone} (Dataverse: ${dataverseMessage}). ${written} Bring that record back first (roll back the change that deleted it), then roll back again.`,
+      `${recordLabel(record)} would refer again to ${refers}, and ${gone} (Dataverse: ${dataverseMessage}). ${written} Bring ${bindings.length === 1 ? 'it' : 'them'} back first (for example by rolling back the change that deleted it), then run the undo again.`,
       { record: { table: record.table, id: record.id }, bindings: Object.fromEntries(bindings) },
     );
   }
 
   /**
    * The error to throw for Dataverse's refusal `err` of a write of `data` to `record`: this one when
-   * a 404 meets a write that binds lookups (the record itself was read just before), else `err`.
+   * the 404 names a record that `data` binds a lookup to (Dataverse says "<table> With Id = <guid>
+   * Does Not Exist"), else `err` itself: the record written may be what is gone.
    */
   static from(
     err: unknown,
@@ -47,15 +48,23 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
     scope: 'changeset' | 'record',
   ): unknown {
     if (!(err instanceof DataverseError && err.isNotFound)) return err;
+    const said = (err.serviceMessage ?? err.message).toLowerCase();
     const bindings = Object.entries(data ?? {}).filter(
-      (e): e is [string, string] => e[0].endsWith(BIND) && typeof e[1] === 'string',
+      (e): e is [string, string] =>
+        e[0].endsWith(BIND) && typeof e[1] === 'string' && said.includes(boundId(e[1])),
     );
     if (bindings.length === 0) return err;
     return new LookupTargetGoneError(
       record,
       bindings.map(([k, v]) => [k.slice(0, -BIND.length), v]),
-      err.message,
+      err.serviceMessage ?? err.message,
       scope,
     );
   }
+}
+
+/** The id in a binding `/<set>(<id>)`, lowercased; the whole binding when it has none. */
+function boundId(binding: string): string {
+  const match = /\(([^)]+)\)\s*$/.exec(binding);
+  return (match ? match[1] : binding).toLowerCase();
 }

@@ -12,8 +12,9 @@ import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
 import { startOrchestration, waitFor } from '../support/durable';
 
 /**
- * A matter refers to its contact first (deleting the contact clears the lookup) and to its account
- * second (deleting the account deletes the matter too): the plan must not stop at the first lookup.
+ * A matter refers to its contact first (deleting the contact clears the lookup), then to its office and
+ * its account (deleting either deletes the matter too): the plan must not stop at the first lookup,
+ * and must go by the order of the deletes, not of the lookups.
  */
 const matterTable: TableInput = {
   logicalName: 'lc_matter',
@@ -28,6 +29,11 @@ const matterTable: TableInput = {
       logicalName: 'lc_contactid',
       type: 'Lookup',
       targets: [{ entity: 'contact', navigationProperty: 'lc_ContactId', cascadeDelete: 'RemoveLink' }],
+    },
+    {
+      logicalName: 'lc_officeid',
+      type: 'Lookup',
+      targets: [{ entity: 'account', navigationProperty: 'lc_OfficeId', cascadeDelete: 'Cascade' }],
     },
     {
       logicalName: 'lc_accountid',
@@ -221,6 +227,34 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
         expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({ lastname: `${tag} Client` });
         expect(await app.dataverse.retrieve('lc_matters', matter)).not.toHaveProperty('lc_stage', 'Closed');
       }
+  });
+
+  it('through two lookups (Cascade): the delete that runs first takes it, whatever the order of the lookups', async () => {
+    for (const atomic of ATOMIC) {
+      const tag = `Twice${atomic}`;
+      const office = await created('accounts', { name: `${tag} Office BV` });
+      const company = await created('accounts', { name: `${tag} Client BV` });
+      const matter = await created('lc_matters', {
+        lc_name: `${tag} Matter`,
+        'lc_OfficeId@odata.bind': `/accounts(${office})`,
+        'lc_AccountId@odata.bind': `/accounts(${company})`,
+      });
+      const verdict = await run({
+        dryRun: true,
+        atomic,
+        operations: [
+          { op: 'delete', table: 'accounts', id: company },
+          { op: 'delete', table: 'accounts', id: office },
+          { op: 'update', table: 'lc_matters', id: matter, data: { lc_stage: 'Closed' } },
+        ],
+      });
+      expectOneProblem(true, verdict, {
+        operation: 2,
+        field: 'lc_accountid',
+        code: 'DELETED_BY_CASCADE',
+        message: `operation #1 deletes account "${tag} Client BV" (${company.slice(0, 8)}…), which 'lc_accountid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`,
+      });
+    }
   });
 
   it('deleting it too (Cascade): DELETED_BY_CASCADE, dry or real, atomic or not, and nothing is written', async () => {

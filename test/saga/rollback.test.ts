@@ -145,7 +145,7 @@ describe('rollback points', () => {
       `[LOOKUP_TARGET_GONE] contact "Moved Test" (${id.slice(0, 8)}…) would refer again to /accounts(${oldFirm}) through 'parentcustomerid_account', and that record no longer exists`,
     );
     expect(String(refused.output)).toContain(
-      'This record was not restored. Bring that record back first (roll back the change that deleted it), then roll back again.',
+      'This record was not restored. Bring it back first (for example by rolling back the change that deleted it), then run the undo again.',
     );
     expect(await app.dataverse.retrieve('contacts', id)).toMatchObject({ _parentcustomerid_value: newFirm });
   });
