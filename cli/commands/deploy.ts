@@ -190,7 +190,5 @@ async function deploy(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const deployCommand: Command = {
-  summary: 'Deploy a manifest (--dry-run to only check it)',
-  run: deploy,
-};
+/** The command's entry point; its summary is in cli/blc.ts, which loads this module only to run it. */
+export const deployCommand: Command['run'] = deploy;
