@@ -6,6 +6,7 @@
 import { CodedError } from '../errors/codedError';
 import { DataverseError } from '../dataverse/errors';
 import { recordLabel } from '../dataverse/changeset';
+import { parseBinding } from '../dataverse/planChecks';
 import type { DataverseRecordRef } from '../contracts/responses';
 
 const BIND = '@odata.bind';
@@ -23,15 +24,15 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
     scope: 'changeset' | 'record',
   ) {
     const refers = bindings.map(([nav, target]) => `${target} through '${nav}'`).join(' and ');
-    const gone =
-      bindings.length === 1 ? 'that record no longer exists' : 'one of those records no longer exists';
+    const one = bindings.length === 1;
+    const gone = one ? 'that record no longer exists' : 'those records no longer exist';
     const written =
       scope === 'changeset'
         ? 'Nothing of this undo was written (it is one changeset).'
         : 'This record was not restored.';
     super(
       'LOOKUP_TARGET_GONE',
-      `${recordLabel(record)} would refer again to ${refers}, and ${gone} (Dataverse: ${dataverseMessage}). ${written} Bring ${bindings.length === 1 ? 'it' : 'them'} back first (for example by rolling back the change that deleted it), then run the undo again.`,
+      `${recordLabel(record)} would refer again to ${refers}, and ${gone} (Dataverse: ${dataverseMessage}). ${written} Bring ${one ? 'it' : 'them'} back first (for example by rolling back the change that deleted ${one ? 'it' : 'them'}), then run the undo again.`,
       { record: { table: record.table, id: record.id }, bindings: Object.fromEntries(bindings) },
     );
   }
@@ -49,10 +50,10 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
   ): unknown {
     if (!(err instanceof DataverseError && err.isNotFound)) return err;
     const said = (err.serviceMessage ?? err.message).toLowerCase();
-    const bindings = Object.entries(data ?? {}).filter(
-      (e): e is [string, string] =>
-        e[0].endsWith(BIND) && typeof e[1] === 'string' && said.includes(boundId(e[1])),
-    );
+    const bindings = Object.entries(data ?? {}).filter((e): e is [string, string] => {
+      const id = e[0].endsWith(BIND) && typeof e[1] === 'string' ? parseBinding(e[1])?.id : undefined;
+      return id !== undefined && said.includes(id);
+    });
     if (bindings.length === 0) return err;
     return new LookupTargetGoneError(
       record,
@@ -61,10 +62,4 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
       scope,
     );
   }
-}
-
-/** The id in a binding `/<set>(<id>)`, lowercased; the whole binding when it has none. */
-function boundId(binding: string): string {
-  const match = /\(([^)]+)\)\s*$/.exec(binding);
-  return (match ? match[1] : binding).toLowerCase();
 }

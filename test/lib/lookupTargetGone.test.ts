@@ -40,6 +40,15 @@ describe('LookupTargetGoneError.from', () => {
     );
   });
 
+  it('names every lookup whose target Dataverse names, in the plural', () => {
+    const both = notFound('account', `${FIRM}; systemuser With Id = ${OWNER}`);
+    expect((LookupTargetGoneError.from(both, record, data, 'record') as Error).message).toMatch(
+      new RegExp(
+        `would refer again to /accounts\\(${FIRM.toUpperCase()}\\) through 'parentcustomerid_account' and /systemusers\\(${OWNER}\\) through 'ownerid', and those records no longer exist .* This record was not restored\\. Bring them back first \\(for example by rolling back the change that deleted them\\)`,
+      ),
+    );
+  });
+
   it("leaves Dataverse's error as it is when the record written is what is gone", () => {
     const gone = notFound('contact', CONTACT);
     expect(LookupTargetGoneError.from(gone, record, data, 'record')).toBe(gone);

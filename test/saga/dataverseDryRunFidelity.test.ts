@@ -82,6 +82,23 @@ function expectOneProblem(
   }
 }
 
+/**
+ * The problem of the update at index `operation` whose record an earlier delete of an account takes
+ * with it; `by.number` is that delete's number as messages count operations (from 1).
+ */
+function deletedByCascade(
+  operation: number,
+  by: { number: number; name: string; id: string },
+  field: string,
+): PlanProblem {
+  return {
+    operation,
+    field,
+    code: 'DELETED_BY_CASCADE',
+    message: `operation #${by.number} deletes account "${by.name}" (${by.id.slice(0, 8)}…), which '${field}' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`,
+  };
+}
+
 async function created(table: string, data: Record<string, unknown>): Promise<string> {
   return String((await app.dataverse.create(table, data)).id);
 }
@@ -217,13 +234,11 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
             { op: 'update', table: 'lc_matters', id: matter, data: { lc_stage: 'Closed' } },
           ],
         });
-        const message = `operation #2 deletes account "${tag} Client BV" (${company.slice(0, 8)}…), which 'lc_accountid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`;
-        expectOneProblem(dryRun, verdict, {
-          operation: 2,
-          field: 'lc_accountid',
-          code: 'DELETED_BY_CASCADE',
-          message,
-        });
+        expectOneProblem(
+          dryRun,
+          verdict,
+          deletedByCascade(2, { number: 2, name: `${tag} Client BV`, id: company }, 'lc_accountid'),
+        );
         expect(await app.dataverse.retrieve('contacts', person)).toMatchObject({ lastname: `${tag} Client` });
         expect(await app.dataverse.retrieve('lc_matters', matter)).not.toHaveProperty('lc_stage', 'Closed');
       }
@@ -248,12 +263,11 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
           { op: 'update', table: 'lc_matters', id: matter, data: { lc_stage: 'Closed' } },
         ],
       });
-      expectOneProblem(true, verdict, {
-        operation: 2,
-        field: 'lc_accountid',
-        code: 'DELETED_BY_CASCADE',
-        message: `operation #1 deletes account "${tag} Client BV" (${company.slice(0, 8)}…), which 'lc_accountid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`,
-      });
+      expectOneProblem(
+        true,
+        verdict,
+        deletedByCascade(2, { number: 1, name: `${tag} Client BV`, id: company }, 'lc_accountid'),
+      );
     }
   });
 
@@ -274,13 +288,11 @@ describe('an earlier delete that Dataverse cascades onto a record a later operat
             { op: 'update', table: 'contacts', id: employee, data: { jobtitle: 'Survivor' } },
           ],
         });
-        const message = `operation #1 deletes account "${tag} Parent BV" (${company.slice(0, 8)}…), which 'parentcustomerid' refers to, and Dataverse deletes this record with it (the relationship cascades deletes), so there would be nothing left to update`;
-        expectOneProblem(dryRun, verdict, {
-          operation: 1,
-          field: 'parentcustomerid',
-          code: 'DELETED_BY_CASCADE',
-          message,
-        });
+        expectOneProblem(
+          dryRun,
+          verdict,
+          deletedByCascade(1, { number: 1, name: `${tag} Parent BV`, id: company }, 'parentcustomerid'),
+        );
         expect(await app.dataverse.retrieve('accounts', company)).toMatchObject({ name: `${tag} Parent BV` });
         expect(await app.dataverse.retrieve('contacts', employee)).not.toHaveProperty('jobtitle', 'Survivor');
       }
