@@ -14,6 +14,7 @@ import {
   DataverseRecord,
   FieldChange,
   LOOKUP_ANNOTATIONS,
+  NAMED_LOOKUP_ANNOTATIONS,
   PlanProblem,
   RecordKey,
   SYSTEM_ATTRIBUTES,
@@ -21,12 +22,15 @@ import {
   changedFields,
   checkOperationData,
   deterministicId,
+  bindingKey,
   diffFields,
+  lookupNames,
   recordLabel,
   withLookups,
   writableAttributes,
   type DataverseClient,
   type DataverseMetadata,
+  type LookupNames,
   type LookupReference,
   type TableMetadata,
 } from '../lib/dataverse';
@@ -50,6 +54,8 @@ export interface PlannedOperation {
   etag?: string;
   /** Field by field, what would change. */
   changes: Record<string, FieldChange>;
+  /** The records its lookups point at before and after it, by name (absent when none is known). */
+  lookupNames?: LookupNames;
   /** True when the record is already as desired: nothing will be written. */
   inDesiredState: boolean;
   data?: Record<string, unknown>;
@@ -93,14 +99,15 @@ export function nameOf(
 
 /**
  * Whether each lookup binding points at a table the lookup may refer to and at a record that exists
- * (or that an earlier operation of the same change creates).
+ * (or that an earlier operation of the same change creates); the records found are named in `names`.
  */
 async function checkLookups(
   records: RecordSource,
   metadata: DataverseMetadata,
   lookups: LookupReference[],
-  created: Set<string>,
+  created: Map<string, Named>,
   deleted: Map<string, Deleted>,
+  names: LookupNames,
 ): Promise<PlanProblem[]> {
   const problems: PlanProblem[] = [];
   for (const ref of lookups) {
@@ -126,10 +133,19 @@ async function checkLookups(
       });
       continue;
     }
-    if (created.has(`${ref.entitySet}(${ref.id})`)) continue;
+    const key = `/${ref.entitySet}(${ref.id.toLowerCase()})`;
+    const creating = created.get(key);
+    if (creating) {
+      if (creating.name !== undefined) names[key] = { entity: target.logicalName, name: creating.name };
+      continue;
+    }
     let exists: DataverseRecord | undefined;
     try {
-      exists = await records.get(ref.entitySet, ref.id, [target.primaryIdAttribute]);
+      const select = [
+        target.primaryIdAttribute,
+        ...(target.primaryNameAttribute ? [target.primaryNameAttribute] : []),
+      ];
+      exists = await records.get(ref.entitySet, ref.id, select);
     } catch (err) {
       // Without read privilege on the table the plan cannot tell, and Dataverse refuses the write.
       if (!(err instanceof DataverseError && err.isForbidden)) throw err;
@@ -141,6 +157,8 @@ async function checkLookups(
       });
       continue;
     }
+    const name = nameOf(exists, target.primaryNameAttribute);
+    if (name !== undefined) names[key] = { entity: target.logicalName, name };
     if (!exists)
       problems.push({
         operation: ref.operation,
@@ -150,6 +168,27 @@ async function checkLookups(
       });
   }
   return problems;
+}
+
+/** The names of the bindings `changes` writes or replaces, as PlannedOperation's lookupNames. */
+function namesOfBindings(
+  names: LookupNames,
+  changes: Record<string, FieldChange>,
+): { lookupNames?: LookupNames } {
+  const used: LookupNames = {};
+  for (const [field, change] of Object.entries(changes)) {
+    if (!field.endsWith('@odata.bind')) continue;
+    for (const value of [change.before, change.after]) {
+      const key = bindingKey(value);
+      if (key && names[key]) used[key] = names[key];
+    }
+  }
+  return Object.keys(used).length ? { lookupNames: used } : {};
+}
+
+/** A record an earlier operation creates, by `/set(id)`: its primary name when the data gives one. */
+interface Named {
+  name?: string;
 }
 
 /** A record an earlier operation deletes (or Dataverse deletes with it), by `logicalName|id`. */
@@ -226,7 +265,7 @@ export function liveRecords(client: DataverseClient): RecordSource {
     get: (entitySet, key, select) =>
       client.tryRetrieve(entitySet, key, {
         ...(select?.length ? { select } : {}),
-        annotations: LOOKUP_ANNOTATIONS,
+        annotations: NAMED_LOOKUP_ANNOTATIONS,
       }),
   };
 }
@@ -260,8 +299,8 @@ export async function buildPlan(
   records: RecordSource,
 ): Promise<PlannedOperation[]> {
   const plan: PlannedOperation[] = [];
-  /** Records earlier operations create, as `set(id)`: a later lookup to them is fine. */
-  const created = new Set<string>();
+  /** Records earlier operations create, as `/set(id)`: a later lookup to them is fine. */
+  const created = new Map<string, Named>();
   const deleted = new Map<string, Deleted>();
   for (const [index, op] of operations.entries()) {
     const table = await metadata.table(op.table);
@@ -289,11 +328,13 @@ export async function buildPlan(
     }
     const creating = !current && (op.op === 'create' || op.op === 'upsert');
     let problems: PlanProblem[] = [];
+    // Named as they are now, then as the change binds them.
+    const names: LookupNames = current ? await lookupNames(current, table, metadata) : {};
     if (op.op !== 'delete') {
       const checked = checkOperationData({ index, table, data: op.data ?? {}, creating, key: op.key });
       problems = [
         ...checked.problems,
-        ...(await checkLookups(records, metadata, checked.lookups, created, deleted)),
+        ...(await checkLookups(records, metadata, checked.lookups, created, deleted, names)),
       ];
     }
     // Lookups compared as the change writes them (bindings), not as Dataverse reads them.
@@ -304,8 +345,8 @@ export async function buildPlan(
     const inDesiredState =
       op.op === 'delete' ? false : current !== undefined && Object.keys(changes).length === 0;
     const recordId = (current?.[primaryId] as string | undefined) ?? id;
-    if (creating && recordId) created.add(`${op.table}(${recordId.toLowerCase()})`);
     const name = nameOf(current ?? op.data, table.primaryNameAttribute);
+    if (creating && recordId) created.set(`/${op.table}(${recordId.toLowerCase()})`, { name });
     const label = recordLabel({ table: op.table, entity: table.logicalName, id: recordId, name });
     const cascade = current
       ? cascadesOnto(index, table, current, label, deleted, plan, op.op)
@@ -332,6 +373,7 @@ export async function buildPlan(
       exists: current !== undefined,
       etag,
       changes,
+      ...namesOfBindings(names, changes),
       inDesiredState,
       data: op.data,
       problems,
@@ -544,8 +586,11 @@ export function recordRef(result: ApplyResult): DataverseRecordRef {
   };
 }
 
-/** What undoes one applied operation, from its before-image. */
-export function undoFor(result: ApplyResult, snapshot: Snapshot): UndoAction | null {
+/**
+ * What undoes one applied operation, from its before-image; `names` (the plan's lookupNames) lets a
+ * person read the lookups it restores by the records' names.
+ */
+export function undoFor(result: ApplyResult, snapshot: Snapshot, names?: LookupNames): UndoAction | null {
   switch (result.action) {
     case 'created':
       return { kind: 'dataverse-delete', ...recordRef(result) };
@@ -559,7 +604,12 @@ export function undoFor(result: ApplyResult, snapshot: Snapshot): UndoAction | n
       const fields: Record<string, unknown> = {};
       // A binding another binding restores is left out: writing its null would clear the lookup again.
       for (const [f, c] of Object.entries(result.changed)) if (!c.restoredBy) fields[f] = c.before;
-      return { kind: 'dataverse-restore-fields', ...recordRef(result), fields };
+      return {
+        kind: 'dataverse-restore-fields',
+        ...recordRef(result),
+        fields,
+        ...(names && Object.keys(names).length ? { lookupNames: names } : {}),
+      };
     }
     case 'unchanged':
       return null;

@@ -13,6 +13,7 @@ import { defineActivity } from '../lib/saga';
 import { services } from '../lib/config/services';
 import {
   LOOKUP_ANNOTATIONS,
+  NAMED_LOOKUP_ANNOTATIONS,
   bindsLookups,
   changedFields,
   checkOperationData,
@@ -78,7 +79,7 @@ function prefetched(
       if (found.has(k)) return found.get(k);
       return client.tryRetrieve(entitySet, key, {
         ...(select?.length ? { select } : {}),
-        annotations: LOOKUP_ANNOTATIONS,
+        annotations: NAMED_LOOKUP_ANNOTATIONS,
       });
     },
   };
@@ -131,7 +132,7 @@ export const planChangeset = defineActivity<
   const found = await readRecords(
     client,
     await planTargets(instanceId, operations),
-    LOOKUP_ANNOTATIONS,
+    NAMED_LOOKUP_ANNOTATIONS,
     refused,
   );
   const plan = await buildPlan(instanceId, operations, metadata, prefetched(client, found, refused));

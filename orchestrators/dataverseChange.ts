@@ -68,7 +68,7 @@ function addApplied(
   snapshot: Snapshot,
 ): void {
   point.results.push(result);
-  const action = undoFor(result, snapshot);
+  const action = undoFor(result, snapshot, planned.lookupNames);
   if (action) point.undo.unshift(action);
   if (result.action !== 'unchanged')
     point.resources.push({
@@ -104,7 +104,7 @@ function* applyEach(
       input: { instanceId, planned, snapshot },
       compensation: {
         activity: undoAction,
-        input: (r: ApplyResult) => ({ instanceId, action: undoFor(r, snapshot) }),
+        input: (r: ApplyResult) => ({ instanceId, action: undoFor(r, snapshot, planned.lookupNames) }),
       },
     });
     addApplied(point, planned, result, snapshot);
@@ -133,7 +133,7 @@ function* applyAtomically(
   // Results come back in the order of the writes; undo runs newest first, as the rollback point's.
   const undoOf = (results: ApplyResult[]): UndoAction[] =>
     results
-      .map((r, i) => undoFor(r, snapshotFor(writes[i])))
+      .map((r, i) => undoFor(r, snapshotFor(writes[i]), writes[i].lookupNames))
       .filter((a): a is UndoAction => a !== null)
       .reverse();
   const results: ApplyResult[] = yield* saga.step({

@@ -5,8 +5,8 @@
  * would be refused for. Reads the orchestration's output, an untyped value, defensively: an output
  * from before names were recorded still reads (records then show their GUID). Formatting only.
  */
-import type { PlanProblem } from '../../lib/contracts/responses';
-import { recordName, valueText } from './records';
+import type { LookupNames, PlanProblem } from '../../lib/contracts/responses';
+import { fieldText, recordName, valueText } from './records';
 
 interface FieldChange {
   before?: unknown;
@@ -25,6 +25,7 @@ interface PlannedOperation {
   exists?: boolean;
   inDesiredState?: boolean;
   changes?: Record<string, FieldChange>;
+  lookupNames?: LookupNames;
   problems?: PlanProblem[];
 }
 
@@ -57,9 +58,9 @@ export function asChangeOutput(output: unknown): ChangeOutput | undefined {
     : undefined;
 }
 
-function changesText(changes: Record<string, FieldChange> | undefined): string {
+function changesText(changes: Record<string, FieldChange> | undefined, names?: LookupNames): string {
   const entries = Object.entries(changes ?? {});
-  return entries.map(([f, c]) => `${f} → ${valueText(c.after)}`).join(', ');
+  return entries.map(([f, c]) => `${fieldText(f)} → ${valueText(c.after, names)}`).join(', ');
 }
 
 /** The sentence of what a completed change did; undefined for a dry run. */
@@ -74,7 +75,7 @@ export function changeSummary(output: ChangeOutput): string | undefined {
   const parts: string[] = [];
   if (of('created').length) parts.push(`created ${of('created').map(named).join(', ')}`);
   const updated = of('updated').map((r) => {
-    const fields = changesText(r.changed);
+    const fields = changesText(r.changed, output.plan.find((p) => p.index === r.index)?.lookupNames);
     return fields ? `${named(r)}: ${fields}` : named(r);
   });
   if (updated.length) parts.push(`updated ${updated.join('; ')}`);
@@ -114,7 +115,9 @@ export function dryRunText(output: ChangeOutput): string[] {
     lines.push(`  #${p.index + 1} ${p.op} ${target(p)}: ${verb(p)}`);
     if (p.op !== 'delete' && !p.inDesiredState)
       for (const [field, c] of Object.entries(p.changes ?? {}))
-        lines.push(`       ${field}: ${valueText(c.before)} → ${valueText(c.after)}`);
+        lines.push(
+          `       ${fieldText(field)}: ${valueText(c.before, p.lookupNames)} → ${valueText(c.after, p.lookupNames)}`,
+        );
     for (const problem of problems.filter((x) => x.operation === p.index))
       lines.push(`       problem: ${problemText(problem)}`);
   }

@@ -4,7 +4,15 @@
  * full GUID and the entity set name when a point or result recorded before names were kept has none;
  * a field value as a short text. Formatting only: the full GUIDs stay in `--json`.
  */
-import type { DataverseRecordRef, TouchedResource, UndoAction } from '../../lib/contracts/responses';
+import type {
+  DataverseRecordRef,
+  LookupNames,
+  TouchedResource,
+  UndoAction,
+} from '../../lib/contracts/responses';
+import { namedBinding } from '../../lib/dataverse/planChecks';
+
+const BIND = '@odata.bind';
 
 /** The start of a GUID, enough to tell records apart on screen. */
 export function shortId(id: string): string {
@@ -18,20 +26,35 @@ export function recordName(ref: Partial<DataverseRecordRef> & { table: string })
   return ref.id ? `${kind} ${ref.id}` : kind;
 }
 
-/** A value as a person reads it in `before → after`: strings as they are, nothing as "(empty)". */
-export function valueText(value: unknown): string {
+/**
+ * A value as a person reads it in `before → after`: strings as they are, nothing as "(empty)", and a
+ * lookup binding whose record `names` knows as that record (`account "Northwind Logistics" (ef05fc7f…)`).
+ */
+export function valueText(value: unknown, names?: LookupNames): string {
   if (value === undefined || value === null || value === '') return '(empty)';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return (names && boundRecordName(value, names)) ?? value;
   return JSON.stringify(value);
+}
+
+function boundRecordName(binding: string, names: LookupNames): string | undefined {
+  const record = namedBinding(binding, names);
+  return record && recordName(record);
+}
+
+/** A field as a person reads it: a lookup by its navigation property, without `@odata.bind`. */
+export function fieldText(field: string): string {
+  return field.endsWith(BIND) ? field.slice(0, -BIND.length) : field;
 }
 
 export function resourceText(r: TouchedResource): string {
   return r.kind === 'dataverse' ? recordName(r) : `configuration ${r.name} (version ${r.versionAfter})`;
 }
 
-function fieldList(fields: Record<string, unknown>): string {
+function fieldList(fields: Record<string, unknown>, names?: LookupNames): string {
   const entries = Object.entries(fields);
-  return entries.length ? entries.map(([f, v]) => `${f} → ${valueText(v)}`).join(', ') : '(no fields)';
+  return entries.length
+    ? entries.map(([f, v]) => `${fieldText(f)} → ${valueText(v, names)}`).join(', ')
+    : '(no fields)';
 }
 
 /** One undo action as a sentence: what the rollback would do to which record. */
@@ -40,7 +63,7 @@ export function actionText(a: UndoAction): string {
     case 'dataverse-delete':
       return `delete ${recordName(a)}`;
     case 'dataverse-restore-fields':
-      return `restore ${recordName(a)}: ${fieldList(a.fields)}`;
+      return `restore ${recordName(a)}: ${fieldList(a.fields, a.lookupNames)}`;
     case 'dataverse-recreate':
       return `re-create ${recordName(a)}`;
     case 'dataverse-restore-record':

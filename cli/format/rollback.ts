@@ -3,8 +3,14 @@
  * (`delete account "Lindqvist Physio" (3eedb109…)`), a point's rollback state, and the conflicts a
  * plan found. Formatting only: the GUIDs and the raw actions stay in `--json`.
  */
-import type { FieldConflict, RollbackPlan, RollbackPoint, UndoAction } from '../../lib/contracts/responses';
-import { actionText, recordName, valueText } from './records';
+import type {
+  FieldConflict,
+  LookupNames,
+  RollbackPlan,
+  RollbackPoint,
+  UndoAction,
+} from '../../lib/contracts/responses';
+import { actionText, fieldText, recordName, valueText } from './records';
 
 export function actionLines(plan: UndoAction[], indent = '  '): string[] {
   return plan.length
@@ -22,12 +28,23 @@ export function rollbackText(point: Pick<RollbackPoint, 'status' | 'rollback'>):
   return `rolled back at ${r.finishedAt ?? r.startedAt} by instance ${r.instanceId}`;
 }
 
-function conflictText(c: FieldConflict): string {
+function conflictText(c: FieldConflict, names: LookupNames): string {
   if (c.deleted) return `${recordName(c)} was deleted since`;
   const fields = Object.entries(c.fields)
-    .map(([f, v]) => `${f} is now ${valueText(v.actual)} (the change set ${valueText(v.expected)})`)
+    .map(
+      ([f, v]) =>
+        `${fieldText(f)} is now ${valueText(v.actual, names)} (the change set ${valueText(v.expected, names)})`,
+    )
     .join(', ');
   return `${recordName(c)}: ${fields || 'edited since'}`;
+}
+
+/** Every lookup target the plan's actions name: a conflict's values are bindings among these. */
+function namesIn(plan: RollbackPlan): LookupNames {
+  const names: LookupNames = {};
+  for (const step of plan.steps)
+    for (const a of step.plan) if (a.kind === 'dataverse-restore-fields') Object.assign(names, a.lookupNames);
+  return names;
 }
 
 export function planLines(plan: RollbackPlan): string[] {
@@ -38,7 +55,7 @@ export function planLines(plan: RollbackPlan): string[] {
     lines.push(
       '',
       'Edited since the change (a rollback with --force overwrites these):',
-      ...plan.conflicts.map((c) => `  ${conflictText(c)}`),
+      ...plan.conflicts.map((c) => `  ${conflictText(c, namesIn(plan))}`),
     );
   lines.push(
     '',

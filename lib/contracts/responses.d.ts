@@ -124,6 +124,12 @@ export type DataverseRecordRef = {
   name?: string;
 };
 
+/**
+ * The records lookups point at, as people know them, by binding (`/accounts(<lower-case id>)`): the
+ * table's logical name and the record's primary name, read when the change was planned.
+ */
+export type LookupNames = Record<string, { entity: string; name: string }>;
+
 /** A resource a change touched, and the version it had right after the change. */
 export type TouchedResource =
   | (DataverseRecordRef & {
@@ -137,7 +143,12 @@ export type TouchedResource =
 /** One undo action, in the order the rollback must run them (newest change first). */
 export type UndoAction =
   | (DataverseRecordRef & { kind: 'dataverse-delete' })
-  | (DataverseRecordRef & { kind: 'dataverse-restore-fields'; fields: Record<string, unknown> })
+  | (DataverseRecordRef & {
+      kind: 'dataverse-restore-fields';
+      fields: Record<string, unknown>;
+      /** Names of the records the restored lookups point at (for people; the undo writes `fields`). */
+      lookupNames?: LookupNames;
+    })
   | (DataverseRecordRef & { kind: 'dataverse-recreate'; record: Record<string, unknown> })
   /** Puts a record back as it was when a point was made by hand: update it, or create it again. */
   | (DataverseRecordRef & { kind: 'dataverse-restore-record'; record: Record<string, unknown> })

@@ -6,10 +6,13 @@
  * recreated record gets its lookups back. The navigation property comes from the table's
  * ManyToOneRelationships; for a polymorphic lookup (customer, regarding) the annotation says which.
  */
+import type { LookupNames } from '../contracts/responses';
 import { CodedError } from '../errors/codedError';
 import type { DataverseClient, DataverseRecord } from './client';
 import { diffFields, type FieldChange } from './changes';
 import type { DataverseMetadata, TableMetadata } from './metadata';
+
+export type { LookupNames } from '../contracts/responses';
 
 /** Whether data binds a lookup: only then does a diff of it need the table's navigation properties. */
 export function bindsLookups(data: Record<string, unknown> | undefined): boolean {
@@ -19,7 +22,14 @@ export function bindsLookups(data: Record<string, unknown> | undefined): boolean
 /** The annotation a read must ask for (Prefer: odata.include-annotations) to tell a lookup's table. */
 export const LOOKUP_ANNOTATIONS = 'Microsoft.Dynamics.CRM.lookuplogicalname';
 
+/**
+ * What a plan's reads ask for: also each lookup's FormattedValue, which Dataverse fills with the
+ * target's primary name, so a plan can name the record a lookup points at now.
+ */
+export const NAMED_LOOKUP_ANNOTATIONS = `${LOOKUP_ANNOTATIONS},OData.Community.Display.V1.FormattedValue`;
+
 const LOGICAL_NAME = '@Microsoft.Dynamics.CRM.lookuplogicalname';
+const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const BIND = '@odata.bind';
 const LOOKUP_VALUE = /^_(.+)_value$/;
 
@@ -32,6 +42,8 @@ interface BoundLookup {
   id: string;
   /** The target table's logical name, from the annotation; undefined when the read did not carry it. */
   target?: string;
+  /** The target's primary name, from the FormattedValue annotation when the read asked for it. */
+  name?: string;
 }
 
 /** The writable lookups of a read record that point somewhere. */
@@ -44,10 +56,12 @@ function boundLookups(record: DataverseRecord, table: TableMetadata): BoundLooku
     // Dataverse maintains it (createdby, owningbusinessunit): no change writes it, no undo restores it.
     if (column && !column.validForCreate && !column.validForUpdate) continue;
     const target = record[`${key}${LOGICAL_NAME}`];
+    const name = record[`${key}${FORMATTED}`];
     found.push({
       attribute: match[1],
       id: value.toLowerCase(),
       target: typeof target === 'string' ? target : undefined,
+      name: typeof name === 'string' && name !== '' ? name : undefined,
     });
   }
   return found;
@@ -108,6 +122,26 @@ export function withLookupBinds(
     out[`${binding.navigation}${BIND}`] = `/${set}(${lookup.id})`;
   }
   return out;
+}
+
+/**
+ * The targets of a record's lookups as people know them (table and primary name), by the bindings
+ * withLookups gives them; a lookup read without its FormattedValue, or that cannot be told, is left out.
+ */
+export async function lookupNames(
+  record: DataverseRecord,
+  table: TableMetadata,
+  metadata: DataverseMetadata,
+): Promise<LookupNames> {
+  const names: LookupNames = {};
+  for (const lookup of boundLookups(record, table)) {
+    if (lookup.name === undefined) continue;
+    const navigations = navigationsOf(table, lookup.attribute);
+    const target = lookup.target ?? (navigations.length === 1 ? navigations[0][1].target : undefined);
+    const set = target && (await metadata.entitySetName(target));
+    if (set) names[`/${set}(${lookup.id})`] = { entity: target, name: lookup.name };
+  }
+  return names;
 }
 
 /**

@@ -7,7 +7,7 @@
  * Pure: no I/O, so it can be tested and reasoned about on its own. It must never decide for the
  * caller whether to write anyway.
  */
-import type { PlanProblem } from '../contracts/responses';
+import type { LookupNames, PlanProblem } from '../contracts/responses';
 import { CodedError } from '../errors/codedError';
 import type { ColumnMetadata, TableMetadata } from './metadata';
 
@@ -179,6 +179,22 @@ export function parseBinding(value: string): { entitySet: string; id: string } |
   const match = /(?:^|\/)([A-Za-z_][A-Za-z0-9_]*)\(([0-9a-fA-F-]{36})\)$/.exec(value.trim());
   if (!match || !GUID.test(match[2])) return undefined;
   return { entitySet: match[1], id: match[2].toLowerCase() };
+}
+
+/** The key a binding is named under in LookupNames (`/accounts(<lower-case id>)`), however it is spelled. */
+export function bindingKey(value: unknown): string | undefined {
+  const parsed = typeof value === 'string' ? parseBinding(value) : undefined;
+  return parsed && `/${parsed.entitySet}(${parsed.id})`;
+}
+
+/** The record a binding points at, with its name when `names` has it; undefined when it has not. */
+export function namedBinding(
+  binding: string,
+  names: LookupNames,
+): { table: string; id: string; entity: string; name: string } | undefined {
+  const parsed = parseBinding(binding);
+  const named = parsed && names[`/${parsed.entitySet}(${parsed.id})`];
+  return named && parsed && { table: parsed.entitySet, id: parsed.id, ...named };
 }
 
 function isRequired(column: ColumnMetadata, table: TableMetadata): boolean {

@@ -6,8 +6,8 @@
 import { CodedError } from '../errors/codedError';
 import { DataverseError } from '../dataverse/errors';
 import { recordLabel } from '../dataverse/changeset';
-import { parseBinding } from '../dataverse/planChecks';
-import type { DataverseRecordRef } from '../contracts/responses';
+import { namedBinding, parseBinding } from '../dataverse/planChecks';
+import type { DataverseRecordRef, LookupNames } from '../contracts/responses';
 
 const BIND = '@odata.bind';
 
@@ -22,8 +22,12 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
     dataverseMessage: string,
     /** 'changeset': the undo was one changeset, so nothing of it was written. */
     scope: 'changeset' | 'record',
+    /** The targets' names as the change's plan read them (a deleted record's can no longer be read). */
+    names: LookupNames = {},
   ) {
-    const refers = bindings.map(([nav, target]) => `${target} through '${nav}'`).join(' and ');
+    const refers = bindings
+      .map(([nav, target]) => `${targetText(target, names)} through '${nav}'`)
+      .join(' and ');
     const one = bindings.length === 1;
     const gone = one ? 'that record no longer exists' : 'those records no longer exist';
     const written =
@@ -44,7 +48,7 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
    */
   static from(
     err: unknown,
-    record: DataverseRecordRef,
+    record: DataverseRecordRef & { lookupNames?: LookupNames },
     data: Record<string, unknown> | undefined,
     scope: 'changeset' | 'record',
   ): unknown {
@@ -60,6 +64,13 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
       bindings.map(([k, v]) => [k.slice(0, -BIND.length), v]),
       err.serviceMessage ?? err.message,
       scope,
+      record.lookupNames,
     );
   }
+}
+
+/** `account "Closing BV" (fb6ecd4e…)` when the plan named the record, else the binding itself. */
+function targetText(binding: string, names: LookupNames): string {
+  const record = namedBinding(binding, names);
+  return record ? recordLabel(record) : binding;
 }

@@ -118,6 +118,72 @@ describe('what a completed change did', () => {
   });
 });
 
+describe('a lookup', () => {
+  const OLD = '11111111-2222-4333-8444-555555555555';
+  const lookupNames = {
+    [`/accounts(${ACCOUNT})`]: { entity: 'account', name: 'Lindqvist Physio' },
+    [`/accounts(${OLD})`]: { entity: 'account', name: 'Harbour Health' },
+  };
+  const field = 'parentcustomerid_account@odata.bind';
+
+  it('is shown by the name of the record it points at, before and after, however the binding is spelled', () => {
+    const output = asChangeOutput({
+      dryRun: true,
+      plan: [
+        {
+          index: 0,
+          op: 'update',
+          table: 'contacts',
+          id: EMMA,
+          entity: 'contact',
+          name: 'Emma Visser',
+          exists: true,
+          changes: { [field]: { before: `/accounts(${OLD})`, after: `accounts(${ACCOUNT.toUpperCase()})` } },
+          lookupNames,
+        },
+      ],
+    });
+    expect(output && dryRunText(output)).toContain(
+      '       parentcustomerid_account: account "Harbour Health" (11111111…) → account "Lindqvist Physio" (3eedb109…)',
+    );
+  });
+
+  it('is named in what a change did and in the undo that restores it; an unnamed one stays a binding', () => {
+    const output = asChangeOutput({
+      dryRun: false,
+      plan: [
+        { index: 0, op: 'update', table: 'contacts', entity: 'contact', name: 'Emma Visser', lookupNames },
+      ],
+      results: [
+        {
+          index: 0,
+          table: 'contacts',
+          id: EMMA,
+          action: 'updated',
+          changed: { [field]: { before: `/accounts(${OLD})`, after: `/accounts(${ACCOUNT})` } },
+        },
+      ],
+    });
+    expect(output && changeSummary(output)).toBe(
+      'Updated contact "Emma Visser" (7c0ffee0…): parentcustomerid_account → account "Lindqvist Physio" (3eedb109…).',
+    );
+    const restore = {
+      kind: 'dataverse-restore-fields' as const,
+      table: 'contacts',
+      id: EMMA,
+      entity: 'contact',
+      name: 'Emma Visser',
+      fields: { [field]: `/accounts(${OLD})` },
+    };
+    expect(actionText({ ...restore, lookupNames })).toBe(
+      'restore contact "Emma Visser" (7c0ffee0…): parentcustomerid_account → account "Harbour Health" (11111111…)',
+    );
+    expect(actionText(restore)).toBe(
+      `restore contact "Emma Visser" (7c0ffee0…): parentcustomerid_account → /accounts(${OLD})`,
+    );
+  });
+});
+
 describe('a dry run of a change', () => {
   const dryRun = {
     dryRun: true,

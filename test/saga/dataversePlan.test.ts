@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServices } from '../../lib/config/services';
 import { readSettings } from '../../lib/config/settings';
-import type { PlanProblem, RollbackPoint } from '../../lib/contracts/responses';
+import type { LookupNames, PlanProblem, RollbackPoint } from '../../lib/contracts/responses';
+import { deterministicId } from '../../lib/dataverse/changes';
 import type { SagaStatus } from '../../lib/saga';
 import { startAppWithDataverse, type AppUnderTest } from '../support/appHost';
 import { startOrchestration, waitFor } from '../support/durable';
@@ -24,6 +25,7 @@ interface Planned {
   entity?: string;
   name?: string;
   problems?: PlanProblem[];
+  lookupNames?: LookupNames;
 }
 interface Output {
   dryRun: boolean;
@@ -239,6 +241,65 @@ describe('records are named', () => {
       ['dataverse-restore-fields', 'contact', 'Linus Named'],
       ['dataverse-delete', 'account', 'Named BV'],
     ]);
+  });
+});
+
+describe('lookups are named', () => {
+  it('by the records they point at, before and after, in the plan of both paths and in the undo', async () => {
+    const oldFirm = await newAccount('Old Firm BV', 'LKN-0');
+    const newFirm = await newAccount('New Firm BV', 'LKN-1');
+    const contact = String(
+      (
+        await app.dataverse.create('contacts', {
+          firstname: 'Lena',
+          lastname: 'Looked Up',
+          'parentcustomerid_account@odata.bind': `/accounts(${oldFirm})`,
+        })
+      ).id,
+    );
+    const change = (instanceId: string, extra: Record<string, unknown>) => ({
+      ...extra,
+      operations: [
+        { op: 'create', table: 'accounts', data: { name: 'Fresh Firm BV' } },
+        {
+          op: 'update',
+          table: 'contacts',
+          id: contact,
+          data: { 'parentcustomerid_account@odata.bind': `/accounts(${newFirm.toUpperCase()})` },
+        },
+        {
+          op: 'create',
+          table: 'contacts',
+          data: {
+            lastname: 'Joiner',
+            'parentcustomerid_account@odata.bind': `/accounts(${deterministicId(instanceId, 0)})`,
+          },
+        },
+      ],
+    });
+    const named = (instanceId: string) => [
+      undefined,
+      {
+        [`/accounts(${oldFirm})`]: { entity: 'account', name: 'Old Firm BV' },
+        [`/accounts(${newFirm})`]: { entity: 'account', name: 'New Firm BV' },
+      },
+      { [`/accounts(${deterministicId(instanceId, 0)})`]: { entity: 'account', name: 'Fresh Firm BV' } },
+    ];
+    for (const atomic of [true, false]) {
+      const id = `lookups-named-dry-${atomic}`;
+      const { output } = await run(change(id, { dryRun: true, atomic }), id);
+      expect(output.problems).toEqual([]);
+      expect(output.plan.map((p) => p.lookupNames)).toEqual(named(id));
+    }
+    const id = 'lookups-named-real';
+    const { status, output } = await run(change(id, {}), id);
+    expect(status.runtimeStatus).toBe('Completed');
+    const point = await buildServices(readSettings()).rollbackPoints.require(String(output.rollbackPointId));
+    expect(point.plan.find((u) => u.kind === 'dataverse-restore-fields')).toMatchObject({
+      id: contact,
+      fields: { 'parentcustomerid_account@odata.bind': `/accounts(${oldFirm})` },
+      lookupNames: named(id)[1],
+    });
   });
 });
 

@@ -157,6 +157,7 @@ describe('the undo of an atomic change that binds a lookup to a record deleted s
             name: 'Pat Bound Again',
             id: p,
             fields: { 'parentcustomerid_account@odata.bind': `/accounts(${firm})` },
+            lookupNames: { [`/accounts(${firm})`]: { entity: 'account', name: 'Dissolved BV' } },
           },
         ],
       }),
@@ -165,7 +166,7 @@ describe('the undo of an atomic change that binds a lookup to a record deleted s
       statusCode: 404,
       message: expect.stringMatching(
         new RegExp(
-          `^\\[LOOKUP_TARGET_GONE\\] contact "Pat Bound Again" \\(${p.slice(0, 8)}…\\) would refer again to /accounts\\(${firm}\\) through 'parentcustomerid_account', and that record no longer exists .* Nothing of this undo was written \\(it is one changeset\\)\\.`,
+          `^\\[LOOKUP_TARGET_GONE\\] contact "Pat Bound Again" \\(${p.slice(0, 8)}…\\) would refer again to account "Dissolved BV" \\(${firm.slice(0, 8)}…\\) through 'parentcustomerid_account', and that record no longer exists .* Nothing of this undo was written \\(it is one changeset\\)\\.`,
         ),
       ),
     });

@@ -142,7 +142,7 @@ describe('rollback points', () => {
     const refused = await orchestrate('rollback', { pointId });
     expect(refused.runtimeStatus).toBe('Failed');
     expect(String(refused.output)).toContain(
-      `[LOOKUP_TARGET_GONE] contact "Moved Test" (${id.slice(0, 8)}…) would refer again to /accounts(${oldFirm}) through 'parentcustomerid_account', and that record no longer exists`,
+      `[LOOKUP_TARGET_GONE] contact "Moved Test" (${id.slice(0, 8)}…) would refer again to account "Old Firm BV" (${oldFirm.slice(0, 8)}…) through 'parentcustomerid_account', and that record no longer exists`,
     );
     expect(String(refused.output)).toContain(
       'This record was not restored. Bring it back first (for example by rolling back the change that deleted it), then run the undo again.',
