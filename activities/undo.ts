@@ -7,7 +7,7 @@
 import { defineActivity } from '../lib/saga';
 import { recordEvent } from '../lib/telemetry';
 import { services } from '../lib/config/services';
-import { LookupTargetGoneError, type UndoAction } from '../lib/rollback';
+import { LookupTargetGoneError, RecordsGoneError, type UndoAction } from '../lib/rollback';
 import { diffFields, retrieveWithLookups, withoutNullBindings } from '../lib/dataverse';
 
 export const undoAction = defineActivity<
@@ -51,6 +51,8 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
       if (existing) await client.delete(action.table, action.id);
       return { undone: true };
     case 'dataverse-restore-fields':
+      // Nothing to restore the fields into: say which record, not Dataverse's bare 404.
+      if (!existing) throw new RecordsGoneError([action], 'record');
       await update(action.fields);
       return { undone: true };
     case 'dataverse-recreate':

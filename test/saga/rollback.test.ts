@@ -150,6 +150,20 @@ describe('rollback points', () => {
     expect(await app.dataverse.retrieve('contacts', id)).toMatchObject({ _parentcustomerid_value: newFirm });
   });
 
+  it('says which record is gone when a forced rollback would restore the fields of a record deleted since', async () => {
+    const id = await newContact('Vanished', 'rb-vanished@example.com');
+    const pointId = await change([{ op: 'update', table: 'contacts', id, data: { jobtitle: 'Set' } }]);
+    await app.dataverse.delete('contacts', id);
+    const blocked = await orchestrate('rollback', { pointId });
+    expect(String(blocked.output)).toContain('ROLLBACK_CONFLICT');
+    const forced = await orchestrate('rollback', { pointId, force: true });
+    expect(forced.runtimeStatus).toBe('Failed');
+    expect(String(forced.output)).toContain(
+      `[RECORD_GONE] contact "Vanished Test" (${id.slice(0, 8)}…) was deleted since the change, so its fields could not be restored. Bring it back first (for example by rolling back the change that deleted it), then run the undo again.`,
+    );
+    expect((await point(pointId)).status).toBe('rollback-failed');
+  });
+
   it('is not stopped by an edit to columns the change did not write, unless it would delete the record', async () => {
     const id = await newContact('Elsewhere', 'rb-elsewhere@example.com');
     const pointId = await change([
