@@ -31,7 +31,11 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
     return { undone: true };
   }
   const client = app.dataverse(`${instanceId}:undo`);
-  const existing = await client.tryRetrieve(action.table, action.id);
+  // A whole record is compared with its lookups as bindings (the point's record has them so).
+  const existing =
+    action.kind === 'dataverse-restore-record'
+      ? await retrieveWithLookups(client, app.metadata(`${instanceId}:undo`), action.table, action.id)
+      : await client.tryRetrieve(action.table, action.id);
   /** A write of `data`, whose 404 is put as the lookup target it names, when it names one. */
   const writing = async (data: Record<string, unknown>, write: () => Promise<unknown>): Promise<void> => {
     try {
@@ -59,15 +63,11 @@ async function undo(instanceId: string, action: UndoAction): Promise<{ undone: b
       if (!existing) await create(action.record);
       return { undone: true };
     case 'dataverse-restore-record': {
-      // Lookups compared as the record holds them as bindings (the point's record has them so).
-      const current =
-        existing &&
-        (await retrieveWithLookups(client, app.metadata(`${instanceId}:undo`), action.table, action.id));
-      if (!current) {
+      if (!existing) {
         await create(action.record);
         return { undone: true };
       }
-      const changes = diffFields(current, action.record);
+      const changes = diffFields(existing, action.record);
       const write: Record<string, unknown> = {};
       for (const [field, change] of Object.entries(changes)) write[field] = change.after;
       if (Object.keys(write).length) await update(write);

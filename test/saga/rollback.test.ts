@@ -210,8 +210,12 @@ describe('rollback points', () => {
     expect(made.runtimeStatus).toBe('Completed');
     const pointId = (made.output as RollbackPoint).id;
     await app.dataverse.update('contacts', id, { lastname: 'Imported', jobtitle: 'x' });
+    const requests = app.sim.requestCount();
     const restored = await orchestrate('rollback', { pointId, force: true });
     expect(restored.runtimeStatus).toBe('Completed');
+    // One read of the record (lookups included) and one write: a manual point records no values to
+    // check for edits, so the plan reads nothing.
+    expect(app.sim.requestCount() - requests).toBe(2);
     expect((await contacts())[id]).toEqual(original);
   });
 

@@ -1,10 +1,11 @@
 /**
- * The simulator's HTTP front door (node:http): admin routes under `/_sim/` (fault injection, health,
+ * The simulator's HTTP front door (node:http): on loopback only loopback Host names, then admin routes under `/_sim/` (fault injection, health,
  * waiting for webhook deliveries, the request counter), the Web API under `/api/data/v9.x/` with Dataverse's 401 for a
  * request without a bearer token, queued faults, then the router. Every failure becomes Dataverse's status and error body; an
  * unexpected exception becomes 500 "An unexpected error occurred." and never takes the process down.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { hostAllowed, parseHostHeader } from '../../../host/http/hostHeader';
 import { handleFaultAdmin, type FaultInjector } from '../../common/faults';
 import type { ChangeGate } from '../changeGate';
 import {
@@ -119,7 +120,29 @@ function hasBearer(req: IncomingMessage): boolean {
   return typeof value === 'string' && /^Bearer\s+\S+/i.test(value.trim());
 }
 
+/**
+ * Whether the request names this simulator as a loopback listener may be named: a page on a
+ * rebinding name (evil.example resolving to 127.0.0.1) still sends its own name in Host, and must
+ * not read or change the records here. A listener on another address answers to any name.
+ */
+function answersToHost(req: IncomingMessage): boolean {
+  const host = parseHostHeader(req.headers.host);
+  const local = (req.socket.localAddress ?? '').replace(/^::ffff:/, '');
+  return host !== undefined && hostAllowed(host, local, undefined);
+}
+
 async function handle(options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!answersToHost(req)) {
+    send(res, {
+      status: 400,
+      json: {
+        code: 'INVALID_HOST',
+        message:
+          'This Dataverse simulator listens on loopback and answers only to a loopback Host name (localhost, 127.0.0.1, [::1]).',
+      },
+    });
+    return;
+  }
   const rawUrl = req.url ?? '/';
   const question = rawUrl.indexOf('?');
   const rawPath = question < 0 ? rawUrl : rawUrl.slice(0, question);
