@@ -11,6 +11,7 @@ export type {
   FieldConflict,
   InstanceSummary,
   InstanceView,
+  LookupNames,
   RollbackPlan,
   RollbackPoint,
   RollbackPointListed,

@@ -222,7 +222,8 @@ describe('records and points as people read them', () => {
           kind: 'dataverse-restore-fields',
           table: 'contacts',
           id: contact,
-          fields: { jobtitle: 'Assistant' },
+          fields: { jobtitle: 'Assistant', 'parentcustomerid_account@odata.bind': `/accounts(${account})` },
+          lookupNames: { [`/accounts(${account})`]: { entity: 'account', name: 'Lindqvist Physio' } },
         },
       ],
       snapshots: [],
@@ -230,7 +231,7 @@ describe('records and points as people read them', () => {
     await pointStore().create(point);
   }, 60_000);
 
-  it('names a record by table and primary name, with its GUID as tooltip, in the point and its plan', async () => {
+  it('names a record, and the record a lookup points at, by table and primary name, with its GUID as tooltip, in the point and its plan', async () => {
     const page = await openDashboard(browser, app, { hash: `#/rollback-points/${named}` });
     await poll(() => page.getByTestId('point-status').textContent()).toBe('active');
     const accountName = `account "Lindqvist Physio" (${account.slice(0, 8)}…)`;
@@ -255,7 +256,7 @@ describe('records and points as people read them', () => {
     const plan = page.getByTestId('rollback-plan');
     expect(await texts(page, '[data-testid=plan-action]')).toEqual([
       `Restore ${accountName}: telephone1 = null`,
-      `Restore contacts ${contact}: jobtitle = "Assistant"`,
+      `Restore contacts ${contact}: jobtitle = "Assistant", parentcustomerid_account = ${accountName}`,
     ]);
     expect(await plan.locator('[data-testid=record]').first().getAttribute('title')).toBe(account);
     expect(await page.getByTestId('execute-rollback').count()).toBe(1);

@@ -8,9 +8,10 @@ import { relative, time } from '../format.js';
 import { dependencyGraph } from '../graph.js';
 import { instanceLink, pointLink } from '../links.js';
 import { live } from '../live.js';
-import { recordRef } from '../records.js';
+import { recordRef, recordText } from '../records.js';
 import type {
   FieldConflict,
+  LookupNames,
   Resource,
   RollbackPlan,
   RollbackPoint,
@@ -129,9 +130,18 @@ export function rollbackPointsPage(main: HTMLElement): () => void {
   return watcher.stop;
 }
 
-function fieldsText(fields: Record<string, unknown>): string {
+/**
+ * `jobtitle = "Manager"`; a lookup the point named as the record it points at (a restore writes the
+ * binding the point recorded, `/accounts(<id>)`, which is how lookupNames keys it).
+ */
+function fieldsText(fields: Record<string, unknown>, names: LookupNames = {}): string {
   return Object.entries(fields)
-    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+    .map(([k, v]) => {
+      const named = typeof v === 'string' ? names[v] : undefined;
+      const id = named && /\(([^)]+)\)$/.exec(String(v))?.[1];
+      if (!named || !id) return `${k} = ${JSON.stringify(v)}`;
+      return `${k.replace(/@odata\.bind$/, '')} = ${recordText({ table: named.entity, id, ...named })}`;
+    })
     .join(', ');
 }
 
@@ -140,7 +150,7 @@ function actionView(a: UndoAction): Child[] {
     case 'dataverse-delete':
       return ['Delete ', recordRef(a), ' (it was created by the change)'];
     case 'dataverse-restore-fields':
-      return ['Restore ', recordRef(a), `: ${fieldsText(a.fields)}`];
+      return ['Restore ', recordRef(a), `: ${fieldsText(a.fields, a.lookupNames)}`];
     case 'dataverse-recreate':
       return ['Create ', recordRef(a), ' again (it was deleted by the change)'];
     case 'dataverse-restore-record':
