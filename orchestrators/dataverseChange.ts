@@ -14,7 +14,7 @@ import { validateChange } from '../lib/dataverse/changes';
 import { changesetFit } from '../lib/dataverse/changeset';
 import { PlanInvalidError, type PlanProblem } from '../lib/dataverse/planChecks';
 import { dataverseChangeFlow } from '../lib/orchestrations';
-import { Saga, call, defineOrchestration, replaySafeLog } from '../lib/saga';
+import { Saga, defineOrchestration, replaySafeLog } from '../lib/saga';
 import type { TouchedResource, UndoAction } from '../lib/rollback';
 import {
   applyOperation,
@@ -158,30 +158,38 @@ export const dataverseChange = defineOrchestration(
     const input = validateChange(context.df.getInput());
     const instanceId = context.df.instanceId;
     const atomicWanted = input.atomic !== false;
+    const saga = new Saga(context, 'dataverseChange');
+    const count = input.operations.length;
+    // A step of its own, so a throttled or unreachable Dataverse is waited out (and shown) here too.
+    const planning = {
+      name: `plan ${count} operation${count === 1 ? '' : 's'}`,
+      input: { instanceId, operations: input.operations },
+    };
     // The atomic path reads every record in one $batch and keeps the reads as before-images.
     const { plan, images } = atomicWanted
-      ? yield* call(context, planChangeset, { instanceId, operations: input.operations })
-      : { plan: yield* call(context, planChange, { instanceId, operations: input.operations }), images: [] };
+      ? yield* saga.read({ ...planning, activity: planChangeset })
+      : { plan: yield* saga.read({ ...planning, activity: planChange }), images: [] };
     const problems = plan.flatMap((p) => p.problems ?? []);
     const wouldFail = problems.length > 0;
     const fit = atomicWanted ? changesetFit(plan) : undefined;
     if (input.dryRun)
-      return {
+      return saga.complete({
         dryRun: true,
         plan,
         problems,
         wouldFail,
         ...(fit && !fit.fits ? { atomicFallback: fit.reason } : {}),
-      } satisfies DataverseChangeResult;
+      } satisfies DataverseChangeResult);
     // Refused before any write: a plan that finds problems would only end in compensation.
     if (wouldFail && !input.skipPlanChecks)
-      throw new PlanInvalidError(
-        problems,
-        plan.map((p) => p.table),
+      return yield* saga.abort(
+        new PlanInvalidError(
+          problems,
+          plan.map((p) => p.table),
+        ),
       );
 
     const atomic = fit?.fits === true;
-    const saga = new Saga(context, 'dataverseChange');
     saga.annotate({
       description: input.description ?? '',
       operations: plan.length,

@@ -190,6 +190,47 @@ export class Saga {
     return result;
   }
 
+  /**
+   * Runs a step that only reads (a plan): it has nothing to undo, and it waits out an outage or a
+   * throttle as an activity step does, with `waiting` on its status. A failure ends the saga with
+   * that error as it is, its own code included (see abort).
+   */
+  *read<I, R>(spec: { name: string; activity: TypedActivity<I, R>; input: I }): Generator<Task, R, unknown> {
+    const status = this.begin(spec.name, spec.activity.name, false, false);
+    const schedule = (): Task => callTask(this.context, spec.activity, spec.input);
+    try {
+      const result = yield* this.untilThrough<R>(
+        status,
+        schedule,
+        (first) => first.retryForMs ?? DEFAULT_TRANSIENT_RETRY_MS,
+      );
+      this.completed(status, false);
+      this.publish();
+      return result;
+    } catch (err) {
+      status.state = 'failed';
+      status.completedAt = this.now();
+      status.error = errorOf(err);
+      replaySafeLog(
+        this.context,
+        'warning',
+        `Saga '${this.name}' step '${status.name}' failed: ${status.error.message}`,
+      );
+      return yield* this.abort(err, status.name);
+    }
+  }
+
+  /**
+   * Ends the saga with `err` as it is, not wrapped as a saga failure: for a refusal before anything
+   * was written (a plan's PLAN_INVALID keeps its code). Completed steps are compensated first, as
+   * for any failure, so the published phase says how the saga ended.
+   */
+  *abort(err: unknown, step = '(orchestrator)'): Generator<Task, never, unknown> {
+    this.failure = { step, error: errorOf(err) };
+    yield* this.compensate();
+    throw err;
+  }
+
   private begin(name: string, what: string, pivot: boolean, compensable: boolean): StepStatus {
     const status: StepStatus = {
       name,

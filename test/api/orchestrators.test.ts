@@ -74,7 +74,11 @@ describe('POST /api/orchestrators/{name}', () => {
       output: { dryRun: false, rollbackPointId: `rp-${instanceId}` },
     });
     const steps = done.json.steps as { name: string; state: string }[];
-    expect(steps.map((s) => s.name)).toEqual(['apply 1 operation (one changeset)', 'record rollback point']);
+    expect(steps.map((s) => s.name)).toEqual([
+      'plan 1 operation',
+      'apply 1 operation (one changeset)',
+      'record rollback point',
+    ]);
     expect(steps.every((s) => s.state === 'completed')).toBe(true);
     expect((await app.dataverse.retrieve('contacts', id)).jobtitle).toBe('Started by the API');
   });

@@ -103,6 +103,7 @@ describe('an atomic Dataverse change', () => {
       'dataverseChange_applyChangeset',
     ]);
     expect(saga?.steps.map((s) => [s.name, s.state])).toEqual([
+      ['plan 5 operations', 'completed'],
       ['apply 5 operations (one changeset)', 'failed'],
     ]);
   });
@@ -259,6 +260,7 @@ describe('an atomic Dataverse change', () => {
     expect(String(status.output)).toContain("failed at step 'record rollback point'");
     expect(saga?.phase).toBe('compensated');
     expect(saga?.steps.map((s) => [s.name, s.state])).toEqual([
+      ['plan 5 operations', 'completed'],
       ['apply 5 operations (one changeset)', 'compensated'],
       ['record rollback point', 'failed'],
     ]);
@@ -283,6 +285,7 @@ describe('an atomic Dataverse change', () => {
     expect(saga?.details).toMatchObject({ atomic: false });
     expect(String(saga?.details?.atomicFallback)).toContain('operations #1 and #2 write the same record');
     expect(saga?.steps.map((s) => s.name)).toEqual([
+      'plan 2 operations',
       'snapshot contacts #1',
       'update contacts #1',
       'snapshot contacts #2',

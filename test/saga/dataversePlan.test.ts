@@ -183,7 +183,9 @@ describe('a real run', () => {
     expect(String(status.output)).toMatch(
       /^.*\[PLAN_INVALID\] This change would fail, so nothing was written\. Problem: #2 accounts\.telephone: accounts has no column 'telephone' \(did you mean 'telephone1'\?\)\. .*"skipPlanChecks": true/,
     );
-    expect(saga?.steps ?? []).toEqual([]);
+    // The plan ran; nothing after it did.
+    expect(saga?.steps.map((s) => [s.name, s.state])).toEqual([['plan 2 operations', 'completed']]);
+    expect(saga?.failure?.error.message).toContain('[PLAN_INVALID]');
     expect(await app.dataverse.tryRetrieve('accounts', { accountnumber: 'PLN-1' })).toBeUndefined();
   });
 

@@ -109,10 +109,11 @@ describe('the undo of an atomic change, a record of it deleted before the undo',
     );
     expect(saga.phase).toBe('compensation-failed');
     expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
+      ['plan 5 operations', 'completed'],
       ['apply 5 operations (one changeset)', 'compensation-failed'],
       ['record rollback point', 'failed'],
     ]);
-    expect(saga.steps[0].compensation?.error?.message).toBe(gone);
+    expect(saga.steps[1].compensation?.error?.message).toBe(gone);
 
     // The compensation's retries ran it again after the first attempt undid the rest, and the records
     // above are as that attempt left them. Run once more by hand: it only reads, writes nothing, and

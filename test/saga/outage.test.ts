@@ -223,6 +223,40 @@ describe('a transient Dataverse outage during a change', () => {
     for (const w of waits) expect(w).toMatchObject({ service: 'Dataverse', state: 'running' });
   });
 
+  it('waits out two minutes of 503s while planning, shown on the plan step, then applies the change once', async () => {
+    const x = await newContact('Planned', 'Before');
+    // The plan's own $batch of reads starts the outage.
+    app.sim.faults.add({
+      method: 'POST',
+      path: '/\\$batch$',
+      kind: 'status',
+      status: 503,
+      forMs: TWO_MINUTES,
+      wholeService: true,
+    });
+    const served = countServed('POST', '/\\$batch$');
+    const instanceId = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [{ op: 'update', table: 'contacts', id: x, data: { lastname: 'After' } }],
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    const batches = served();
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', x)).lastname).toBe('After');
+    // The plan's batch and the changeset, once each, once Dataverse was back.
+    expect(batches).toBe(2);
+    const waits = waitingStates(driven);
+    expect(waits.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(waits.map((w) => w.step))).toEqual(new Set(['plan 1 operation']));
+    for (const w of waits) expect(w).toMatchObject({ service: 'Dataverse', state: 'running' });
+    const saga = driven.final.customStatus as SagaStatus;
+    expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
+      ['plan 1 operation', 'completed'],
+      ['apply 1 operation (one changeset)', 'completed'],
+      ['record rollback point', 'completed'],
+    ]);
+  });
+
   it("waits out Dataverse's 429 with a long Retry-After on a durable timer instead of sleeping in the activity", async () => {
     const y = await newContact('Throttled', 'Before');
     app.sim.faults.add({

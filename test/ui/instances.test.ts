@@ -73,7 +73,7 @@ beforeAll(async () => {
   await start('configChange', ids.config, { value: { reminderHour: 9 } });
   expect((await api.waitFor(ids.config)).json.runtimeStatus).toBe('Completed');
 
-  // Eight new contacts: 17 steps (a snapshot and a create each, then the rollback point).
+  // Eight new contacts: 18 steps (the plan, a snapshot and a create each, then the rollback point).
   await start('dataverseChange', ids.long, {
     description: 'eight new contacts',
     atomic: false,
@@ -321,7 +321,7 @@ describe('a long saga', () => {
   it('flows into further rows instead of scrolling sideways', async () => {
     const page = await openDashboard(browser, app, { hash: `#/instances/${ids.long}` });
     await poll(() => page.getByTestId('instance-status').textContent()).toBe('Completed');
-    expect(await page.getByTestId('timeline-step').count()).toBe(17);
+    expect(await page.getByTestId('timeline-step').count()).toBe(18);
     expect(await stepRows(page)).toBeGreaterThanOrEqual(3);
     await expectTimelineFits(page);
     await screenshot(page, 'instance-long-saga');
