@@ -28,15 +28,16 @@ const UNDO_RETRY: RetryPolicy = { firstRetryIntervalMs: 1000, maxAttempts: 3, ba
 export const rollback = defineOrchestration(rollbackFlow, function* (context: OrchestrationContext) {
   const input = parseInput(rollbackInput, context.df.getInput());
   const instanceId = context.df.instanceId;
-  const prepared = yield* call(context, prepareRollback, {
-    instanceId,
-    pointId: input.pointId,
-    cascade: input.cascade,
-    force: input.force,
-  });
-  if (input.dryRun) return { dryRun: true, ...prepared };
-
   const saga = new Saga(context, 'rollback');
+  // A step of its own, so a throttled or unreachable Dataverse is waited out here too; a refusal
+  // (ROLLBACK_CONFLICT, ROLLBACK_DEPENDENCY, …) ends the rollback with its own code.
+  const prepared = yield* saga.read({
+    name: `plan the rollback of ${input.pointId}`,
+    activity: prepareRollback,
+    input: { instanceId, pointId: input.pointId, cascade: input.cascade, force: input.force },
+  });
+  if (input.dryRun) return saga.complete({ dryRun: true, ...prepared });
+
   saga.annotate({ pointId: input.pointId, points: prepared.steps.map((s) => s.pointId) });
   const now = (): string => context.df.currentUtcDateTime.toISOString();
   const rolledBack: string[] = [];

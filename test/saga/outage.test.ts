@@ -257,6 +257,33 @@ describe('a transient Dataverse outage during a change', () => {
     ]);
   });
 
+  it('waits out an outage while a rollback is planned, then rolls back', async () => {
+    const x = await newContact('Rolled', 'Before');
+    const changed = await startOrchestration(app.host, 'dataverseChange', {
+      operations: [{ op: 'update', table: 'contacts', id: x, data: { lastname: 'After' } }],
+    });
+    const change = await driveToEnd(app.host, changed);
+    expect(change.final.runtimeStatus).toBe('Completed');
+    const pointId = (change.final.output as { rollbackPointId: string }).rollbackPointId;
+    // The plan's read of the record (is it as the change left it?) starts the outage.
+    app.sim.faults.add({
+      method: 'GET',
+      path: `contacts\\(${x}\\)`,
+      kind: 'status',
+      status: 503,
+      forMs: TWO_MINUTES,
+      wholeService: true,
+    });
+    const instanceId = await startOrchestration(app.host, 'rollback', { pointId });
+    const driven = await driveToEnd(app.host, instanceId);
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    expect((await app.dataverse.retrieve('contacts', x)).lastname).toBe('Before');
+    const waits = waitingStates(driven);
+    expect(waits.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(waits.map((w) => w.step))).toEqual(new Set([`plan the rollback of ${pointId}`]));
+  });
+
   it("waits out Dataverse's 429 with a long Retry-After on a durable timer instead of sleeping in the activity", async () => {
     const y = await newContact('Throttled', 'Before');
     app.sim.faults.add({
