@@ -8,7 +8,7 @@
 import type { OrchestrationContext } from 'durable-functions';
 import type { WebhookInput } from '../lib/dataverse/webhook';
 import { clientOnboardingFlow } from '../lib/orchestrations';
-import { Saga, call, defineOrchestration, type RetryPolicy } from '../lib/saga';
+import { Saga, defineOrchestration, type RetryPolicy } from '../lib/saga';
 import { loadClient, createFollowUpTask, deleteFollowUpTask, type Client } from '../activities/practice';
 import { sendMail, sendOwnerMail, type MailOutcome } from '../activities/mail';
 
@@ -40,10 +40,15 @@ export const clientOnboarding = defineOrchestration(
   function* (context: OrchestrationContext) {
     const { event } = context.df.getInput() as WebhookInput;
     const instanceId = context.df.instanceId;
-    const client = yield* call(context, loadClient, { id: event.id }, { retry: RETRY });
-    if (!client) return { clientId: event.id, skipped: 'the contact no longer exists' };
-
     const saga = new Saga(context, 'clientOnboarding');
+    // A step of its own, so a throttled or unreachable Dataverse is waited out, not a lost welcome.
+    const client = yield* saga.read({
+      name: 'load the client',
+      activity: loadClient,
+      input: { id: event.id },
+      retry: RETRY,
+    });
+    if (!client) return saga.complete({ clientId: event.id, skipped: 'the contact no longer exists' });
     saga.annotate({ clientId: client.id });
     return yield* saga.run(function* () {
       const due = new Date(context.df.currentUtcDateTime.getTime() + FOLLOW_UP_DAYS * 86_400_000);

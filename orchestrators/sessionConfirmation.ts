@@ -8,7 +8,7 @@
 import type { OrchestrationContext } from 'durable-functions';
 import type { WebhookInput } from '../lib/dataverse/webhook';
 import { sessionConfirmationFlow } from '../lib/orchestrations';
-import { Saga, call, defineOrchestration, type RetryPolicy } from '../lib/saga';
+import { Saga, defineOrchestration, type RetryPolicy } from '../lib/saga';
 import { loadSession, localDateTime, type Session } from '../activities/practice';
 import { sendMail, type MailOutcome } from '../activities/mail';
 
@@ -39,8 +39,16 @@ export const sessionConfirmation = defineOrchestration(
   function* (context: OrchestrationContext) {
     const { event, timeZone } = context.df.getInput() as WebhookInput;
     const instanceId = context.df.instanceId;
-    const session = yield* call(context, loadSession, { id: event.id }, { retry: LOAD_RETRY });
-    const skip = (reason: string): ConfirmationResult => ({ sessionId: event.id, skipped: reason });
+    const saga = new Saga(context, 'sessionConfirmation');
+    // A step of its own, so a throttled or unreachable Dataverse is waited out, not a lost confirmation.
+    const session = yield* saga.read({
+      name: 'load the session',
+      activity: loadSession,
+      input: { id: event.id },
+      retry: LOAD_RETRY,
+    });
+    const skip = (reason: string): ConfirmationResult =>
+      saga.complete({ sessionId: event.id, skipped: reason });
     if (!session) return skip('the session no longer exists');
     if (session.status !== undefined && session.status !== PLANNED) return skip('the session is not planned');
     if (!session.start) return skip('the session has no start time');
@@ -52,7 +60,6 @@ export const sessionConfirmation = defineOrchestration(
     if (client.doNotEmail) return skip('the client does not want mail');
 
     const moved = event.message === 'Update';
-    const saga = new Saga(context, 'sessionConfirmation');
     saga.annotate({ sessionId: session.id, moved });
     return yield* saga.run(function* () {
       const confirmation = yield* saga.step({

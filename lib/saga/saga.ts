@@ -195,9 +195,14 @@ export class Saga {
    * throttle as an activity step does, with `waiting` on its status. A failure ends the saga with
    * that error as it is, its own code included (see abort).
    */
-  *read<I, R>(spec: { name: string; activity: TypedActivity<I, R>; input: I }): Generator<Task, R, unknown> {
+  *read<I, R>(spec: {
+    name: string;
+    activity: TypedActivity<I, R>;
+    input: I;
+    retry?: RetryPolicy;
+  }): Generator<Task, R, unknown> {
     const status = this.begin(spec.name, spec.activity.name, false, false);
-    const schedule = (): Task => callTask(this.context, spec.activity, spec.input);
+    const schedule = (): Task => callTask(this.context, spec.activity, spec.input, { retry: spec.retry });
     try {
       const result = yield* this.untilThrough<R>(
         status,

@@ -284,6 +284,40 @@ describe('a transient Dataverse outage during a change', () => {
     expect(new Set(waits.map((w) => w.step))).toEqual(new Set([`plan the rollback of ${pointId}`]));
   });
 
+  it("waits out an outage while a webhook's orchestration loads its record, then does its work", async () => {
+    // No email address: the onboarding only creates its follow-up task (no mail service here).
+    const client = await newContact('Onboarded', 'Through Outage');
+    app.sim.faults.add({
+      method: 'GET',
+      path: `contacts\\(${client}\\)`,
+      kind: 'status',
+      status: 503,
+      forMs: TWO_MINUTES,
+      wholeService: true,
+    });
+    const instanceId = await startOrchestration(app.host, 'clientOnboarding', {
+      timeZone: 'Europe/Amsterdam',
+      event: {
+        message: 'Create',
+        table: 'contact',
+        id: client,
+        operationId: 'op-onboarding-outage',
+        correlationId: 'corr-onboarding-outage',
+        userId: client,
+        initiatingUserId: client,
+        depth: 1,
+        target: {},
+      },
+    });
+    const driven = await driveToEnd(app.host, instanceId);
+    app.sim.faults.clear();
+    expect(driven.final.runtimeStatus).toBe('Completed');
+    expect(await count('tasks', `_regardingobjectid_value eq ${client}`)).toBe(1);
+    const waits = waitingStates(driven);
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(waits.map((w) => w.step))).toEqual(new Set(['load the client']));
+  });
+
   it("waits out Dataverse's 429 with a long Retry-After on a durable timer instead of sleeping in the activity", async () => {
     const y = await newContact('Throttled', 'Before');
     app.sim.faults.add({
