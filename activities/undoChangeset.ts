@@ -7,6 +7,8 @@
  * A record someone deleted since the change cannot get its fields back, and its update would make
  * Dataverse refuse the whole changeset: it is left out, the rest is committed, and then the activity
  * fails naming those records (RECORD_GONE), as the per-operation path fails only their compensations.
+ * So is a write that would bind a lookup to a record deleted since (LOOKUP_TARGET_GONE): the records
+ * lookups point at are read in the same $batch as the undo's own records.
  */
 import { defineActivity } from '../lib/saga';
 import { recordEvent } from '../lib/telemetry';
@@ -16,6 +18,7 @@ import {
   LOOKUP_ANNOTATIONS,
   bindsLookups,
   diffFields,
+  parseBinding,
   readRecords,
   recordKeyOf,
   withLookups,
@@ -23,7 +26,9 @@ import {
   type BatchWrite,
   type DataverseClient,
 } from '../lib/dataverse';
-import { LookupTargetGoneError, RecordsGoneError, type UndoAction } from '../lib/rollback';
+import { LookupTargetGoneError, RecordsGoneError, type GoneBindings, type UndoAction } from '../lib/rollback';
+
+const BIND = '@odata.bind';
 
 type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
 
@@ -60,16 +65,52 @@ export interface UndoChangesetInput {
   actions: UndoAction[];
 }
 
+/** The records an action may bind lookups to: read with its own record, to leave out a write that would fail. */
+function boundTargets(action: RecordAction): { entitySet: string; key: string }[] {
+  const data =
+    action.kind === 'dataverse-restore-fields'
+      ? action.fields
+      : action.kind === 'dataverse-delete'
+        ? {}
+        : action.record;
+  return Object.entries(data).flatMap(([field, value]) => {
+    const target = field.endsWith(BIND) && typeof value === 'string' ? parseBinding(value) : undefined;
+    return target ? [{ entitySet: target.entitySet, key: target.id }] : [];
+  });
+}
+
+/** The bindings of `write` to records the read found missing and no write of this undo creates. */
+function goneBindings(
+  write: BatchWrite,
+  found: Map<string, unknown>,
+  created: Set<string>,
+): [string, string][] {
+  if (!('data' in write)) return [];
+  return Object.entries(write.data).flatMap(([field, value]): [string, string][] => {
+    const target = field.endsWith(BIND) && typeof value === 'string' ? parseBinding(value) : undefined;
+    if (!target) return [];
+    const key = recordKeyOf(target.entitySet, target.id);
+    // Read and not there; a read refused (403) proves nothing, and Dataverse decides at commit.
+    const missing = found.has(key) && found.get(key) === undefined && !created.has(key);
+    return missing ? [[field.slice(0, -BIND.length), value as string]] : [];
+  });
+}
+
 export async function undoActions({ instanceId, actions }: UndoChangesetInput): Promise<{ undone: number }> {
   const records = actions.filter((a): a is RecordAction => a.kind !== 'config-activate');
   if (records.length === 0) return { undone: 0 };
   const client = services().dataverse(`${instanceId}:undo`);
   const metadata = services().metadata(`${instanceId}:undo`);
+  const own = new Set(records.map((a) => recordKeyOf(a.table, a.id)));
+  const refused = new Map<string, DataverseError>();
   const found = await readRecords(
     client,
-    records.map((a) => ({ entitySet: a.table, key: a.id })),
+    [...records.map((a) => ({ entitySet: a.table, key: a.id })), ...records.flatMap(boundTargets)],
     LOOKUP_ANNOTATIONS,
+    refused,
   );
+  // Only a lookup target may be unreadable; the undo's own records must be read, as before.
+  for (const [key, error] of refused) if (own.has(key)) throw error;
   const pending: { action: RecordAction; write: BatchWrite }[] = [];
   const gone: RecordAction[] = [];
   for (const action of records) {
@@ -85,10 +126,25 @@ export async function undoActions({ instanceId, actions }: UndoChangesetInput): 
     if (write === 'gone') gone.push(action);
     else if (write) pending.push({ action, write });
   }
-  if (pending.length > 0) await commit(instanceId, client, pending);
+  // A write binding a record deleted since would make Dataverse refuse the whole changeset: left out,
+  // unless a write before it in the changeset creates that record again.
+  const created = new Set<string>();
+  const targetGone: GoneBindings[] = [];
+  const writes = pending.filter(({ action, write }) => {
+    const bindings = goneBindings(write, found, created);
+    if (bindings.length) targetGone.push({ record: action, bindings });
+    else if (write.kind === 'create') created.add(recordKeyOf(action.table, action.id));
+    return bindings.length === 0;
+  });
+  if (writes.length > 0) await commit(instanceId, client, writes);
   // After the rest is committed: a retry finds it undone, writes nothing and names the same records.
+  if (targetGone.length > 0)
+    throw new LookupTargetGoneError(targetGone, {
+      scope: 'rest-undone',
+      ...(gone.length ? { also: `Also, ${RecordsGoneError.describe(gone, 'also')}` } : {}),
+    });
   if (gone.length > 0) throw new RecordsGoneError(gone);
-  return { undone: pending.length };
+  return { undone: writes.length };
 }
 
 export const undoChangeset = defineActivity<UndoChangesetInput, { undone: number }>(

@@ -6,10 +6,17 @@
 import { CodedError } from '../errors/codedError';
 import { DataverseError } from '../dataverse/errors';
 import { recordLabel } from '../dataverse/changeset';
-import { namedBinding, parseBinding } from '../dataverse/planChecks';
+import { bindingKey, namedBinding, parseBinding } from '../dataverse/planChecks';
 import type { DataverseRecordRef, LookupNames } from '../contracts/responses';
 
 const BIND = '@odata.bind';
+
+/** A record an undo would write with lookups bound to records that no longer exist. */
+export interface GoneBindings {
+  record: DataverseRecordRef & { lookupNames?: LookupNames };
+  /** Navigation property → the binding the undo would write (`/accounts(<id>)`). */
+  bindings: [string, string][];
+}
 
 export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
   override readonly name = 'LookupTargetGoneError';
@@ -17,27 +24,49 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
   readonly statusCode = 404;
 
   constructor(
-    record: DataverseRecordRef,
-    bindings: [string, string][],
-    dataverseMessage: string,
-    /** 'changeset': the undo was one changeset, so nothing of it was written. */
-    scope: 'changeset' | 'record',
-    /** The targets' names as the change's plan read them (a deleted record's can no longer be read). */
-    names: LookupNames = {},
+    entries: GoneBindings[],
+    how: {
+      /**
+       * 'changeset': Dataverse refused the undo's changeset, so nothing of it was written; 'record':
+       * this one undo action was not done; 'rest-undone': these records were left out of the undo's
+       * changeset (their targets were read first) and everything else was undone.
+       */
+      scope: 'changeset' | 'record' | 'rest-undone';
+      dataverseMessage?: string;
+      /** Said after, when the same undo also found records gone (RECORD_GONE's sentence). */
+      also?: string;
+    },
   ) {
-    const refers = bindings
-      .map(([nav, target]) => `${targetText(target, names)} through '${nav}'`)
-      .join(' and ');
-    const one = bindings.length === 1;
+    const refers = entries.map(
+      ({ record, bindings }) =>
+        `${recordLabel(record)} would refer again to ${bindings
+          .map(([nav, target]) => `${targetText(target, record.lookupNames ?? {})} through '${nav}'`)
+          .join(' and ')}`,
+    );
+    // Counted by record pointed at: two lookups onto one deleted account are one record to bring back.
+    const targets = new Set(entries.flatMap((e) => e.bindings.map(([, t]) => bindingKey(t) ?? t)));
+    const one = targets.size === 1;
     const gone = one ? 'that record no longer exists' : 'those records no longer exist';
+    const said = how.dataverseMessage ? ` (Dataverse: ${how.dataverseMessage})` : '';
     const written =
-      scope === 'changeset'
+      how.scope === 'changeset'
         ? 'Nothing of this undo was written (it is one changeset).'
-        : 'This record was not restored.';
+        : how.scope === 'record'
+          ? 'This record was not restored.'
+          : `${entries.length === 1 ? 'This record was' : 'These records were'} not restored; everything else of the change is undone.`;
+    const [first] = entries;
     super(
       'LOOKUP_TARGET_GONE',
-      `${recordLabel(record)} would refer again to ${refers}, and ${gone} (Dataverse: ${dataverseMessage}). ${written} Bring ${one ? 'it' : 'them'} back first (for example by rolling back the change that deleted ${one ? 'it' : 'them'}), then run the undo again.`,
-      { record: { table: record.table, id: record.id }, bindings: Object.fromEntries(bindings) },
+      `${refers.join('; ')}, and ${gone}${said}. ${written} Bring ${one ? 'it' : 'them'} back first (for example by rolling back the change that deleted ${one ? 'it' : 'them'}), then run the undo again.${how.also ? ` ${how.also}` : ''}`,
+      {
+        record: { table: first.record.table, id: first.record.id },
+        bindings: Object.fromEntries(first.bindings),
+        records: entries.map((e) => ({
+          table: e.record.table,
+          id: e.record.id,
+          bindings: Object.fromEntries(e.bindings),
+        })),
+      },
     );
   }
 
@@ -60,11 +89,8 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
     });
     if (bindings.length === 0) return err;
     return new LookupTargetGoneError(
-      record,
-      bindings.map(([k, v]) => [k.slice(0, -BIND.length), v]),
-      err.serviceMessage ?? err.message,
-      scope,
-      record.lookupNames,
+      [{ record, bindings: bindings.map(([k, v]) => [k.slice(0, -BIND.length), v]) }],
+      { scope, dataverseMessage: err.serviceMessage ?? err.message },
     );
   }
 }

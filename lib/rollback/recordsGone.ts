@@ -26,11 +26,13 @@ export class RecordsGoneError extends CodedError<'RECORD_GONE'> {
     });
   }
 
-  private static describe(records: DataverseRecordRef[], scope: 'changeset' | 'record'): string {
+  /** The sentence; 'also' is it alone, for an error that says more (LOOKUP_TARGET_GONE's). */
+  static describe(records: DataverseRecordRef[], scope: 'changeset' | 'record' | 'also'): string {
     const names = records.map((r) => recordLabel(r));
     const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
     const one = records.length === 1;
     const lost = `${list} ${one ? 'was' : 'were'} deleted since the change, so ${one ? 'its' : 'their'} fields could not be restored`;
+    if (scope === 'also') return `${lost}.`;
     return scope === 'changeset'
       ? `${lost}; everything else of the change is undone.`
       : `${lost}. Bring ${one ? 'it' : 'them'} back first (for example by rolling back the change that deleted ${one ? 'it' : 'them'}), then run the undo again.`;

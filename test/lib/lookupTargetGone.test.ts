@@ -61,3 +61,31 @@ describe('LookupTargetGoneError.from', () => {
     expect(LookupTargetGoneError.from(plain, record, data, 'record')).toBe(plain);
   });
 });
+
+describe('LookupTargetGoneError for records an undo left out', () => {
+  it('names each record with its gone target (one record, however many lookups), says the rest is undone, and what else was gone', () => {
+    const other = { table: 'contacts', entity: 'contact', id: OWNER, name: 'Grace Hopper' };
+    const err = new LookupTargetGoneError(
+      [
+        {
+          record: {
+            ...record,
+            lookupNames: { [`/accounts(${FIRM})`]: { entity: 'account', name: 'Closed BV' } },
+          },
+          bindings: [['parentcustomerid_account', `/accounts(${FIRM})`]],
+        },
+        { record: other, bindings: [['parentcustomerid_account', `/accounts(${FIRM})`]] },
+      ],
+      { scope: 'rest-undone', also: 'Also, contact "Gone" (dddddddd…) was deleted since the change.' },
+    );
+    expect(err.message).toBe(
+      `[LOOKUP_TARGET_GONE] contact "Ada Lovelace" (c0000000…) would refer again to account "Closed BV" (a0000000…) through 'parentcustomerid_account'; contact "Grace Hopper" (b0000000…) would refer again to /accounts(${FIRM}) through 'parentcustomerid_account', and that record no longer exists. These records were not restored; everything else of the change is undone. Bring it back first (for example by rolling back the change that deleted it), then run the undo again. Also, contact "Gone" (dddddddd…) was deleted since the change.`,
+    );
+    expect(err.details).toMatchObject({
+      records: [
+        { table: 'contacts', id: CONTACT, bindings: { parentcustomerid_account: `/accounts(${FIRM})` } },
+        { table: 'contacts', id: OWNER, bindings: { parentcustomerid_account: `/accounts(${FIRM})` } },
+      ],
+    });
+  });
+});

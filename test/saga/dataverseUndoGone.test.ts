@@ -138,40 +138,78 @@ describe('the undo of an atomic change, a record of it deleted before the undo',
 });
 
 describe('the undo of an atomic change that binds a lookup to a record deleted since', () => {
-  it('writes nothing and names the record, the lookup and its target', async () => {
+  // The module the host loaded, once it has (loaded earlier, a copy would register the app twice).
+  const undoActions = (input: UndoChangesetInput): Promise<{ undone: number }> =>
+    (
+      createRequire(path.resolve('package.json'))(path.resolve('dist/activities/undoChangeset.js')) as {
+        undoActions: (i: UndoChangesetInput) => Promise<{ undone: number }>;
+      }
+    ).undoActions(input);
+
+  it('undoes everything else, and names the record left out, its lookup and its target', async () => {
     const firm = String((await app.dataverse.create('accounts', { name: 'Dissolved BV' })).id);
     const [p, q] = [await newContact('Pat', 'Bound Again'), await newContact('Quin', 'Also Undone')];
     await app.dataverse.update('contacts', q, { jobtitle: 'After' });
     await app.dataverse.delete('accounts', firm);
-    const { undoActions } = createRequire(path.resolve('package.json'))(
-      path.resolve('dist/activities/undoChangeset.js'),
-    ) as { undoActions: (i: UndoChangesetInput) => Promise<{ undone: number }> };
+    const input: UndoChangesetInput = {
+      instanceId: 'undo-binds-gone',
+      actions: [
+        { kind: 'dataverse-restore-fields', table: 'contacts', id: q, fields: { jobtitle: 'Before' } },
+        {
+          kind: 'dataverse-restore-fields',
+          table: 'contacts',
+          entity: 'contact',
+          name: 'Pat Bound Again',
+          id: p,
+          fields: { jobtitle: 'Partner', 'parentcustomerid_account@odata.bind': `/accounts(${firm})` },
+          lookupNames: { [`/accounts(${firm})`]: { entity: 'account', name: 'Dissolved BV' } },
+        },
+      ],
+    };
+    const refusal = {
+      code: 'LOOKUP_TARGET_GONE',
+      statusCode: 404,
+      message: `[LOOKUP_TARGET_GONE] contact "Pat Bound Again" (${p.slice(0, 8)}…) would refer again to account "Dissolved BV" (${firm.slice(0, 8)}…) through 'parentcustomerid_account', and that record no longer exists. This record was not restored; everything else of the change is undone. Bring it back first (for example by rolling back the change that deleted it), then run the undo again.`,
+    };
+    const requests = app.sim.requestCount();
+    await expect(undoActions(input)).rejects.toMatchObject(refusal);
+    // One $batch of reads (the records and the lookup's target), one changeset: no request more.
+    expect(app.sim.requestCount() - requests).toBe(2);
+    expect(await app.dataverse.retrieve('contacts', q)).toMatchObject({ jobtitle: 'Before' });
+    expect(await app.dataverse.retrieve('contacts', p)).toMatchObject({
+      jobtitle: null,
+      _parentcustomerid_value: null,
+    });
+    // Again: the rest is found undone, nothing is written (one $batch of reads), the same record named.
+    const again = app.sim.requestCount();
+    await expect(undoActions(input)).rejects.toMatchObject(refusal);
+    expect(app.sim.requestCount() - again).toBe(1);
+  });
+
+  it('binds a lookup to a record the same undo creates again before it', async () => {
+    const firm = String((await app.dataverse.create('accounts', { name: 'Returning BV' })).id);
+    const p = await newContact('Rita', 'Rebound');
+    await app.dataverse.delete('accounts', firm);
     await expect(
       undoActions({
-        instanceId: 'undo-binds-gone',
+        instanceId: 'undo-binds-recreated',
+        // As a change that moved the contact away, then deleted the account, is undone: newest first.
         actions: [
-          { kind: 'dataverse-restore-fields', table: 'contacts', id: q, fields: { jobtitle: 'Before' } },
+          {
+            kind: 'dataverse-recreate',
+            table: 'accounts',
+            id: firm,
+            record: { accountid: firm, name: 'Returning BV' },
+          },
           {
             kind: 'dataverse-restore-fields',
             table: 'contacts',
-            entity: 'contact',
-            name: 'Pat Bound Again',
             id: p,
             fields: { 'parentcustomerid_account@odata.bind': `/accounts(${firm})` },
-            lookupNames: { [`/accounts(${firm})`]: { entity: 'account', name: 'Dissolved BV' } },
           },
         ],
       }),
-    ).rejects.toMatchObject({
-      code: 'LOOKUP_TARGET_GONE',
-      statusCode: 404,
-      message: expect.stringMatching(
-        new RegExp(
-          `^\\[LOOKUP_TARGET_GONE\\] contact "Pat Bound Again" \\(${p.slice(0, 8)}…\\) would refer again to account "Dissolved BV" \\(${firm.slice(0, 8)}…\\) through 'parentcustomerid_account', and that record no longer exists .* Nothing of this undo was written \\(it is one changeset\\)\\.`,
-        ),
-      ),
-    });
-    expect(await app.dataverse.retrieve('contacts', q)).toMatchObject({ jobtitle: 'After' });
-    expect(await app.dataverse.retrieve('contacts', p)).toMatchObject({ _parentcustomerid_value: null });
+    ).resolves.toEqual({ undone: 2 });
+    expect(await app.dataverse.retrieve('contacts', p)).toMatchObject({ _parentcustomerid_value: firm });
   });
 });
