@@ -237,17 +237,20 @@ describe('records and points as people read them', () => {
     const accountName = `account "Lindqvist Physio" (${account.slice(0, 8)}…)`;
 
     const records = page.locator('[data-testid=record]');
+    // The resources, then the undo actions; the contact's lookup names the account it points at.
     expect(await texts(page, '[data-testid=record]')).toEqual([
       accountName,
       `contacts ${contact}`,
       accountName,
       `contacts ${contact}`,
+      accountName,
     ]);
     expect(await records.evaluateAll((els) => els.map((e) => e.getAttribute('title')))).toEqual([
       account,
       contact,
       account,
       contact,
+      account,
     ]);
     expect(await page.locator('main').innerText()).toContain(`Restore ${accountName}: telephone1 = null`);
 

@@ -8,7 +8,7 @@ import { relative, time } from '../format.js';
 import { dependencyGraph } from '../graph.js';
 import { instanceLink, pointLink } from '../links.js';
 import { live } from '../live.js';
-import { recordRef, recordText } from '../records.js';
+import { recordRef } from '../records.js';
 import type {
   FieldConflict,
   LookupNames,
@@ -131,18 +131,20 @@ export function rollbackPointsPage(main: HTMLElement): () => void {
 }
 
 /**
- * `jobtitle = "Manager"`; a lookup the point named as the record it points at (a restore writes the
- * binding the point recorded, `/accounts(<id>)`, which is how lookupNames keys it).
+ * `jobtitle = "Manager"`; a lookup the point named as the record it points at, with its GUID as the
+ * tooltip (a restore writes the binding the point recorded, `/accounts(<id>)`, which is how
+ * lookupNames keys it).
  */
-function fieldsText(fields: Record<string, unknown>, names: LookupNames = {}): string {
-  return Object.entries(fields)
-    .map(([k, v]) => {
-      const named = typeof v === 'string' ? names[v] : undefined;
-      const id = named && /\(([^)]+)\)$/.exec(String(v))?.[1];
-      if (!named || !id) return `${k} = ${JSON.stringify(v)}`;
-      return `${k.replace(/@odata\.bind$/, '')} = ${recordText({ table: named.entity, id, ...named })}`;
-    })
-    .join(', ');
+function fieldsView(fields: Record<string, unknown>, names: LookupNames = {}): Child[] {
+  return Object.entries(fields).flatMap(([k, v], i): Child[] => {
+    const named = typeof v === 'string' ? names[v] : undefined;
+    const id = named && /\(([^)]+)\)$/.exec(String(v))?.[1];
+    const field: Child[] =
+      named && id
+        ? [`${k.replace(/@odata\.bind$/, '')} = `, recordRef({ table: named.entity, id, ...named })]
+        : [`${k} = ${JSON.stringify(v)}`];
+    return i === 0 ? field : [', ', ...field];
+  });
 }
 
 function actionView(a: UndoAction): Child[] {
@@ -150,7 +152,7 @@ function actionView(a: UndoAction): Child[] {
     case 'dataverse-delete':
       return ['Delete ', recordRef(a), ' (it was created by the change)'];
     case 'dataverse-restore-fields':
-      return ['Restore ', recordRef(a), `: ${fieldsText(a.fields, a.lookupNames)}`];
+      return ['Restore ', recordRef(a), ': ', ...fieldsView(a.fields, a.lookupNames)];
     case 'dataverse-recreate':
       return ['Create ', recordRef(a), ' again (it was deleted by the change)'];
     case 'dataverse-restore-record':
