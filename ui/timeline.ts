@@ -149,15 +149,19 @@ function compensationCard(step: Step, order: number | undefined): HTMLElement {
   );
 }
 
-function failureNotice(ctx: TimelineContext): HTMLElement | null {
+function failureNotice(ctx: TimelineContext, steps: Step[]): HTMLElement | null {
   if (!ctx.failure) return null;
+  // A saga that fails before anything needed undoing (a plan refused) says so, not "undone".
+  const undid = steps.some((s) => s.state === 'compensated');
   const after =
     ctx.phase === 'compensating'
       ? ' The steps before it are being undone, newest first.'
       : ctx.phase === 'compensation-failed'
         ? ' Undoing the steps before it failed: see the compensations below.'
         : ctx.phase === 'compensated'
-          ? ' The steps before it were undone, newest first.'
+          ? undid
+            ? ' The steps before it were undone, newest first.'
+            : ' Nothing before it needed undoing.'
           : '';
   return h(
     'p',
@@ -176,7 +180,7 @@ export function timeline(steps: Step[], ctx: TimelineContext = {}): HTMLElement 
   return h(
     'section',
     { class: 'timeline', 'aria-label': 'Saga timeline', 'data-testid': 'saga-timeline' },
-    failureNotice(ctx),
+    failureNotice(ctx, steps),
     availableNotice(steps, ctx),
     h(
       'ol',

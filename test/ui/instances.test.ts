@@ -338,6 +338,39 @@ describe('the timeline', () => {
     })()`);
   }
 
+  it('says nothing needed undoing when a saga is refused after a step that undoes nothing', async () => {
+    const page = await openDashboard(browser, app, { hash: '#/nothing-here' });
+    await page.waitForLoadState('load');
+    const steps = [
+      {
+        name: 'plan 2 operations',
+        activity: 'dataverseChange_planBatched',
+        state: 'completed',
+        pivot: false,
+        compensable: false,
+        startedAt: '2026-04-12T08:42:10.000Z',
+        completedAt: '2026-04-12T08:42:10.100Z',
+      },
+    ];
+    const ctx = {
+      phase: 'compensated',
+      failureCode: 'PLAN_INVALID',
+      failure: {
+        step: '(orchestrator)',
+        error: { message: 'This change would fail, so nothing was written.' },
+      },
+    };
+    await page.evaluate(`(async () => {
+      const { timeline } = await import(new URL('timeline.js', document.baseURI).href);
+      document.getElementById('main').replaceChildren(timeline(${JSON.stringify(steps)}, ${JSON.stringify(ctx)}));
+    })()`);
+    expect(await page.getByTestId('saga-failure').textContent()).toBe(
+      'PLAN_INVALID: Failed at step “(orchestrator)”: This change would fail, so nothing was written. Nothing before it needed undoing.',
+    );
+    expect(errorsOf(page)).toEqual([]);
+    await page.context().close();
+  });
+
   it('shows a step waiting out an outage, and a compensation waiting out one', async () => {
     const page = await openDashboard(browser, app, { hash: '#/nothing-here' });
     await page.waitForLoadState('load');
