@@ -8,7 +8,14 @@ import { BlcError } from '../apiClient';
 import { COMMON_HELP, flag, jsonArg, parse, positionals, str, type Parsed } from '../args';
 import { fields, json, print, table, type Column } from '../output';
 import { asChangeOutput, dryRunText, wouldFailMessage } from '../format/change';
-import { appliedText, outcomeLines, pointIdOf, rollbackPointText, stepState } from '../format/instance';
+import {
+  appliedText,
+  outcomeLines,
+  phaseText,
+  pointIdOf,
+  rollbackPointText,
+  stepState,
+} from '../format/instance';
 import { failureOf, watch, type InstanceView, type StepView } from '../watch';
 import type { Command } from './types';
 
@@ -144,7 +151,7 @@ async function status(argv: string[]): Promise<number> {
       ['name', view.name],
       ['description', typeof description === 'string' && description ? description : undefined],
       ['status', view.runtimeStatus],
-      ['phase', view.phase],
+      ['phase', phaseText(view)],
       ['applied', appliedText(view)],
       ['created', view.createdTime],
       ['updated', view.lastUpdatedTime],

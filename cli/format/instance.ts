@@ -28,6 +28,14 @@ export function pointIdOf(view: InstanceView): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** The saga's phase; `compensated` says so when nothing needed undoing (a plan refused, a first step failed). */
+export function phaseText(view: InstanceView): string | undefined {
+  if (view.phase !== 'compensated') return view.phase;
+  return view.steps?.some((s) => s.state === 'compensated')
+    ? view.phase
+    : 'compensated (nothing needed undoing)';
+}
+
 /** How a Dataverse change applied its writes: as one changeset, or operation by operation and why. */
 export function appliedText(view: InstanceView): string | undefined {
   const details = (view.customStatus as { details?: { atomic?: unknown; atomicFallback?: unknown } } | null)

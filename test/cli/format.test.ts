@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { BlcError } from '../../cli/apiClient';
 import { asChangeOutput, changeSummary, dryRunText, wouldFailMessage } from '../../cli/format/change';
-import { appliedText, outcomeLines, rollbackPointText, stepState } from '../../cli/format/instance';
+import {
+  appliedText,
+  outcomeLines,
+  phaseText,
+  rollbackPointText,
+  stepState,
+} from '../../cli/format/instance';
 import { actionText, recordName } from '../../cli/format/records';
 import { planLines } from '../../cli/format/rollback';
 import { jsonErrorOffset, lineAndColumn, parseJson } from '../../cli/jsonText';
@@ -312,6 +318,22 @@ describe('steps in words', () => {
     expect(appliedText(instance({ name: 'configChange', customStatus: { details: { atomic: true } } }))).toBe(
       undefined,
     );
+  });
+
+  it('says a compensated saga had nothing to undo when no step was undone', () => {
+    const refused = instance({
+      runtimeStatus: 'Failed',
+      phase: 'compensated',
+      steps: [step({ name: 'plan 3 operations', state: 'completed', compensable: false })],
+    });
+    expect(phaseText(refused)).toBe('compensated (nothing needed undoing)');
+    const undone = instance({
+      runtimeStatus: 'Failed',
+      phase: 'compensated',
+      steps: [step({ state: 'compensated' })],
+    });
+    expect(phaseText(undone)).toBe('compensated');
+    expect(phaseText(instance({ phase: 'completed' }))).toBe('completed');
   });
 
   it('says whether, when and by whom the rollback point was rolled back', () => {
