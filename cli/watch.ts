@@ -8,7 +8,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { InstanceView, StepStatus } from '../lib/contracts/responses';
 import { BlcError, type ApiClient } from './apiClient';
-import { stepState } from './format/instance';
+import { phaseText, stepState } from './format/instance';
 
 /** An instance and its steps, as GET /api/instances/{id} answers (the app's own declaration). */
 export type { InstanceView, StepStatus as StepView } from '../lib/contracts/responses';
@@ -42,7 +42,7 @@ export function failureOf(view: InstanceView): BlcError | undefined {
 }
 
 function render(view: InstanceView): string[] {
-  const head = `${view.name} ${view.instanceId}: ${view.runtimeStatus}${view.phase ? ` (phase ${view.phase})` : ''}`;
+  const head = `${view.name} ${view.instanceId}: ${view.runtimeStatus}${view.phase ? ` (phase ${phaseText(view)})` : ''}`;
   const steps = view.steps ?? [];
   const width = Math.max(0, ...steps.map((s) => s.name.length));
   return [head, ...steps.map((s) => `  ${s.name.padEnd(width)}  ${liveState(s)}`)];
@@ -52,7 +52,7 @@ function render(view: InstanceView): string[] {
 export function changes(before: InstanceView | undefined, now: InstanceView): string[] {
   const lines: string[] = [];
   if (before?.runtimeStatus !== now.runtimeStatus) lines.push(`status ${now.runtimeStatus}`);
-  if (now.phase && before?.phase !== now.phase) lines.push(`phase ${now.phase}`);
+  if (now.phase && before?.phase !== now.phase) lines.push(`phase ${phaseText(now)}`);
   const old = new Map((before?.steps ?? []).map((s) => [s.name, liveState(s)]));
   for (const step of now.steps ?? []) {
     const state = liveState(step);

@@ -327,6 +327,12 @@ describe('steps in words', () => {
       steps: [step({ name: 'plan 3 operations', state: 'completed', compensable: false })],
     });
     expect(phaseText(refused)).toBe('compensated (nothing needed undoing)');
+    // --wait says it the same way as it happens.
+    expect(changes(instance({ runtimeStatus: 'Running', phase: 'running' }), refused)).toEqual([
+      'status Failed',
+      'phase compensated (nothing needed undoing)',
+      'step plan 3 operations: completed',
+    ]);
     const undone = instance({
       runtimeStatus: 'Failed',
       phase: 'compensated',
