@@ -18,7 +18,7 @@ import {
   LOOKUP_ANNOTATIONS,
   bindsLookups,
   diffFields,
-  parseBinding,
+  bindingsIn,
   readRecords,
   recordKeyOf,
   withLookups,
@@ -27,8 +27,6 @@ import {
   type DataverseClient,
 } from '../lib/dataverse';
 import { LookupTargetGoneError, RecordsGoneError, type GoneBindings, type UndoAction } from '../lib/rollback';
-
-const BIND = '@odata.bind';
 
 type RecordAction = Exclude<UndoAction, { kind: 'config-activate' }>;
 
@@ -73,10 +71,7 @@ function boundTargets(action: RecordAction): { entitySet: string; key: string }[
       : action.kind === 'dataverse-delete'
         ? {}
         : action.record;
-  return Object.entries(data).flatMap(([field, value]) => {
-    const target = field.endsWith(BIND) && typeof value === 'string' ? parseBinding(value) : undefined;
-    return target ? [{ entitySet: target.entitySet, key: target.id }] : [];
-  });
+  return bindingsIn(data).map(({ target }) => ({ entitySet: target.entitySet, key: target.id }));
 }
 
 /** The bindings of `write` to records the read found missing and no write of this undo creates. */
@@ -86,13 +81,11 @@ function goneBindings(
   created: Set<string>,
 ): [string, string][] {
   if (!('data' in write)) return [];
-  return Object.entries(write.data).flatMap(([field, value]): [string, string][] => {
-    const target = field.endsWith(BIND) && typeof value === 'string' ? parseBinding(value) : undefined;
-    if (!target) return [];
+  return bindingsIn(write.data).flatMap(({ navigation, binding, target }): [string, string][] => {
     const key = recordKeyOf(target.entitySet, target.id);
     // Read and not there; a read refused (403) proves nothing, and Dataverse decides at commit.
     const missing = found.has(key) && found.get(key) === undefined && !created.has(key);
-    return missing ? [[field.slice(0, -BIND.length), value as string]] : [];
+    return missing ? [[navigation, binding]] : [];
   });
 }
 

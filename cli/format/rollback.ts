@@ -51,11 +51,12 @@ export function planLines(plan: RollbackPlan): string[] {
   const lines = [`Rolling back ${plan.pointId} would undo ${plan.steps.length} point(s), in this order:`];
   for (const step of plan.steps)
     lines.push('', `${step.pointId}  ${step.description}`, ...actionLines(step.plan));
+  const names = namesIn(plan);
   if (plan.conflicts.length)
     lines.push(
       '',
       'Edited since the change (a rollback with --force overwrites these):',
-      ...plan.conflicts.map((c) => `  ${conflictText(c, namesIn(plan))}`),
+      ...plan.conflicts.map((c) => `  ${conflictText(c, names)}`),
     );
   lines.push(
     '',

@@ -181,6 +181,24 @@ export function parseBinding(value: string): { entitySet: string; id: string } |
   return { entitySet: match[1], id: match[2].toLowerCase() };
 }
 
+/** A lookup binding in the data of a write: its navigation property, the binding, and the record it points at. */
+export interface WrittenBinding {
+  navigation: string;
+  binding: string;
+  target: { entitySet: string; id: string };
+}
+
+/** Every `<navigation>@odata.bind` of `data` that points at a record (null bindings clear a lookup). */
+export function bindingsIn(data: Record<string, unknown>): WrittenBinding[] {
+  return Object.entries(data).flatMap(([field, value]) => {
+    const target =
+      field.endsWith('@odata.bind') && typeof value === 'string' ? parseBinding(value) : undefined;
+    return target
+      ? [{ navigation: field.slice(0, -'@odata.bind'.length), binding: value as string, target }]
+      : [];
+  });
+}
+
 /** The key a binding is named under in LookupNames (`/accounts(<lower-case id>)`), however it is spelled. */
 export function bindingKey(value: unknown): string | undefined {
   const parsed = typeof value === 'string' ? parseBinding(value) : undefined;

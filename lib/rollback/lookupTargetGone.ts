@@ -6,10 +6,8 @@
 import { CodedError } from '../errors/codedError';
 import { DataverseError } from '../dataverse/errors';
 import { recordLabel } from '../dataverse/changeset';
-import { bindingKey, namedBinding, parseBinding } from '../dataverse/planChecks';
+import { bindingKey, bindingsIn, namedBinding } from '../dataverse/planChecks';
 import type { DataverseRecordRef, LookupNames } from '../contracts/responses';
-
-const BIND = '@odata.bind';
 
 /** A record an undo would write with lookups bound to records that no longer exist. */
 export interface GoneBindings {
@@ -83,15 +81,12 @@ export class LookupTargetGoneError extends CodedError<'LOOKUP_TARGET_GONE'> {
   ): unknown {
     if (!(err instanceof DataverseError && err.isNotFound)) return err;
     const said = (err.serviceMessage ?? err.message).toLowerCase();
-    const bindings = Object.entries(data ?? {}).filter((e): e is [string, string] => {
-      const id = e[0].endsWith(BIND) && typeof e[1] === 'string' ? parseBinding(e[1])?.id : undefined;
-      return id !== undefined && said.includes(id);
-    });
+    const bindings = bindingsIn(data ?? {}).filter((b) => said.includes(b.target.id));
     if (bindings.length === 0) return err;
-    return new LookupTargetGoneError(
-      [{ record, bindings: bindings.map(([k, v]) => [k.slice(0, -BIND.length), v]) }],
-      { scope, dataverseMessage: err.serviceMessage ?? err.message },
-    );
+    return new LookupTargetGoneError([{ record, bindings: bindings.map((b) => [b.navigation, b.binding]) }], {
+      scope,
+      dataverseMessage: err.serviceMessage ?? err.message,
+    });
   }
 }
 

@@ -213,14 +213,7 @@ export class Saga {
       this.publish();
       return result;
     } catch (err) {
-      status.state = 'failed';
-      status.completedAt = this.now();
-      status.error = errorOf(err);
-      replaySafeLog(
-        this.context,
-        'warning',
-        `Saga '${this.name}' step '${status.name}' failed: ${status.error.message}`,
-      );
+      this.failed(status, err);
       return yield* this.abort(err, status.name);
     }
   }
@@ -259,24 +252,30 @@ export class Saga {
     try {
       return yield* this.untilThrough<R>(status, schedule, waits);
     } catch (err) {
-      status.state = 'failed';
-      status.completedAt = this.now();
-      status.error = errorOf(err);
-      status.compensable = false;
-      this.failure = { step: status.name, error: status.error };
-      replaySafeLog(
-        this.context,
-        'warning',
-        `Saga '${this.name}' step '${status.name}' failed: ${status.error.message}`,
-      );
+      const error = this.failed(status, err);
+      this.failure = { step: status.name, error };
       this.report('SagaStepFailed', {
         step: status.name,
         activity: status.activity,
-        error: status.error.message,
+        error: error.message,
       });
       const outcomes = yield* this.compensate();
-      throw new SagaFailedError(failureCode(outcomes), this.name, status.name, status.error, outcomes);
+      throw new SagaFailedError(failureCode(outcomes), this.name, status.name, error, outcomes);
     }
+  }
+
+  /** Marks a step failed with `err` (nothing of it is left to undo) and logs it; returns the error as shown. */
+  private failed(status: StepStatus, err: unknown): StepError {
+    status.state = 'failed';
+    status.completedAt = this.now();
+    status.error = errorOf(err);
+    status.compensable = false;
+    replaySafeLog(
+      this.context,
+      'warning',
+      `Saga '${this.name}' step '${status.name}' failed: ${status.error.message}`,
+    );
+    return status.error;
   }
 
   /**

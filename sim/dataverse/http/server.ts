@@ -1,6 +1,6 @@
 /**
- * The simulator's HTTP front door (node:http): on loopback only loopback Host names, then admin routes under `/_sim/` (fault injection, health,
- * waiting for webhook deliveries, the request counter), the Web API under `/api/data/v9.x/` with Dataverse's 401 for a
+ * The simulator's HTTP front door (node:http): on loopback only loopback Host names; then admin
+ * routes under `/_sim/` (fault injection, health, waiting for webhook deliveries, the request counter), the Web API under `/api/data/v9.x/` with Dataverse's 401 for a
  * request without a bearer token, queued faults, then the router. Every failure becomes Dataverse's status and error body; an
  * unexpected exception becomes 500 "An unexpected error occurred." and never takes the process down.
  */
