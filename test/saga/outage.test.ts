@@ -34,6 +34,11 @@ async function count(table: string, filter: string): Promise<number> {
   return rows.length;
 }
 
+/** Two minutes of 503s from the whole service, from the first request that matches on. */
+function outageFrom(method: string, path: string): void {
+  app.sim.faults.add({ method, path, kind: 'status', status: 503, forMs: TWO_MINUTES, wholeService: true });
+}
+
 /**
  * Counts the calls of a method on a path that the simulator served (a latency rule of 0 ms lets each
  * through and counts it); queued after any outage rule, so a call the outage refused is not counted.
@@ -69,14 +74,7 @@ describe('a transient Dataverse outage during a change', () => {
     const x = await newContact('Xena', 'Before');
     const y = await newContact('Yuri', 'Before');
     // The third operation's create starts a two-minute outage of the whole service.
-    app.sim.faults.add({
-      method: 'POST',
-      path: '/contacts$',
-      kind: 'status',
-      status: 503,
-      forMs: TWO_MINUTES,
-      wholeService: true,
-    });
+    outageFrom('POST', '/contacts$');
     const posts = countServed('POST', '/(accounts|contacts)$');
     const patches = countServed('PATCH', '/contacts\\(');
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
@@ -151,14 +149,7 @@ describe('a transient Dataverse outage during a change', () => {
       status: 400,
       count: 1,
     });
-    app.sim.faults.add({
-      method: 'DELETE',
-      path: '/contacts\\(',
-      kind: 'status',
-      status: 503,
-      forMs: TWO_MINUTES,
-      wholeService: true,
-    });
+    outageFrom('DELETE', '/contacts\\(');
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
       // Per operation: three applied writes to undo one by one while Dataverse is down.
       atomic: false,
@@ -226,14 +217,7 @@ describe('a transient Dataverse outage during a change', () => {
   it('waits out two minutes of 503s while planning, shown on the plan step, then applies the change once', async () => {
     const x = await newContact('Planned', 'Before');
     // The plan's own $batch of reads starts the outage.
-    app.sim.faults.add({
-      method: 'POST',
-      path: '/\\$batch$',
-      kind: 'status',
-      status: 503,
-      forMs: TWO_MINUTES,
-      wholeService: true,
-    });
+    outageFrom('POST', '/\\$batch$');
     const served = countServed('POST', '/\\$batch$');
     const instanceId = await startOrchestration(app.host, 'dataverseChange', {
       operations: [{ op: 'update', table: 'contacts', id: x, data: { lastname: 'After' } }],
@@ -266,14 +250,7 @@ describe('a transient Dataverse outage during a change', () => {
     expect(change.final.runtimeStatus).toBe('Completed');
     const pointId = (change.final.output as { rollbackPointId: string }).rollbackPointId;
     // The plan's read of the record (is it as the change left it?) starts the outage.
-    app.sim.faults.add({
-      method: 'GET',
-      path: `contacts\\(${x}\\)`,
-      kind: 'status',
-      status: 503,
-      forMs: TWO_MINUTES,
-      wholeService: true,
-    });
+    outageFrom('GET', `contacts\\(${x}\\)`);
     const instanceId = await startOrchestration(app.host, 'rollback', { pointId });
     const driven = await driveToEnd(app.host, instanceId);
     app.sim.faults.clear();
@@ -287,14 +264,7 @@ describe('a transient Dataverse outage during a change', () => {
   it("waits out an outage while a webhook's orchestration loads its record, then does its work", async () => {
     // No email address: the onboarding only creates its follow-up task (no mail service here).
     const client = await newContact('Onboarded', 'Through Outage');
-    app.sim.faults.add({
-      method: 'GET',
-      path: `contacts\\(${client}\\)`,
-      kind: 'status',
-      status: 503,
-      forMs: TWO_MINUTES,
-      wholeService: true,
-    });
+    outageFrom('GET', `contacts\\(${client}\\)`);
     const instanceId = await startOrchestration(app.host, 'clientOnboarding', {
       timeZone: 'Europe/Amsterdam',
       event: {
