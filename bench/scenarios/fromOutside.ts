@@ -16,6 +16,11 @@ export interface FromOutsideRun extends LoadgenReport {
   commits: CommitStats;
   /** CPU this (host) process used during the run, user + system; the client's is clientCpuMs. */
   hostCpuMs: number;
+  /**
+   * Later episodes that found no live orchestration and replayed the whole history (the cache
+   * counts each first episode as a miss too: those are left out), and live ones evicted.
+   */
+  liveSessions: { replays: number; evictions: number };
   target: { orchestrationsPerSec: number; met: boolean };
 }
 
@@ -34,6 +39,7 @@ export async function benchFromOutside(
 ): Promise<FromOutsideRun> {
   const commits = commitCounter(host);
   const cpuBefore = process.cpuUsage();
+  const live = { ...host.engine.liveSessions.stats };
   const client = await runChild<LoadgenReport>(
     options.loadgenScript ?? 'loadgen.js',
     [
@@ -61,6 +67,10 @@ export async function benchFromOutside(
     stepDelayMs: { p50: round(percentile(delays, 50)), p99: round(percentile(delays, 99)) },
     commits: commits.stop(client.wallMs),
     hostCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    liveSessions: {
+      replays: Math.max(0, host.engine.liveSessions.stats.misses - live.misses - count),
+      evictions: host.engine.liveSessions.stats.evictions - live.evictions,
+    },
     target: {
       orchestrationsPerSec: TARGETS.orchestrationsPerSec,
       met: whole && client.orchestrationsPerSec >= TARGETS.orchestrationsPerSec,
