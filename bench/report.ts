@@ -132,7 +132,7 @@ function fromOutsideRow(c: FromOutsideRun, label: string, cpus: number, rows: Ro
   rows.push([
     '  step delay, store transactions (host-side)',
     `p99 ${c.stepDelayMs.p99} ms`,
-    `p50 ${c.stepDelayMs.p50} ms; ${c.commits.transactions} transactions, ${(c.commits.transactions / c.orchestrations).toFixed(1)} per orchestration, ${(c.commits.shareOfWallTime * 100).toFixed(0)}% of wall time inside them; live orchestrations: ${c.liveSessions?.replays ?? '?'} later episodes replayed from the start, ${c.liveSessions?.evictions ?? '?'} evicted`,
+    `p50 ${c.stepDelayMs.p50} ms; ${c.commits.transactions} transactions, ${(c.commits.transactions / c.orchestrations).toFixed(1)} per orchestration, ${(c.commits.shareOfWallTime * 100).toFixed(0)}% of wall time inside them; live orchestrations: ${c.liveSessions.replays} later episodes replayed from the start, ${c.liveSessions.evictions} evicted`,
   ]);
 }
 
